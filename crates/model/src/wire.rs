@@ -1,0 +1,283 @@
+//! Building blocks shared by every wire type: tri-state fields, lossless timestamps, tolerant enums and
+//! parse errors that name the field and the value.
+
+use std::fmt;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// A JSON member that may be absent, explicitly `null`, or hold a value.
+///
+/// Graph and Sentinel payloads use both absent members and explicit `null`s, and a round trip must keep
+/// the difference. Declare fields as
+/// `#[serde(default, skip_serializing_if = "Field::is_absent")] pub name: Field<T>`.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Field<T> {
+    /// The member is not in the payload.
+    #[default]
+    Absent,
+    /// The member is present with the value `null`.
+    Null,
+    /// The member is present with a value.
+    Value(T),
+}
+
+impl<T> Field<T> {
+    /// True when the member is not in the payload (used by `skip_serializing_if`).
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Field::Absent)
+    }
+
+    /// The value, if there is one.
+    pub fn get(&self) -> Option<&T> {
+        match self {
+            Field::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// Takes the value out, if there is one.
+    pub fn into_option(self) -> Option<T> {
+        match self {
+            Field::Value(v) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+impl<T> From<Option<T>> for Field<T> {
+    /// `Some` becomes a value and `None` an explicit `null`.
+    fn from(value: Option<T>) -> Self {
+        value.map_or(Field::Null, Field::Value)
+    }
+}
+
+impl<T: Serialize> Serialize for Field<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Field::Value(v) => v.serialize(serializer),
+            Field::Absent | Field::Null => serializer.serialize_none(),
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Field<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Option::<T>::deserialize(deserializer).map(Field::from)
+    }
+}
+
+/// A point in time as a service wrote it.
+///
+/// Graph writes seven fractional digits, Sentinel often fewer; re-formatting a parsed time would change
+/// the text. A `Timestamp` keeps the text it was read from and compares by instant.
+#[derive(Debug, Clone)]
+pub struct Timestamp {
+    text: String,
+    instant: DateTime<Utc>,
+}
+
+impl Timestamp {
+    /// A timestamp for an instant, written as Graph writes it (UTC, seven fractional digits).
+    pub fn from_instant(instant: DateTime<Utc>) -> Self {
+        let text = instant.format("%Y-%m-%dT%H:%M:%S%.7fZ").to_string();
+        Timestamp { text, instant }
+    }
+
+    /// The current time.
+    pub fn now() -> Self {
+        Self::from_instant(Utc::now())
+    }
+
+    /// Parses RFC 3339 text, keeping the text. A missing zone (`2024-01-01T00:00:00`) is read as UTC.
+    pub fn parse(text: &str) -> Result<Self, chrono::ParseError> {
+        let instant = match DateTime::parse_from_rfc3339(text) {
+            Ok(t) => t.with_timezone(&Utc),
+            Err(e) => chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+                .map_err(|_| e)?
+                .and_utc(),
+        };
+        Ok(Timestamp {
+            text: text.to_owned(),
+            instant,
+        })
+    }
+
+    /// The instant.
+    pub fn instant(&self) -> DateTime<Utc> {
+        self.instant
+    }
+
+    /// The text as read (or as written by [`Timestamp::from_instant`]).
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// RFC 3339 with millisecond precision, for places that want one uniform format.
+    pub fn to_rfc3339_millis(&self) -> String {
+        self.instant.to_rfc3339_opts(SecondsFormat::Millis, true)
+    }
+}
+
+impl PartialEq for Timestamp {
+    fn eq(&self, other: &Self) -> bool {
+        self.instant == other.instant
+    }
+}
+
+impl Eq for Timestamp {}
+
+impl PartialOrd for Timestamp {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Timestamp {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.instant.cmp(&other.instant)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl From<DateTime<Utc>> for Timestamp {
+    fn from(instant: DateTime<Utc>) -> Self {
+        Self::from_instant(instant)
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.text)
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Timestamp::parse(&text).map_err(|e| {
+            serde::de::Error::custom(format_args!("invalid timestamp \"{text}\": {e}"))
+        })
+    }
+}
+
+/// Defines a wire enum that reads every spelling case-insensitively, writes the documented spelling, and
+/// keeps values it does not know in an `Other` variant so that they are written back unchanged.
+///
+/// ```
+/// tandem_model::wire_enum! {
+///     /// Example.
+///     pub enum Colour { Red => "red", DarkBlue => "darkBlue" }
+/// }
+/// let c: Colour = serde_json::from_str("\"DarkBlue\"").unwrap();
+/// assert_eq!(c, Colour::DarkBlue);
+/// assert_eq!(serde_json::to_string(&c).unwrap(), "\"darkBlue\"");
+/// let new: Colour = serde_json::from_str("\"mauve\"").unwrap();
+/// assert_eq!(new, Colour::Other("mauve".into()));
+/// assert_eq!(serde_json::to_string(&new).unwrap(), "\"mauve\"");
+/// ```
+#[macro_export]
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $wire:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+        $vis enum $name {
+            $($(#[$vmeta])* $variant,)+
+            /// A value this version of Tandem does not know; kept verbatim.
+            Other(String),
+        }
+
+        impl $name {
+            /// Every known variant, in declaration order.
+            pub const KNOWN: &'static [$name] = &[$($name::$variant),+];
+
+            /// The documented wire spelling (or the verbatim text of an unknown value).
+            pub fn as_str(&self) -> &str {
+                match self {
+                    $($name::$variant => $wire,)+
+                    $name::Other(s) => s.as_str(),
+                }
+            }
+
+            /// Reads any spelling (case-insensitive); unknown text becomes `Other`.
+            pub fn from_wire(text: &str) -> Self {
+                $(if text.eq_ignore_ascii_case($wire) { return $name::$variant; })+
+                $name::Other(text.to_owned())
+            }
+        }
+
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl ::serde::Serialize for $name {
+            fn serialize<S: ::serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> ::serde::Deserialize<'de> for $name {
+            fn deserialize<D: ::serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let text = <::std::borrow::Cow<'de, str> as ::serde::Deserialize>::deserialize(d)?;
+                Ok($name::from_wire(&text))
+            }
+        }
+    };
+}
+
+/// A payload that could not be read, with the path of the offending field.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    /// The bytes are not UTF-8.
+    #[error("payload is not valid UTF-8 at byte {offset}")]
+    Utf8 {
+        /// Byte offset of the first invalid sequence.
+        offset: usize,
+    },
+    /// The JSON is malformed or a field has a bad value.
+    #[error("field `{path}`: {message}")]
+    Field {
+        /// Path of the field, such as `alerts[0].evidence[1].@odata.type` (`.` for the whole payload).
+        path: String,
+        /// What was wrong, with the offending value.
+        message: String,
+    },
+}
+
+impl ParseError {
+    /// The path of the offending field, if the error is about one.
+    pub fn path(&self) -> Option<&str> {
+        match self {
+            ParseError::Field { path, .. } => Some(path),
+            ParseError::Utf8 { .. } => None,
+        }
+    }
+}
+
+/// Parses a wire payload, reporting the path of the field that failed.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ParseError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| ParseError::Utf8 {
+        offset: e.valid_up_to(),
+    })?;
+    let de = &mut serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(de).map_err(|e| ParseError::Field {
+        path: e.path().to_string(),
+        message: e.inner().to_string(),
+    })
+}
+
+/// Reads a typed value out of an already-parsed JSON value, reporting the path of the field that failed.
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ParseError> {
+    serde_path_to_error::deserialize(value).map_err(|e| ParseError::Field {
+        path: e.path().to_string(),
+        message: e.inner().to_string(),
+    })
+}

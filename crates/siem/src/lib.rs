@@ -1,0 +1,5 @@
+//! `tandem siem`: the SIEM workspace.
+//!
+//! Takes rows in through a Logs Ingestion API compatible intake, keeps the `SecurityIncident`,
+//! `SecurityAlert` and custom tables, serves incidents over a Microsoft Sentinel compatible ARM API, and
+//! answers queries in a subset of KQL.
