@@ -1,6 +1,7 @@
 //! The subcommands, one file each.
 
 mod siem;
+mod sync;
 mod xdr;
 
 use clap::Subcommand;
@@ -12,6 +13,8 @@ pub enum Command {
     Xdr(xdr::XdrArgs),
     /// Run the SIEM workspace.
     Siem(siem::SiemArgs),
+    /// Run the connector between an XDR and a SIEM, or its tools (`config`, `status`).
+    Sync(sync::SyncArgs),
 }
 
 impl Command {
@@ -20,6 +23,7 @@ impl Command {
         match self {
             Command::Xdr(args) => args.run().await,
             Command::Siem(args) => args.run().await,
+            Command::Sync(args) => args.run().await,
         }
     }
 }
