@@ -15,6 +15,7 @@
 //! [`wire`] holds these building blocks; [`graph`] and [`sentinel`] the two sides; [`tables`] the SIEM's
 //! table rows; [`mapping`] the translation between the sides.
 
+pub mod graph;
 pub mod sentinel;
 pub mod wire;
 

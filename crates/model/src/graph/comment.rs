@@ -1,0 +1,83 @@
+//! Comments on incidents and alerts, as read and as posted.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::odata::ALERT_COMMENT_TYPE;
+use crate::{Field, Timestamp};
+
+/// A comment left on an incident or alert (`alertComment`).
+///
+/// Graph sends two shapes: the documented `{comment, createdByDisplayName, createdDateTime}` and the
+/// older `{comment, createdBy, createdTime}` still seen in incident examples. Both are read; the
+/// documented one is written.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AlertComment {
+    /// The `@odata.type` annotation, as sent.
+    #[serde(
+        rename = "@odata.type",
+        default,
+        skip_serializing_if = "Field::is_absent"
+    )]
+    pub odata_type: Field<String>,
+    /// The text.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub comment: Field<String>,
+    /// Who wrote it (a person's or an app's name).
+    #[serde(default, skip_serializing_if = "Field::is_absent", alias = "createdBy")]
+    pub created_by_display_name: Field<String>,
+    /// When it was written.
+    #[serde(
+        default,
+        skip_serializing_if = "Field::is_absent",
+        alias = "createdTime"
+    )]
+    pub created_date_time: Field<Timestamp>,
+    /// Members this version of Tandem does not name, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl AlertComment {
+    /// A comment written now by `author`.
+    pub fn new(comment: impl Into<String>, author: impl Into<String>) -> Self {
+        AlertComment {
+            comment: Field::Value(comment.into()),
+            created_by_display_name: Field::Value(author.into()),
+            created_date_time: Field::Value(Timestamp::now()),
+            ..AlertComment::default()
+        }
+    }
+}
+
+/// The body of `POST /security/incidents/{id}/comments` and `POST /security/alerts_v2/{id}/comments`.
+///
+/// The response is the resource's whole comment list, a [`Collection`](super::Collection) of
+/// [`AlertComment`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NewComment {
+    /// The `@odata.type` annotation (`microsoft.graph.security.alertComment` in the docs).
+    #[serde(
+        rename = "@odata.type",
+        default,
+        skip_serializing_if = "Field::is_absent"
+    )]
+    pub odata_type: Field<String>,
+    /// The text to add.
+    pub comment: String,
+    /// Members this version of Tandem does not name, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl NewComment {
+    /// The body the docs show for adding `comment`.
+    pub fn new(comment: impl Into<String>) -> Self {
+        NewComment {
+            odata_type: Field::Value(ALERT_COMMENT_TYPE.to_owned()),
+            comment: comment.into(),
+            extra: Map::new(),
+        }
+    }
+}

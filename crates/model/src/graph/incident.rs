@@ -1,0 +1,150 @@
+//! The incident resource (`/security/incidents`) and the body that updates one.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::odata::{self, INCIDENT_TYPE};
+use super::{
+    Alert, AlertClassification, AlertComment, AlertDetermination, AlertSeverity, IncidentStatus,
+};
+use crate::{Field, Timestamp};
+
+/// A group of correlated alerts that tells the story of one attack (`microsoft.graph.security.incident`).
+///
+/// `@odata.type` is read in its legacy spelling `#microsoft.graph.incident` too and written as
+/// `#microsoft.graph.security.incident`; `tags` is read as `customTags`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Incident {
+    /// The `@odata.type` annotation.
+    #[serde(
+        rename = "@odata.type",
+        default,
+        skip_serializing_if = "Field::is_absent",
+        deserialize_with = "odata::incident_type"
+    )]
+    pub odata_type: Field<String>,
+    /// The incident's identifier.
+    pub id: String,
+    /// The incident's page in the portal.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub incident_web_url: Field<String>,
+    /// The tenant the incident belongs to.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub tenant_id: Field<String>,
+    /// The incident this one was merged into (set when `status` is `redirected`).
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub redirect_incident_id: Field<String>,
+    /// The incident's name.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub display_name: Field<String>,
+    /// A rich-text description.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub description: Field<String>,
+    /// When the incident was created.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub created_date_time: Field<Timestamp>,
+    /// When the incident last changed.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub last_update_date_time: Field<Timestamp>,
+    /// The owner (free text), or `null` when unassigned.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub assigned_to: Field<String>,
+    /// Whether the incident is a real threat.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub classification: Field<AlertClassification>,
+    /// What the investigation found.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub determination: Field<AlertDetermination>,
+    /// The incident's state.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub status: Field<IncidentStatus>,
+    /// How much harm the incident may do.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub severity: Field<AlertSeverity>,
+    /// Tags analysts set (read from `tags` too).
+    #[serde(default, skip_serializing_if = "Field::is_absent", alias = "tags")]
+    pub custom_tags: Field<Vec<String>>,
+    /// Tags the service sets.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub system_tags: Field<Vec<String>>,
+    /// Comments analysts left while working the incident.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub comments: Field<Vec<AlertComment>>,
+    /// The incident's alerts, present when the request asked for `$expand=alerts`.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub alerts: Field<Vec<Alert>>,
+    /// Members this version of Tandem does not name, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl Incident {
+    /// An incident with only an identifier and the documented `@odata.type`.
+    pub fn new(id: impl Into<String>) -> Self {
+        Incident {
+            odata_type: Field::Value(INCIDENT_TYPE.to_owned()),
+            id: id.into(),
+            incident_web_url: Field::Absent,
+            tenant_id: Field::Absent,
+            redirect_incident_id: Field::Absent,
+            display_name: Field::Absent,
+            description: Field::Absent,
+            created_date_time: Field::Absent,
+            last_update_date_time: Field::Absent,
+            assigned_to: Field::Absent,
+            classification: Field::Absent,
+            determination: Field::Absent,
+            status: Field::Absent,
+            severity: Field::Absent,
+            custom_tags: Field::Absent,
+            system_tags: Field::Absent,
+            comments: Field::Absent,
+            alerts: Field::Absent,
+            extra: Map::new(),
+        }
+    }
+
+    /// The expanded alerts (`$expand=alerts`); empty when they were not asked for.
+    pub fn alerts(&self) -> &[Alert] {
+        self.alerts.get().map_or(&[], Vec::as_slice)
+    }
+
+    /// The comments; empty when there are none.
+    pub fn comments(&self) -> &[AlertComment] {
+        self.comments.get().map_or(&[], Vec::as_slice)
+    }
+}
+
+/// The body of `PATCH /security/incidents/{id}`: the members a client may change, each absent (leave
+/// as is), `null` (clear) or a value.
+///
+/// Any other member is rejected with an error naming it; `@odata.type`, which Graph SDKs send, is
+/// accepted.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct IncidentUpdate {
+    /// The `@odata.type` annotation.
+    #[serde(
+        rename = "@odata.type",
+        default,
+        skip_serializing_if = "Field::is_absent",
+        deserialize_with = "odata::incident_type"
+    )]
+    pub odata_type: Field<String>,
+    /// New owner, or `null` to unassign.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub assigned_to: Field<String>,
+    /// New classification.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub classification: Field<AlertClassification>,
+    /// New determination.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub determination: Field<AlertDetermination>,
+    /// New state.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub status: Field<IncidentStatus>,
+    /// New analyst tags, replacing the old ones (read from `tags` too).
+    #[serde(default, skip_serializing_if = "Field::is_absent", alias = "tags")]
+    pub custom_tags: Field<Vec<String>>,
+}
