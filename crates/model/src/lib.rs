@@ -17,6 +17,7 @@
 
 pub mod graph;
 pub mod sentinel;
+pub mod tables;
 pub mod wire;
 
 pub use wire::{Field, ParseError, Timestamp, from_value, parse_json};

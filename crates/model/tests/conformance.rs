@@ -75,12 +75,13 @@ fn every_spec_payload_round_trips() {
         eprintln!("specs folder not found (set TANDEM_SPECS_DIR); conformance skipped");
         return;
     };
-    let folders: [(&str, fn(&Path, Value) -> Checked); 5] = [
+    let folders: [(&str, fn(&Path, Value) -> Checked); 6] = [
         ("graph/examples", conformance::graph::check_example),
         ("samples/graph-incidents", conformance::graph::check_incident_sample),
         ("samples/graph-alerts", conformance::graph::check_alert_sample),
         ("sentinel/examples", conformance::sentinel::check_arm_example),
         ("logs-ingestion", conformance::sentinel::check_arm_example_if_example),
+        ("logs-query", conformance::sentinel::check_arm_example_if_example),
     ];
     let mut failures = Vec::new();
     for (sub, check) in folders {

@@ -6,12 +6,24 @@
 
 mod arm;
 mod comment;
+mod entity;
 mod incident;
 mod relation;
 mod task;
 
 pub use arm::{CloudError, CloudErrorBody, CreatedByType, List, Resource, SystemData};
 pub use comment::{ClientInfo, IncidentComment, IncidentCommentProperties};
+pub use entity::{
+    AccountEntityProperties, AlertSeverity, AzureResourceEntityProperties,
+    BookmarkEntityProperties, CloudApplicationEntityProperties, DnsEntityProperties, Entity,
+    EntityKind, EntityProperties, FileEntityProperties, FileHashEntityProperties,
+    HostEntityProperties, IncidentAlertList, IncidentEntitiesMetadata, IncidentEntitiesResponse,
+    IoTDeviceEntityProperties, IpEntityProperties, MailClusterEntityProperties,
+    MailMessageEntityProperties, MailboxEntityProperties, MalwareEntityProperties,
+    ProcessEntityProperties, RegistryKeyEntityProperties, RegistryValueEntityProperties,
+    SecurityAlertProperties, SecurityGroupEntityProperties, SubmissionMailEntityProperties,
+    UrlEntityProperties,
+};
 pub use incident::{
     AttackTactic, Incident, IncidentAdditionalData, IncidentClassification,
     IncidentClassificationReason, IncidentLabel, IncidentLabelType, IncidentOwner,
