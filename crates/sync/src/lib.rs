@@ -1,4 +1,9 @@
 //! `tandem sync`: the connector between an XDR and a SIEM.
 //!
 //! Streams every XDR incident, with its alerts, entities and comments, into the SIEM, and keeps both sides'
-//! incidents in sync. The core is a pure reconciler; everything that does I/O sits behind a trait.
+//! incidents in sync. The core is a pure reconciler ([`reconcile`]); the connector's durable state (pairs,
+//! bases, watermarks, the outbox of planned writes, conflicts, quarantine, poll history) sits behind the
+//! [`store::SyncStore`] trait.
+
+pub mod reconcile;
+pub mod store;
