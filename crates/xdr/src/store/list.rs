@@ -1,0 +1,115 @@
+//! Listing a table with `$filter`, `$orderby`, `$top`, `$skip`, `$count` and keyset continuation.
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{Connection, params_from_iter};
+use serde_json::{Map, Value};
+
+use super::StoreError;
+use super::rows::parse_doc;
+use crate::odata::{Cursor, Direction, ListQuery};
+
+/// A listable table: its name and its row-sequence column (the tie-breaker of every order).
+#[derive(Debug, Clone, Copy)]
+pub struct Table {
+    /// The SQL table.
+    pub name: &'static str,
+    /// Its integer row-sequence column.
+    pub seq: &'static str,
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The row sequences and documents on this page, in order.
+    pub items: Vec<(i64, Map<String, Value>)>,
+    /// Where the next page starts, if there is one.
+    pub next: Option<Cursor>,
+    /// The number of matching rows across all pages, when `$count=true`.
+    pub count: Option<i64>,
+}
+
+/// Lists `table` as `query` asks.
+pub fn list(conn: &Connection, table: &Table, query: &ListQuery) -> Result<Page, StoreError> {
+    let column = query.order.field.column;
+    let seq = table.seq;
+    let mut conditions = Vec::new();
+    let mut values: Vec<SqlValue> = Vec::new();
+    if let Some((sql, params)) = &query.filter {
+        conditions.push(sql.clone());
+        values.extend(params.iter().cloned());
+    }
+    let count = if query.count {
+        Some(count(conn, table, &conditions, &values)?)
+    } else {
+        None
+    };
+    if let Some(cursor) = &query.cursor {
+        let cmp = match query.order.direction {
+            Direction::Asc => ">",
+            Direction::Desc => "<",
+        };
+        conditions.push(format!(
+            "({column} {cmp} ? OR ({column} = ? AND {seq} {cmp} ?))"
+        ));
+        values.extend([
+            SqlValue::Integer(cursor.key),
+            SqlValue::Integer(cursor.key),
+            SqlValue::Integer(cursor.seq),
+        ]);
+    }
+    let direction = query.order.direction;
+    let sql = format!(
+        "SELECT {seq}, {column}, doc FROM {} {} ORDER BY {column} {direction}, {seq} {direction} LIMIT ? OFFSET ?",
+        table.name,
+        where_clause(&conditions)
+    );
+    values.push(SqlValue::Integer(query.top as i64 + 1));
+    values.push(SqlValue::Integer(query.skip as i64));
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params_from_iter(values), |row| {
+        Ok((
+            row.get::<_, i64>(0)?,
+            row.get::<_, i64>(1)?,
+            row.get::<_, String>(2)?,
+        ))
+    })?;
+    let mut items = Vec::new();
+    let mut last = None;
+    let mut more = false;
+    for row in rows {
+        let (seq, key, doc) = row?;
+        if items.len() == query.top {
+            more = true;
+            break;
+        }
+        last = Some(Cursor { key, seq });
+        items.push((seq, parse_doc(&doc)?));
+    }
+    Ok(Page {
+        items,
+        next: if more { last } else { None },
+        count,
+    })
+}
+
+fn count(
+    conn: &Connection,
+    table: &Table,
+    conditions: &[String],
+    values: &[SqlValue],
+) -> Result<i64, StoreError> {
+    let sql = format!(
+        "SELECT COUNT(*) FROM {} {}",
+        table.name,
+        where_clause(conditions)
+    );
+    Ok(conn.query_row(&sql, params_from_iter(values), |row| row.get(0))?)
+}
+
+fn where_clause(conditions: &[String]) -> String {
+    if conditions.is_empty() {
+        String::new()
+    } else {
+        format!("WHERE {}", conditions.join(" AND "))
+    }
+}
