@@ -1,0 +1,53 @@
+//! A subset of KQL (Kusto Query Language), enough for the SIEM's query API.
+//!
+//! The engine runs in three stages, each in its own module, so it can grow towards fuller KQL one
+//! operator at a time:
+//! 1. [`lexer`] turns text into tokens (identifiers, literals including timespans like `1d`, symbols);
+//! 2. [`parser`] builds the [`ast::Query`] tree: a table and a pipeline of tabular operators over scalar
+//!    expressions, refusing anything outside the subset with an error that names it;
+//! 3. [`plan`] derives what the store must read (a lower bound on `TimeGenerated`), and [`eval`] runs
+//!    the operators in Rust over those rows.
+//!
+//! Evaluating in Rust (rather than translating to SQL) keeps KQL's own semantics — case-insensitive
+//! `contains`, term-based `has`, null handling, descending default sort — in one place and independent
+//! of how rows are stored. The store only narrows the scan by time.
+//!
+//! Supported: `T`, `where` (`==`, `!=`, `<`, `<=`, `>`, `>=`, `=~`, `!~`, `contains`, `!contains`,
+//! `has`, `!has`, `in`, `!in`, `and`, `or`, `not()`, parentheses, `ago()`, `now()`, `datetime()`),
+//! `project` (existing columns), `take` / `limit`, `order by` / `sort by` (`asc` / `desc`), and
+//! `summarize [name =] count() [by col, ...]`.
+
+pub mod ast;
+pub mod eval;
+pub mod lexer;
+pub mod parser;
+pub mod plan;
+
+pub use eval::{Scalar, Table, execute};
+pub use parser::parse;
+pub use plan::ScanBounds;
+
+/// Why a query could not run.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum KqlError {
+    /// The text is not well-formed.
+    #[error("syntax error at offset {offset}: {message}")]
+    Syntax {
+        /// Byte offset in the query text.
+        offset: usize,
+        /// What was expected or found.
+        message: String,
+    },
+    /// Well-formed KQL that this engine does not run.
+    #[error("not supported by this KQL subset: {0}")]
+    Unsupported(String),
+    /// The query names a table the workspace does not have.
+    #[error("failed to resolve table '{0}'")]
+    UnknownTable(String),
+    /// The query names a column the table does not have (at that point in the pipeline).
+    #[error("failed to resolve column '{0}'")]
+    UnknownColumn(String),
+    /// A value of the wrong kind, such as `ago('x')`.
+    #[error("type error: {0}")]
+    Type(String),
+}

@@ -1,0 +1,111 @@
+//! The workspace's durable state: one SQLite database (WAL mode, bundled SQLite) under the data dir.
+//!
+//! Everything the SIEM knows lives here, so a restart keeps it all: the log tables and their rows
+//! ([`logs`]), and the incidents with their comments and relations ([`incidents`]). Every write is one
+//! transaction, so a request either lands whole or not at all.
+
+pub mod incidents;
+pub mod logs;
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+
+use rusqlite::{Connection, Transaction};
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// SQLite refused the operation.
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A stored document no longer parses (the database was edited by hand or is corrupt).
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(#[from] serde_json::Error),
+}
+
+/// The SQLite database behind the workspace.
+///
+/// One connection behind a mutex: SQLite serialises writers anyway, and a single connection makes every
+/// read see every committed write. Calls block; async callers run them on a blocking thread.
+#[derive(Debug)]
+pub struct Store {
+    connection: Mutex<Connection>,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS log_tables (
+    name TEXT PRIMARY KEY,
+    schema TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS log_rows (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    table_name TEXT NOT NULL,
+    time_generated TEXT NOT NULL,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS log_rows_by_time ON log_rows (table_name, time_generated);
+CREATE TABLE IF NOT EXISTS incidents (
+    name TEXT PRIMARY KEY,
+    number INTEGER NOT NULL UNIQUE,
+    created TEXT NOT NULL,
+    last_modified TEXT NOT NULL,
+    resource TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS incident_children (
+    kind TEXT NOT NULL,
+    incident TEXT NOT NULL,
+    name TEXT NOT NULL,
+    created TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    PRIMARY KEY (kind, incident, name)
+);
+CREATE TABLE IF NOT EXISTS counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+);
+";
+
+impl Store {
+    /// Opens (creating if needed) the database at `path`, in WAL mode with full syncs.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let connection = Connection::open(path)?;
+        connection.pragma_update(None, "journal_mode", "WAL")?;
+        connection.pragma_update(None, "synchronous", "FULL")?;
+        connection.pragma_update(None, "busy_timeout", 5000)?;
+        connection.execute_batch(SCHEMA)?;
+        Ok(Store {
+            connection: Mutex::new(connection),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a half-done transaction: rusqlite rolls back a
+        // dropped transaction. So a poisoned lock is safe to keep using.
+        self.connection
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs `work` in one transaction, committing only if it returns `Ok`.
+    pub(crate) fn write<T, E>(
+        &self,
+        work: impl FnOnce(&Transaction<'_>) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<StoreError>,
+    {
+        let mut connection = self.lock();
+        let tx = connection.transaction().map_err(StoreError::from)?;
+        let value = work(&tx)?;
+        tx.commit().map_err(StoreError::from)?;
+        Ok(value)
+    }
+
+    /// Runs `work` against the connection for reading.
+    pub(crate) fn read<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        work(&self.lock())
+    }
+}
