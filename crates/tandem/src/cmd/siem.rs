@@ -1,14 +1,47 @@
-//! `tandem siem`: runs the SIEM server.
+//! `tandem siem`: runs the SIEM workspace.
+//!
+//! `tandem siem [--listen HOST:PORT] [--data-dir DIR] [--config FILE]` runs the server (so does
+//! `tandem siem serve ...`); further tools of the SIEM become more subcommands beside `serve`.
 
-use clap::Args;
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use tandem_server::{Router, ServerArgs, ServiceSpec};
+
+/// Default `--listen` of `tandem siem`.
+const DEFAULT_LISTEN: &str = "127.0.0.1:8720";
+/// Default `--data-dir` of `tandem siem`.
+const DEFAULT_DATA_DIR: &str = "./tandem-data/siem";
 
 /// Flags of `tandem siem`.
 #[derive(Debug, Args)]
-pub struct SiemArgs {}
+#[command(args_conflicts_with_subcommands = true)]
+pub struct SiemArgs {
+    #[command(subcommand)]
+    command: Option<SiemCommand>,
+    #[command(flatten)]
+    server: ServerArgs,
+}
+
+/// What `tandem siem` does; without a subcommand it serves.
+#[derive(Debug, Subcommand)]
+enum SiemCommand {
+    /// Run the SIEM server (the default).
+    Serve(ServerArgs),
+}
 
 impl SiemArgs {
-    /// Runs the server until Ctrl-C.
+    /// Runs the chosen subcommand; the server runs until Ctrl-C or SIGTERM.
     pub async fn run(self) -> anyhow::Result<()> {
-        anyhow::bail!("tandem siem is not built yet")
+        match self.command {
+            Some(SiemCommand::Serve(server)) => serve(server).await,
+            None => serve(self.server).await,
+        }
     }
+}
+
+async fn serve(args: ServerArgs) -> anyhow::Result<()> {
+    let options = args.into_options(DEFAULT_LISTEN, DEFAULT_DATA_DIR)?;
+    tandem_server::serve(options, ServiceSpec::siem(), Router::new())
+        .await
+        .context("tandem siem")
 }

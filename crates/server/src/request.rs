@@ -1,0 +1,85 @@
+//! Per-request bookkeeping: request ids, the tracing log line, and the figures `/metrics` reports.
+//!
+//! Graph answers every request with `request-id` and `client-request-id` headers and repeats them in
+//! error bodies, so support can match a failure to a log line. The ids live in a task-local for the
+//! duration of the request, which lets [`crate::ApiError`] read them without being handed the request.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::HeaderValue;
+use axum::middleware::Next;
+use axum::response::Response;
+
+use crate::metrics::Metrics;
+
+/// The ids of the request being answered.
+#[derive(Debug, Clone, Default)]
+pub struct RequestIds {
+    /// The id Tandem gave the request (a UUID).
+    pub request_id: String,
+    /// The id the client sent in `client-request-id`, or the request id when it sent none.
+    pub client_request_id: String,
+}
+
+tokio::task_local! {
+    static CURRENT: RequestIds;
+}
+
+impl RequestIds {
+    /// The ids of the request this task is answering; fresh ids outside a request.
+    pub fn current() -> RequestIds {
+        CURRENT
+            .try_with(Clone::clone)
+            .unwrap_or_else(|_| RequestIds::for_client(None))
+    }
+
+    fn for_client(client_request_id: Option<&str>) -> RequestIds {
+        let request_id = uuid::Uuid::new_v4().to_string();
+        let client_request_id = client_request_id.map_or_else(|| request_id.clone(), str::to_owned);
+        RequestIds {
+            request_id,
+            client_request_id,
+        }
+    }
+}
+
+/// Middleware: gives the request its ids, logs it, and records it in `metrics`.
+pub async fn observe(
+    State(metrics): State<Arc<Metrics>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let started = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or("unmatched", MatchedPath::as_str)
+        .to_owned();
+    let client_id = request
+        .headers()
+        .get("client-request-id")
+        .and_then(|v| v.to_str().ok());
+    let ids = RequestIds::for_client(client_id);
+    let mut response = CURRENT.scope(ids.clone(), next.run(request)).await;
+    let elapsed = started.elapsed();
+    let status = response.status();
+    metrics.record(method.as_str(), &route, status.as_u16(), elapsed);
+    tracing::info!(
+        %method, %path, status = status.as_u16(), elapsed_ms = elapsed.as_secs_f64() * 1000.0,
+        request_id = %ids.request_id, "request"
+    );
+    let headers = response.headers_mut();
+    for (name, value) in [
+        ("request-id", ids.request_id),
+        ("client-request-id", ids.client_request_id),
+    ] {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            headers.insert(name, value);
+        }
+    }
+    response
+}

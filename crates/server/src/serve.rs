@@ -1,0 +1,377 @@
+//! Starting a Tandem server: open the data dir, load the identity, mount the shared routes next to the
+//! service's own, bind, write `credentials.env`, and run until shutdown.
+//!
+//! [`serve`] does it all for the CLI. Tests and `tandem demo` use the steps: [`Prepared::open`], then
+//! [`Prepared::bind`] (port 0 works; the bound address comes back), then [`BoundServer::spawn`] or
+//! [`BoundServer::run_until`] with their own shutdown future.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::auth::{AuthState, TokenVerifier};
+use crate::config::ServerConfig;
+use crate::credentials::{CREDENTIALS_FILE, merge_credentials};
+use crate::datadir::DataDir;
+use crate::error::{ApiError, ErrorStyle, ServerError};
+use crate::identity::{AppPurpose, DevRoles, Identity};
+use crate::metrics::Metrics;
+use crate::throttle::Throttle;
+use crate::token::TokenService;
+
+/// What makes one service different from the other: its name, its URL key in `credentials.env`, its
+/// error style, the token audiences it accepts and the roles of its development apps.
+#[derive(Debug, Clone)]
+pub struct ServiceSpec {
+    /// Short name for logs: `xdr`, `siem`.
+    pub name: &'static str,
+    /// The `credentials.env` key that receives the server's URL.
+    pub url_key: &'static str,
+    /// The shape of error bodies.
+    pub error_style: ErrorStyle,
+    /// Token audiences the service accepts (and issues tokens for).
+    pub audiences: Vec<String>,
+    /// Roles of the two development apps.
+    pub dev_roles: DevRoles,
+}
+
+impl ServiceSpec {
+    /// The XDR: Graph errors, `https://graph.microsoft.com` tokens, the security API's app roles.
+    pub fn xdr() -> ServiceSpec {
+        ServiceSpec {
+            name: "xdr",
+            url_key: "TANDEM_XDR_URL",
+            error_style: ErrorStyle::Graph,
+            audiences: vec!["https://graph.microsoft.com".into()],
+            dev_roles: DevRoles::new(
+                &[
+                    "SecurityIncident.ReadWrite.All",
+                    "SecurityAlert.ReadWrite.All",
+                ],
+                &["SecurityIncident.Read.All", "SecurityAlert.Read.All"],
+            ),
+        }
+    }
+
+    /// The SIEM: ARM errors and tokens for ARM, Azure Monitor ingestion and Log Analytics queries. The
+    /// development roles are placeholders the SIEM replaces with its own.
+    pub fn siem() -> ServiceSpec {
+        ServiceSpec {
+            name: "siem",
+            url_key: "TANDEM_SIEM_URL",
+            error_style: ErrorStyle::Arm,
+            audiences: vec![
+                "https://management.azure.com".into(),
+                "https://monitor.azure.com".into(),
+                "https://api.loganalytics.io".into(),
+            ],
+            dev_roles: DevRoles::new(&["Siem.ReadWrite"], &["Siem.Read"]),
+        }
+    }
+}
+
+/// The flags every server takes.
+#[derive(Debug, Clone)]
+pub struct ServerOptions {
+    /// `HOST:PORT` to listen on; port 0 picks a free port.
+    pub listen: String,
+    /// The data dir (created when missing).
+    pub data_dir: PathBuf,
+    /// The parsed `--config` file, or the default.
+    pub config: ServerConfig,
+}
+
+/// A server whose data dir and identity are open, not yet listening. The service builds its router
+/// from here (its store lives in [`Prepared::data_dir`]) and may add `credentials.env` keys.
+#[derive(Debug)]
+pub struct Prepared {
+    options: ServerOptions,
+    spec: ServiceSpec,
+    data_dir: DataDir,
+    identity: Identity,
+    extra_credentials: Vec<(String, String)>,
+}
+
+impl Prepared {
+    /// Opens the data dir and loads (or creates) the identity.
+    pub fn open(options: ServerOptions, spec: ServiceSpec) -> Result<Prepared, ServerError> {
+        let data_dir = DataDir::open(&options.data_dir)?;
+        let identity =
+            Identity::load_or_create(&data_dir, options.config.identity.as_ref(), &spec.dev_roles)?;
+        Ok(Prepared {
+            options,
+            spec,
+            data_dir,
+            identity,
+            extra_credentials: Vec::new(),
+        })
+    }
+
+    /// The data dir.
+    pub fn data_dir(&self) -> &DataDir {
+        &self.data_dir
+    }
+
+    /// The tenant, apps and signing key.
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    /// The config file's contents (the default when there is none).
+    pub fn config(&self) -> &ServerConfig {
+        &self.options.config
+    }
+
+    /// The service's spec.
+    pub fn spec(&self) -> &ServiceSpec {
+        &self.spec
+    }
+
+    /// Adds a key to what this server writes into `credentials.env` (e.g. the SIEM's workspace id).
+    pub fn add_credential(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.extra_credentials.push((key.into(), value.into()));
+    }
+
+    /// Binds the listen address, mounts the shared routes beside `routes`, and writes
+    /// `credentials.env` with the bound URL.
+    pub async fn bind(self, routes: Router) -> Result<BoundServer, ServerError> {
+        let listener = TcpListener::bind(&self.options.listen)
+            .await
+            .map_err(|source| ServerError::Bind {
+                listen: self.options.listen.clone(),
+                source,
+            })?;
+        let addr = listener.local_addr().map_err(ServerError::Serve)?;
+        let url = url_for(addr);
+        merge_credentials(&self.data_dir, &self.credentials(&url))?;
+        let app = self.app(routes, &url);
+        tracing::info!(service = self.spec.name, %url, data_dir = %self.data_dir.root().display(), "listening");
+        Ok(BoundServer {
+            listener,
+            app,
+            addr,
+            url,
+            credentials_file: self.data_dir.path(CREDENTIALS_FILE),
+        })
+    }
+
+    fn credentials(&self, url: &str) -> Vec<(String, String)> {
+        let mut pairs = vec![
+            (
+                "TANDEM_TENANT_ID".to_owned(),
+                self.identity.tenant_id().to_owned(),
+            ),
+            (self.spec.url_key.to_owned(), url.to_owned()),
+        ];
+        let apps = [
+            (
+                AppPurpose::ReadWrite,
+                "TANDEM_CLIENT_ID",
+                "TANDEM_CLIENT_SECRET",
+            ),
+            (
+                AppPurpose::ReadOnly,
+                "TANDEM_READER_CLIENT_ID",
+                "TANDEM_READER_CLIENT_SECRET",
+            ),
+        ];
+        for (purpose, id_key, secret_key) in apps {
+            if let Some(app) = self.identity.app_for(purpose) {
+                pairs.push((id_key.to_owned(), app.client_id.clone()));
+                pairs.push((secret_key.to_owned(), app.client_secret.clone()));
+            }
+        }
+        pairs.extend(self.extra_credentials.iter().cloned());
+        pairs
+    }
+
+    fn app(&self, routes: Router, url: &str) -> Router {
+        let style = self.spec.error_style;
+        let auth = Arc::new(AuthState {
+            verifier: TokenVerifier::new(
+                self.identity.signing_key().clone(),
+                self.identity.tenant_id(),
+                &self.spec.audiences,
+            ),
+            throttle: self.options.config.throttle.map(Throttle::new),
+            style,
+        });
+        let metrics = Arc::new(Metrics::default());
+        let token = TokenService::new(self.identity.clone(), url, &self.spec.audiences);
+        let metrics_for_route = metrics.clone();
+        Router::new()
+            .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
+            .route(
+                "/metrics",
+                get(move || async move { metrics_for_route.render() }),
+            )
+            .merge(token.router())
+            .merge(routes)
+            .fallback(move || async move {
+                ApiError::not_found(style, "No route matches the request path.")
+            })
+            .layer(Extension(auth))
+            .layer(axum::middleware::from_fn_with_state(
+                metrics,
+                crate::request::observe,
+            ))
+    }
+}
+
+/// `http://HOST:PORT` for a bound address; an unspecified host (`0.0.0.0`) becomes loopback.
+fn url_for(addr: SocketAddr) -> String {
+    let mut addr = addr;
+    if addr.ip().is_unspecified() {
+        addr.set_ip(match addr {
+            SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+            SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+        });
+    }
+    format!("http://{addr}")
+}
+
+/// A server that is listening but not yet answering.
+#[derive(Debug)]
+pub struct BoundServer {
+    listener: TcpListener,
+    app: Router,
+    addr: SocketAddr,
+    url: String,
+    credentials_file: PathBuf,
+}
+
+impl BoundServer {
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://HOST:PORT`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The `credentials.env` written for this server.
+    pub fn credentials_file(&self) -> &Path {
+        &self.credentials_file
+    }
+
+    /// Answers requests until `shutdown` completes, then finishes in-flight requests and returns.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        axum::serve(self.listener, self.app)
+            .with_graceful_shutdown(shutdown)
+            .await
+            .map_err(ServerError::Serve)
+    }
+
+    /// Answers requests on a background task until the returned handle is stopped or dropped.
+    pub fn spawn(self) -> RunningServer {
+        let (stop, stopped) = oneshot::channel::<()>();
+        let addr = self.addr;
+        let url = self.url.clone();
+        let credentials_file = self.credentials_file.clone();
+        let task = tokio::spawn(self.run_until(async move {
+            let _ = stopped.await;
+        }));
+        RunningServer {
+            addr,
+            url,
+            credentials_file,
+            stop: Some(stop),
+            task,
+        }
+    }
+}
+
+/// A server answering on a background task. Dropping it asks it to stop.
+#[derive(Debug)]
+pub struct RunningServer {
+    addr: SocketAddr,
+    url: String,
+    credentials_file: PathBuf,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<Result<(), ServerError>>,
+}
+
+impl RunningServer {
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://HOST:PORT`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The `credentials.env` written for this server.
+    pub fn credentials_file(&self) -> &Path {
+        &self.credentials_file
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn stop(mut self) -> Result<(), ServerError> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        match (&mut self.task).await {
+            Ok(result) => result,
+            Err(join) => Err(ServerError::Serve(std::io::Error::other(join))),
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// Runs a service the way the CLI does: open, bind, answer until Ctrl-C or SIGTERM.
+pub async fn serve(
+    options: ServerOptions,
+    spec: ServiceSpec,
+    routes: Router,
+) -> Result<(), ServerError> {
+    Prepared::open(options, spec)?
+        .bind(routes)
+        .await?
+        .run_until(shutdown_signal())
+        .await
+}
+
+/// Completes on Ctrl-C or (on Unix) SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

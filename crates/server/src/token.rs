@@ -1,0 +1,304 @@
+//! The token service both servers mount: a client-credentials token endpoint, OpenID metadata and the
+//! JWKS, shaped like Microsoft's identity platform (v2.0 endpoints).
+//!
+//! - `POST /{tenantId}/oauth2/v2.0/token` (form: `client_id`, `client_secret`, `scope`, `grant_type`)
+//! - `GET /{tenantId}/v2.0/.well-known/openid-configuration`
+//! - `GET /{tenantId}/discovery/v2.0/keys`
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Form, Json, Router};
+use serde_json::{Value, json};
+
+use crate::auth::normalize_audience;
+use crate::identity::Identity;
+use crate::jwt::Claims;
+
+/// Lifetime of issued tokens, as `expires_in` reports it.
+pub const TOKEN_LIFETIME_SECS: i64 = 3599;
+
+/// What the token routes need.
+#[derive(Debug)]
+pub struct TokenService {
+    identity: Identity,
+    base_url: String,
+    audiences: Vec<String>,
+}
+
+impl TokenService {
+    /// A token service for `identity`, reachable at `base_url`, issuing tokens for `audiences`.
+    pub fn new(identity: Identity, base_url: &str, audiences: &[String]) -> TokenService {
+        TokenService {
+            identity,
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            audiences: audiences.to_vec(),
+        }
+    }
+
+    /// The routes, ready to merge into a server's router.
+    pub fn router(self) -> Router {
+        Router::new()
+            .route("/{tenant}/oauth2/v2.0/token", post(issue_token))
+            .route(
+                "/{tenant}/v2.0/.well-known/openid-configuration",
+                get(openid_configuration),
+            )
+            .route("/{tenant}/discovery/v2.0/keys", get(jwks))
+            .with_state(Arc::new(self))
+    }
+
+    /// The issuer tokens carry: `{base}/{tenant}/v2.0`.
+    pub fn issuer(&self) -> String {
+        format!("{}/{}/v2.0", self.base_url, self.identity.tenant_id())
+    }
+
+    /// Issues a token for the app `client_id` and `audience`, valid from `now` (Unix seconds).
+    pub fn claims_for(
+        &self,
+        client_id: &str,
+        roles: &[String],
+        audience: &str,
+        now: i64,
+    ) -> Claims {
+        let oid = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, client_id.as_bytes()).to_string();
+        Claims {
+            aud: audience.to_owned(),
+            iss: self.issuer(),
+            iat: now,
+            nbf: now,
+            exp: now + TOKEN_LIFETIME_SECS,
+            azp: client_id.to_owned(),
+            appid: client_id.to_owned(),
+            oid: oid.clone(),
+            sub: oid,
+            tid: self.identity.tenant_id().to_owned(),
+            roles: roles.to_vec(),
+            idtyp: "app".into(),
+            ver: "2.0".into(),
+        }
+    }
+
+    fn grant(&self, form: &HashMap<String, String>) -> Result<Value, OAuthError> {
+        let field = |name: &str| form.get(name).map(String::as_str).filter(|v| !v.is_empty());
+        let grant_type = field("grant_type").ok_or_else(|| OAuthError::missing("grant_type"))?;
+        if grant_type != "client_credentials" {
+            return Err(OAuthError::unsupported_grant(grant_type));
+        }
+        let client_id = field("client_id").ok_or_else(|| OAuthError::missing("client_id"))?;
+        let app = self
+            .identity
+            .app(client_id)
+            .ok_or_else(|| OAuthError::unknown_client(client_id, self.identity.tenant_id()))?;
+        let secret = field("client_secret").ok_or_else(|| OAuthError::missing("client_secret"))?;
+        if !secrets_match(secret, &app.client_secret) {
+            return Err(OAuthError::bad_secret(client_id));
+        }
+        let scope = field("scope").ok_or_else(|| OAuthError::missing("scope"))?;
+        let audience = self.audience_for(scope)?;
+        let now = chrono::Utc::now().timestamp();
+        let claims = self.claims_for(client_id, &app.roles, &audience, now);
+        let token = self
+            .identity
+            .signing_key()
+            .sign(&claims)
+            .map_err(|e| OAuthError::server(&e.to_string()))?;
+        Ok(json!({
+            "token_type": "Bearer",
+            "expires_in": TOKEN_LIFETIME_SECS,
+            "ext_expires_in": TOKEN_LIFETIME_SECS,
+            "access_token": token,
+        }))
+    }
+
+    /// `https://graph.microsoft.com/.default` -> `https://graph.microsoft.com`, when this server serves
+    /// that resource.
+    fn audience_for(&self, scope: &str) -> Result<String, OAuthError> {
+        let mut scopes = scope.split_whitespace();
+        let (Some(first), None) = (scopes.next(), scopes.next()) else {
+            return Err(OAuthError::invalid_scope(scope));
+        };
+        let resource = first
+            .strip_suffix("/.default")
+            .ok_or_else(|| OAuthError::invalid_scope(scope))?;
+        let wanted = normalize_audience(resource);
+        self.audiences
+            .iter()
+            .find(|a| normalize_audience(a) == wanted)
+            .cloned()
+            .ok_or_else(|| OAuthError::unknown_resource(resource, self.identity.tenant_id()))
+    }
+
+    fn tenant_matches(&self, tenant: &str) -> bool {
+        tenant.eq_ignore_ascii_case(self.identity.tenant_id())
+    }
+
+    fn openid_document(&self) -> Value {
+        let base = &self.base_url;
+        let tenant = self.identity.tenant_id();
+        json!({
+            "issuer": self.issuer(),
+            "token_endpoint": format!("{base}/{tenant}/oauth2/v2.0/token"),
+            "jwks_uri": format!("{base}/{tenant}/discovery/v2.0/keys"),
+            "authorization_endpoint": format!("{base}/{tenant}/oauth2/v2.0/authorize"),
+            "token_endpoint_auth_methods_supported": ["client_secret_post"],
+            "response_types_supported": ["token"],
+            "grant_types_supported": ["client_credentials"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": ["ES256"],
+            "scopes_supported": ["openid"],
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nbf", "tid", "roles", "appid", "azp", "oid", "ver"],
+            "tenant_region_scope": null,
+            "cloud_instance_name": "tandem.local",
+        })
+    }
+}
+
+/// Compares secrets without stopping at the first differing byte.
+fn secrets_match(given: &str, expected: &str) -> bool {
+    let (a, b) = (given.as_bytes(), expected.as_bytes());
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+async fn issue_token(
+    State(service): State<Arc<TokenService>>,
+    Path(tenant): Path<String>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    if !service.tenant_matches(&tenant) {
+        return OAuthError::unknown_tenant(&tenant).into_response();
+    }
+    let result = match form {
+        Ok(Form(form)) => service.grant(&form),
+        Err(rejection) => Err(OAuthError::bad_body(&rejection.body_text())),
+    };
+    match result {
+        Ok(body) => Json(body).into_response(),
+        Err(error) => error.into_response(),
+    }
+}
+
+async fn openid_configuration(
+    State(service): State<Arc<TokenService>>,
+    Path(tenant): Path<String>,
+) -> Response {
+    if !service.tenant_matches(&tenant) {
+        return OAuthError::unknown_tenant(&tenant).into_response();
+    }
+    Json(service.openid_document()).into_response()
+}
+
+async fn jwks(State(service): State<Arc<TokenService>>, Path(tenant): Path<String>) -> Response {
+    if !service.tenant_matches(&tenant) {
+        return OAuthError::unknown_tenant(&tenant).into_response();
+    }
+    Json(json!({"keys": [service.identity.signing_key().jwk()]})).into_response()
+}
+
+/// An error of the token endpoint, in the identity platform's shape.
+#[derive(Debug)]
+struct OAuthError {
+    status: StatusCode,
+    error: &'static str,
+    code: u32,
+    description: String,
+}
+
+impl OAuthError {
+    fn new(status: StatusCode, error: &'static str, code: u32, description: String) -> Self {
+        OAuthError {
+            status,
+            error,
+            code,
+            description,
+        }
+    }
+
+    fn missing(field: &str) -> Self {
+        let text = format!("The request body must contain the following parameter: '{field}'.");
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", 900144, text)
+    }
+
+    fn bad_body(reason: &str) -> Self {
+        let text = format!("The request body must be application/x-www-form-urlencoded: {reason}");
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", 900144, text)
+    }
+
+    fn unsupported_grant(grant_type: &str) -> Self {
+        let text = format!(
+            "The provided value for the input parameter 'grant_type' is not valid: '{grant_type}'. Only 'client_credentials' is supported."
+        );
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            70003,
+            text,
+        )
+    }
+
+    fn unknown_client(client_id: &str, tenant: &str) -> Self {
+        let text = format!(
+            "Application with identifier '{client_id}' was not found in the directory '{tenant}'."
+        );
+        Self::new(StatusCode::UNAUTHORIZED, "invalid_client", 700016, text)
+    }
+
+    fn bad_secret(client_id: &str) -> Self {
+        let text = format!("Invalid client secret provided for app '{client_id}'.");
+        Self::new(StatusCode::UNAUTHORIZED, "invalid_client", 7000215, text)
+    }
+
+    fn invalid_scope(scope: &str) -> Self {
+        let text = format!(
+            "The provided value for scope '{scope}' is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI)."
+        );
+        Self::new(StatusCode::BAD_REQUEST, "invalid_scope", 1002012, text)
+    }
+
+    fn unknown_resource(resource: &str, tenant: &str) -> Self {
+        let text = format!(
+            "The resource principal named '{resource}' was not found in the tenant '{tenant}'; this server issues tokens for its own API only."
+        );
+        Self::new(StatusCode::BAD_REQUEST, "invalid_scope", 500011, text)
+    }
+
+    fn unknown_tenant(tenant: &str) -> Self {
+        let text = format!("Tenant '{tenant}' not found.");
+        Self::new(StatusCode::BAD_REQUEST, "invalid_tenant", 90002, text)
+    }
+
+    fn server(reason: &str) -> Self {
+        let text = format!("The token could not be issued: {reason}");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "server_error",
+            50000,
+            text,
+        )
+    }
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        let ids = crate::request::RequestIds::current();
+        let timestamp = chrono::Utc::now().format("%Y-%m-%d %H:%M:%SZ").to_string();
+        let description = format!(
+            "AADSTS{}: {} Trace ID: {} Correlation ID: {} Timestamp: {timestamp}",
+            self.code, self.description, ids.request_id, ids.client_request_id
+        );
+        let body = json!({
+            "error": self.error,
+            "error_description": description,
+            "error_codes": [self.code],
+            "timestamp": timestamp,
+            "trace_id": ids.request_id,
+            "correlation_id": ids.client_request_id,
+        });
+        (self.status, Json(body)).into_response()
+    }
+}

@@ -1,0 +1,387 @@
+//! Helpers for Tandem's integration tests, usable from any crate as a dev-dependency.
+//!
+//! - [`InProcessServer`]: a service started inside the test on `127.0.0.1:0` in a temp data dir.
+//! - [`ChildServer`]: the built `tandem` binary run as a child process, killed on drop.
+//! - [`Credentials`]: a parsed `credentials.env`, and [`fetch_token`] to get a bearer token with it.
+//! - [`python`] / [`run_python`]: Microsoft's Python SDKs in the workspace venv, against our servers.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use tandem_server::{Prepared, Router, RunningServer, ServerConfig, ServerOptions, ServiceSpec};
+use tempfile::TempDir;
+
+/// How long a server gets to answer `/healthz` before a helper gives up.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Why a helper failed; the messages say what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum TestkitError {
+    /// A server could not start.
+    #[error("server: {0}")]
+    Server(#[from] tandem_server::ServerError),
+    /// Creating a temp dir or running a process failed.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// An HTTP call failed.
+    #[error("HTTP: {0}")]
+    Http(#[from] reqwest::Error),
+    /// A key is missing from `credentials.env`.
+    #[error("credentials.env has no {0}")]
+    MissingKey(String),
+    /// The token endpoint refused.
+    #[error("token endpoint answered {status}: {body}")]
+    TokenRefused {
+        /// The HTTP status.
+        status: u16,
+        /// The body.
+        body: String,
+    },
+    /// The server did not come up in time.
+    #[error("{0}")]
+    Startup(String),
+    /// The Python venv is not there.
+    #[error(
+        "no Python venv at {0}: run scripts/test (it creates .venv and installs sdk/requirements.txt), or set TANDEM_PYTHON"
+    )]
+    NoPython(PathBuf),
+}
+
+fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> TestkitError {
+    let what = what.into();
+    move |source| TestkitError::Io { what, source }
+}
+
+/// The workspace root (the directory holding the top-level `Cargo.toml`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The reference specs: `TANDEM_SPECS_DIR`, else `../shared/specs` beside the workspace root.
+pub fn specs_dir() -> PathBuf {
+    std::env::var_os("TANDEM_SPECS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("../shared/specs"))
+}
+
+/// The parsed `credentials.env` of a server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pairs: Vec<(String, String)>,
+}
+
+impl Credentials {
+    /// Reads a `credentials.env` file.
+    pub fn read(path: &Path) -> Result<Credentials, TestkitError> {
+        let text =
+            std::fs::read_to_string(path).map_err(io_error(format!("read {}", path.display())))?;
+        Ok(Credentials {
+            pairs: tandem_server::parse_env(&text)?,
+        })
+    }
+
+    /// The value of `key`.
+    pub fn get(&self, key: &str) -> Result<&str, TestkitError> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .ok_or_else(|| TestkitError::MissingKey(key.to_owned()))
+    }
+
+    /// Every key and value, in file order (to pass as environment variables).
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.pairs
+    }
+
+    /// `TANDEM_TENANT_ID`.
+    pub fn tenant_id(&self) -> Result<&str, TestkitError> {
+        self.get("TANDEM_TENANT_ID")
+    }
+
+    /// A token for the read-write development app (`TANDEM_CLIENT_ID`).
+    pub async fn writer_token(&self, base_url: &str, scope: &str) -> Result<String, TestkitError> {
+        self.token(base_url, scope, "TANDEM_CLIENT_ID", "TANDEM_CLIENT_SECRET")
+            .await
+    }
+
+    /// A token for the read-only development app (`TANDEM_READER_CLIENT_ID`).
+    pub async fn reader_token(&self, base_url: &str, scope: &str) -> Result<String, TestkitError> {
+        self.token(
+            base_url,
+            scope,
+            "TANDEM_READER_CLIENT_ID",
+            "TANDEM_READER_CLIENT_SECRET",
+        )
+        .await
+    }
+
+    async fn token(
+        &self,
+        base_url: &str,
+        scope: &str,
+        id_key: &str,
+        secret_key: &str,
+    ) -> Result<String, TestkitError> {
+        let app = ClientApp {
+            tenant_id: self.tenant_id()?,
+            client_id: self.get(id_key)?,
+            client_secret: self.get(secret_key)?,
+        };
+        fetch_token(base_url, &app, scope).await
+    }
+}
+
+/// An app's client credentials.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientApp<'a> {
+    /// The tenant id.
+    pub tenant_id: &'a str,
+    /// The client id.
+    pub client_id: &'a str,
+    /// The client secret.
+    pub client_secret: &'a str,
+}
+
+/// Fetches a client-credentials token for `scope` from the token endpoint at `base_url`.
+pub async fn fetch_token(
+    base_url: &str,
+    app: &ClientApp<'_>,
+    scope: &str,
+) -> Result<String, TestkitError> {
+    let url = format!("{base_url}/{}/oauth2/v2.0/token", app.tenant_id);
+    let form = [
+        ("client_id", app.client_id),
+        ("client_secret", app.client_secret),
+        ("scope", scope),
+        ("grant_type", "client_credentials"),
+    ];
+    let response = reqwest::Client::new().post(url).form(&form).send().await?;
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await?;
+    match body.get("access_token").and_then(|t| t.as_str()) {
+        Some(token) if status == 200 => Ok(token.to_owned()),
+        _ => Err(TestkitError::TokenRefused {
+            status,
+            body: body.to_string(),
+        }),
+    }
+}
+
+/// A service running inside the test process on `127.0.0.1:0`. Stops when dropped.
+#[derive(Debug)]
+pub struct InProcessServer {
+    server: RunningServer,
+    credentials: Credentials,
+    data_dir: PathBuf,
+    _temp: Option<TempDir>,
+}
+
+impl InProcessServer {
+    /// Starts a service in a fresh temp data dir. `build` gets the opened server (data dir, identity,
+    /// config) and returns the service's routes.
+    pub async fn start(
+        spec: ServiceSpec,
+        config: ServerConfig,
+        build: impl FnOnce(&mut Prepared) -> Router,
+    ) -> Result<InProcessServer, TestkitError> {
+        let temp = tempfile::tempdir().map_err(io_error("create a temp data dir"))?;
+        let mut server = Self::start_in(temp.path(), spec, config, build).await?;
+        server._temp = Some(temp);
+        Ok(server)
+    }
+
+    /// Starts a service in `data_dir` (which outlives the server, e.g. to test a restart).
+    pub async fn start_in(
+        data_dir: &Path,
+        spec: ServiceSpec,
+        config: ServerConfig,
+        build: impl FnOnce(&mut Prepared) -> Router,
+    ) -> Result<InProcessServer, TestkitError> {
+        let options = ServerOptions {
+            listen: "127.0.0.1:0".into(),
+            data_dir: data_dir.to_owned(),
+            config,
+        };
+        let mut prepared = Prepared::open(options, spec)?;
+        let routes = build(&mut prepared);
+        let server = prepared.bind(routes).await?.spawn();
+        let credentials = Credentials::read(server.credentials_file())?;
+        Ok(InProcessServer {
+            server,
+            credentials,
+            data_dir: data_dir.to_owned(),
+            _temp: None,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> &str {
+        self.server.url()
+    }
+
+    /// The server's `credentials.env`, as read right after it started.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// The data dir.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Stops the server and waits until it has stopped (the data dir stays while `self` lives on in
+    /// the caller's hands; here it is dropped afterwards).
+    pub async fn stop(self) -> Result<(), TestkitError> {
+        Ok(self.server.stop().await?)
+    }
+}
+
+/// The `tandem` binary run as a child process in its own data dir. Killed when dropped.
+#[derive(Debug)]
+pub struct ChildServer {
+    child: Child,
+    url: String,
+    credentials: Credentials,
+    _data_dir: TempDir,
+}
+
+impl ChildServer {
+    /// Runs `binary args... --listen 127.0.0.1:0 --data-dir <temp>` (e.g. `args = ["xdr"]`), waits for
+    /// `url_key` in its `credentials.env` and a 200 from `/healthz`. Pass `env!("CARGO_BIN_EXE_tandem")`
+    /// as `binary` from the `tandem` crate's tests.
+    pub async fn spawn(
+        binary: &Path,
+        args: &[&str],
+        url_key: &str,
+    ) -> Result<ChildServer, TestkitError> {
+        let data_dir = tempfile::tempdir().map_err(io_error("create a temp data dir"))?;
+        let child = Command::new(binary)
+            .args(args)
+            .args(["--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir.path())
+            .stdin(Stdio::null())
+            .spawn()
+            .map_err(io_error(format!("run {}", binary.display())))?;
+        let mut server = ChildServer {
+            child,
+            url: String::new(),
+            credentials: Credentials { pairs: Vec::new() },
+            _data_dir: data_dir,
+        };
+        server.wait_ready(url_key).await?;
+        Ok(server)
+    }
+
+    async fn wait_ready(&mut self, url_key: &str) -> Result<(), TestkitError> {
+        let file = self._data_dir.path().join(tandem_server::CREDENTIALS_FILE);
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        loop {
+            if let Some(status) = self.child.try_wait().map_err(io_error("poll the server"))? {
+                return Err(TestkitError::Startup(format!(
+                    "the server exited early: {status}"
+                )));
+            }
+            if let Ok(credentials) = Credentials::read(&file)
+                && let Ok(url) = credentials.get(url_key)
+                && healthy(url).await
+            {
+                self.url = url.to_owned();
+                self.credentials = credentials;
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(TestkitError::Startup(format!(
+                    "no healthy server with {url_key} in {} after {STARTUP_TIMEOUT:?}",
+                    file.display()
+                )));
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The server's URL.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The server's `credentials.env`.
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    /// The data dir.
+    pub fn data_dir(&self) -> &Path {
+        self._data_dir.path()
+    }
+
+    /// Sends SIGTERM and waits for the exit status (a clean stop exits 0).
+    pub fn terminate(mut self) -> Result<std::process::ExitStatus, TestkitError> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .map_err(io_error("send SIGTERM"))?;
+        if !status.success() {
+            return Err(TestkitError::Startup(format!(
+                "kill -TERM failed: {status}"
+            )));
+        }
+        self.child.wait().map_err(io_error("wait for the server"))
+    }
+}
+
+impl Drop for ChildServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// True when `GET {url}/healthz` answers 200.
+pub async fn healthy(url: &str) -> bool {
+    match reqwest::get(format!("{url}/healthz")).await {
+        Ok(response) => response.status().is_success(),
+        Err(_) => false,
+    }
+}
+
+/// The Python of the workspace venv: `TANDEM_PYTHON`, else `<workspace>/.venv/bin/python`. Fails with
+/// a message saying how to create it when it is missing.
+pub fn python() -> Result<PathBuf, TestkitError> {
+    let path = std::env::var_os("TANDEM_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join(".venv/bin/python"));
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err(TestkitError::NoPython(path))
+    }
+}
+
+/// Runs `script` with the venv's Python, `sdk/` on `PYTHONPATH` and `env` set; returns its output
+/// whatever the exit status (check `output.status`).
+pub fn run_python(
+    script: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Result<Output, TestkitError> {
+    let python = python()?;
+    Command::new(&python)
+        .arg(script)
+        .args(args)
+        .env("PYTHONPATH", workspace_root().join("sdk"))
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .map_err(io_error(format!(
+            "run {} {}",
+            python.display(),
+            script.display()
+        )))
+}
