@@ -230,3 +230,61 @@ fn encode_json<T: Serialize>(value: &T) -> Result<String, ServerError> {
     let bytes = serde_json::to_vec(value).map_err(|e| ServerError::Key(e.to_string()))?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claims() -> Claims {
+        Claims {
+            aud: "https://graph.microsoft.com".into(),
+            iss: "http://127.0.0.1/t/v2.0".into(),
+            iat: 100,
+            nbf: 100,
+            exp: 200,
+            azp: "app".into(),
+            appid: "app".into(),
+            oid: "o".into(),
+            sub: "o".into(),
+            tid: "t".into(),
+            roles: vec!["R".into()],
+            idtyp: "app".into(),
+            ver: "2.0".into(),
+        }
+    }
+
+    #[test]
+    fn signed_token_verifies_and_survives_a_pkcs8_round_trip() {
+        let key = SigningKey::generate().unwrap();
+        let token = key.sign(&claims()).unwrap();
+        let reloaded = SigningKey::from_pkcs8(key.pkcs8()).unwrap();
+        assert_eq!(reloaded.kid(), key.kid());
+        assert_eq!(reloaded.verify_signature(&token).unwrap(), claims());
+    }
+
+    #[test]
+    fn tampered_payload_and_foreign_key_are_rejected() {
+        let key = SigningKey::generate().unwrap();
+        let token = key.sign(&claims()).unwrap();
+        let mut forged = claims();
+        forged.roles.push("Admin".into());
+        let forged_payload = encode_json(&forged).unwrap();
+        let parts: Vec<&str> = token.split('.').collect();
+        let tampered = format!("{}.{forged_payload}.{}", parts[0], parts[2]);
+        assert_eq!(
+            key.verify_signature(&tampered),
+            Err(TokenError::BadSignature)
+        );
+
+        let other = SigningKey::generate().unwrap();
+        let foreign = other.sign(&claims()).unwrap();
+        assert!(matches!(
+            key.verify_signature(&foreign),
+            Err(TokenError::UnknownKey { .. })
+        ));
+        assert!(matches!(
+            key.verify_signature("a.b"),
+            Err(TokenError::Malformed(_))
+        ));
+    }
+}
