@@ -86,9 +86,11 @@ macro_rules! evidence_type {
 macro_rules! evidence_kinds {
     ($($(#[$vmeta:meta])* $variant:ident($ty:ident) => $type_name:literal),+ $(,)?) => {
         /// One piece of alert evidence, of any evidence type (`alertEvidence` and its subtypes).
+        ///
+        /// Each type is boxed: evidence types differ a lot in size.
         #[derive(Debug, Clone, PartialEq)]
         pub enum AlertEvidence {
-            $($(#[$vmeta])* $variant($ty),)+
+            $($(#[$vmeta])* $variant(Box<$ty>),)+
         }
 
         /// The type of a piece of evidence, for matching without looking inside.
@@ -134,7 +136,7 @@ macro_rules! evidence_kinds {
             /// Reads the evidence type `kind` from a JSON object.
             fn read(kind: EvidenceKind, object: Value) -> Result<Self, serde_path_to_error::Error<serde_json::Error>> {
                 match kind {
-                    $(EvidenceKind::$variant => serde_path_to_error::deserialize(object).map(AlertEvidence::$variant),)+
+                    $(EvidenceKind::$variant => serde_path_to_error::deserialize(object).map(|e| AlertEvidence::$variant(Box::new(e))),)+
                 }
             }
         }
@@ -154,7 +156,7 @@ macro_rules! evidence_kinds {
                     if evidence.odata_type.is_absent() {
                         evidence.odata_type = Field::Value(EvidenceKind::$variant.odata_type());
                     }
-                    AlertEvidence::$variant(evidence)
+                    AlertEvidence::$variant(Box::new(evidence))
                 }
             }
         )+
@@ -534,7 +536,7 @@ evidence_type! {
     /// A Kubernetes cluster (`kubernetesClusterEvidence`).
     pub struct KubernetesClusterEvidence {
         /// The cloud resource behind the cluster (Amazon, Azure or Google resource evidence).
-        cloud_resource: Box<AlertEvidence>,
+        cloud_resource: AlertEvidence,
         /// The distribution.
         distribution: String,
         /// The cluster's name.
