@@ -553,3 +553,25 @@ async fn stopped_server_no_longer_answers() {
     server.stop().await.unwrap();
     assert!(!tandem_testkit::healthy(&url).await);
 }
+
+#[tokio::test]
+async fn python_credential_and_pyjwt_accept_our_tokens() {
+    let server = start(ServiceSpec::xdr(), ServerConfig::default()).await;
+    let env: Vec<(String, String)> = server.credentials().pairs().to_vec();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/credential_probe.py");
+    let output = tokio::task::spawn_blocking(move || {
+        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        tandem_testkit::run_python(&script, &[], &env)
+    })
+    .await
+    .unwrap()
+    .expect("the Python venv runs the script");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let reader = server.credentials().get("TANDEM_READER_CLIENT_ID").unwrap();
+    assert_eq!(
+        report,
+        json!({"status": 200, "aud": "https://graph.microsoft.com", "appid": reader})
+    );
+}
