@@ -1,0 +1,82 @@
+//! The translation between the XDR side (Graph incidents, alerts and evidence) and the SIEM side
+//! (Sentinel incidents and comments, `SecurityIncident` and `SecurityAlert` rows).
+//!
+//! This is the only place the two vocabularies meet: the connector, the XDR and the SIEM all call it, so
+//! a value means the same thing wherever it is translated. Where the sides cannot hold the same value
+//! (Graph has many determinations, Sentinel four classification reasons; Graph has `inProgress` and
+//! `redirected`, Sentinel only `Active` and `Closed`) the translation is coarse, and each pair comes with
+//! an `*_agrees` function that says whether a SIEM value is what the finer XDR value maps to. The
+//! connector uses them (through [`incident_changes_from_siem`]) so that reading back its own coarse
+//! value never overwrites the finer one. `docs/mapping.md` lists every field, both directions and what
+//! is lost.
+
+mod comment;
+mod entities;
+mod enums;
+mod incident;
+mod owner;
+mod rows;
+
+pub use comment::{comment_to_siem, comment_to_xdr, same_comment};
+pub use entities::{ENTITY_ID_MEMBER, evidence_entities};
+pub use enums::{
+    SiemVerdict, XdrVerdict, alert_status_to_siem, severity_agrees, severity_to_siem,
+    severity_to_xdr, status_agrees, status_to_siem, status_to_xdr, verdict_agrees, verdict_to_siem,
+    verdict_to_xdr,
+};
+pub use incident::{
+    closing_comment, determination_comment, incident_changes_from_siem, incident_to_siem,
+    product_name,
+};
+pub use owner::{
+    labels_agree, labels_to_siem, labels_to_xdr, owner_agrees, owner_to_siem, owner_to_xdr,
+};
+pub use rows::{alert_row, incident_row, incident_row_from_xdr};
+
+/// The product that raised the incidents, as the SIEM names it in `providerName`, `ProviderName` and
+/// `VendorName`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provider {
+    /// `providerName` of incidents and `ProviderName` of rows, such as `Tandem XDR`.
+    pub name: String,
+    /// `VendorName` of alert rows, such as `Tandem`.
+    pub vendor: String,
+}
+
+impl Provider {
+    /// Tandem's own XDR (`tandem xdr`).
+    pub fn tandem() -> Self {
+        Provider {
+            name: "Tandem XDR".into(),
+            vendor: "Tandem".into(),
+        }
+    }
+
+    /// Microsoft Defender XDR reached through Microsoft Graph, named as Microsoft's own connector names it.
+    pub fn microsoft() -> Self {
+        Provider {
+            name: "Microsoft XDR".into(),
+            vendor: "Microsoft".into(),
+        }
+    }
+}
+
+/// Carries a member across, mapping its value and keeping absent and `null` as they are.
+fn map_field<T, U>(field: &crate::Field<T>, map: impl FnOnce(&T) -> U) -> crate::Field<U> {
+    match field {
+        crate::Field::Absent => crate::Field::Absent,
+        crate::Field::Null => crate::Field::Null,
+        crate::Field::Value(v) => crate::Field::Value(map(v)),
+    }
+}
+
+/// A member's value as JSON, if it has one.
+fn json<T: serde::Serialize>(field: &crate::Field<T>) -> Option<serde_json::Value> {
+    field.get().map(to_json)
+}
+
+/// A value as JSON. The model's types hold only strings, numbers, booleans, timestamps and JSON, so
+/// writing them cannot fail; `null` stands in should it ever.
+fn to_json<T: serde::Serialize + ?Sized>(value: &T) -> serde_json::Value {
+    serde_json::to_value(value).unwrap_or(serde_json::Value::Null)
+}
