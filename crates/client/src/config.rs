@@ -119,9 +119,12 @@ impl CredentialConfig {
         }
         let template = self.token_url.as_deref().unwrap_or(DEFAULT_TOKEN_URL);
         let text = template.replace("{tenant}", tenant);
-        reqwest::Url::parse(&text).map_err(|e| {
-            ConfigError::invalid("credential.token_url", template, &format!("not a URL: {e}"))
-        })
+        let invalid = |reason: &str| ConfigError::invalid("credential.token_url", template, reason);
+        let url = reqwest::Url::parse(&text).map_err(|e| invalid(&format!("not a URL: {e}")))?;
+        if !matches!(url.scheme(), "https" | "http") || url.host().is_none() {
+            return Err(invalid("expected an http or https URL with a host"));
+        }
+        Ok(url)
     }
 
     fn secret_source(&self) -> Result<SecretSource<'_>, ConfigError> {
@@ -239,10 +242,30 @@ impl ClientConfig {
                 builder = builder.add_root_certificate(certificate);
             }
         }
-        builder.build().map_err(|e| ConfigError::HttpClient {
-            message: e.to_string(),
+        builder.build().map_err(|e| {
+            let message = error_chain(&e);
+            match &self.ca_file {
+                // The only input a build can trip over is a certificate from the CA file.
+                Some(path) => ConfigError::CaFile {
+                    path: path.clone(),
+                    message: format!("a certificate in it was refused: {message}"),
+                },
+                None => ConfigError::HttpClient { message },
+            }
         })
     }
+}
+
+/// An error and all its sources, joined by `: `.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// Reads every certificate in a PEM file; a file without any is an error.
