@@ -1,0 +1,217 @@
+//! Charts drawn on the server as inline SVG: the incident timeline and the sync lag chart.
+//!
+//! Drawing on the server keeps the consoles free of a charting library and makes every chart testable as text.
+//! Each mark carries a `<title>` (a tooltip, and what screen readers announce) and a `data-testid`.
+
+use std::fmt::Write;
+
+use chrono::{DateTime, Utc};
+
+use crate::text::{escape_xml, short_duration, short_time};
+use crate::view::{LagSample, TimelineEvent, TimelineKind};
+
+const WIDTH: f64 = 960.0;
+const LEFT: f64 = 90.0;
+const RIGHT: f64 = 24.0;
+const MARK_RADIUS: f64 = 6.0;
+/// Marks closer than this on one lane are stacked on a new row.
+const MIN_GAP: f64 = 2.0 * MARK_RADIUS + 2.0;
+const ROW_STEP: f64 = 14.0;
+const MAX_ROWS: usize = 3;
+
+/// Maps instants in `[start, end]` to x positions on the plot area.
+struct TimeAxis {
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+}
+
+impl TimeAxis {
+    fn spanning(times: impl Iterator<Item = DateTime<Utc>>) -> Option<TimeAxis> {
+        let (mut start, mut end) = (None::<DateTime<Utc>>, None::<DateTime<Utc>>);
+        for t in times {
+            start = Some(start.map_or(t, |s| s.min(t)));
+            end = Some(end.map_or(t, |e| e.max(t)));
+        }
+        Some(TimeAxis {
+            start: start?,
+            end: end?,
+        })
+    }
+
+    fn x(&self, at: DateTime<Utc>) -> f64 {
+        let span = (self.end - self.start).num_milliseconds() as f64;
+        let plot = WIDTH - LEFT - RIGHT;
+        if span <= 0.0 {
+            return LEFT + plot / 2.0;
+        }
+        LEFT + plot * (at - self.start).num_milliseconds() as f64 / span
+    }
+
+    /// The start and end labels under the plot, at height `y`.
+    fn labels(&self, y: f64) -> String {
+        format!(
+            r#"<text class="axis-label" x="{LEFT}" y="{y}">{}</text><text class="axis-label" x="{}" y="{y}" text-anchor="end">{}</text>"#,
+            short_time(self.start),
+            WIDTH - RIGHT,
+            short_time(self.end)
+        )
+    }
+}
+
+/// Opens an `<svg>` with an accessible title and description.
+fn open_svg(out: &mut String, id: &str, height: f64, title: &str, description: &str) {
+    let _ = write!(
+        out,
+        r#"<svg xmlns="http://www.w3.org/2000/svg" id="{id}" data-testid="{id}" class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="{id}-title {id}-desc"><title id="{id}-title">{}</title><desc id="{id}-desc">{}</desc>"#,
+        escape_xml(title),
+        escape_xml(description)
+    );
+}
+
+/// Places marks on a lane, stacking marks that would overlap onto extra rows.
+struct Lane {
+    y: f64,
+    last_x: [f64; MAX_ROWS],
+}
+
+impl Lane {
+    fn new(y: f64) -> Lane {
+        Lane {
+            y,
+            last_x: [f64::NEG_INFINITY; MAX_ROWS],
+        }
+    }
+
+    fn place(&mut self, x: f64) -> f64 {
+        let row = (0..MAX_ROWS)
+            .find(|&r| x - self.last_x[r] >= MIN_GAP)
+            .unwrap_or(MAX_ROWS - 1);
+        self.last_x[row] = x;
+        self.y + row as f64 * ROW_STEP
+    }
+}
+
+/// The incident timeline: alerts on one lane, changes on another, one mark per event, oldest on the left.
+pub fn timeline_svg(events: &[TimelineEvent]) -> String {
+    let alert_count = events
+        .iter()
+        .filter(|e| e.kind == TimelineKind::Alert)
+        .count();
+    let description = format!(
+        "{alert_count} alerts and {} changes over time",
+        events.len() - alert_count
+    );
+    let height = 40.0 + 2.0 * (MAX_ROWS as f64 * ROW_STEP + 20.0) + 30.0;
+    let mut out = String::new();
+    open_svg(
+        &mut out,
+        "timeline",
+        height,
+        "Incident timeline",
+        &description,
+    );
+    let Some(axis) = TimeAxis::spanning(events.iter().map(|e| e.at)) else {
+        out.push_str(r#"<text class="empty" x="480" y="60" text-anchor="middle">No alerts or changes yet</text></svg>"#);
+        return out;
+    };
+    let mut alerts = Lane::new(40.0);
+    let mut changes = Lane::new(40.0 + MAX_ROWS as f64 * ROW_STEP + 20.0);
+    for (lane, name) in [(&alerts, "Alerts"), (&changes, "Changes")] {
+        let _ = write!(
+            out,
+            r#"<text class="lane-label" x="8" y="{}">{name}</text><line class="lane" x1="{LEFT}" x2="{}" y1="{}" y2="{}"/>"#,
+            lane.y + 4.0,
+            WIDTH - RIGHT,
+            lane.y,
+            lane.y
+        );
+    }
+    for event in events {
+        let x = axis.x(event.at);
+        let tooltip = escape_xml(&format!("{} — {}", short_time(event.at), event.label));
+        match event.kind {
+            TimelineKind::Alert => {
+                let y = alerts.place(x);
+                let severity = event.severity.map_or("unknown", |s| s.as_str());
+                let _ = write!(
+                    out,
+                    r#"<g class="mark alert sev-{severity}" data-testid="timeline-mark" data-kind="alert"><title>{tooltip}</title><circle cx="{x:.1}" cy="{y:.1}" r="{MARK_RADIUS}"/></g>"#
+                );
+            }
+            TimelineKind::Change => {
+                let y = changes.place(x);
+                let r = MARK_RADIUS;
+                let _ = write!(
+                    out,
+                    r#"<g class="mark change" data-testid="timeline-mark" data-kind="change"><title>{tooltip}</title><path d="M{x:.1} {:.1}L{:.1} {y:.1}L{x:.1} {:.1}L{:.1} {y:.1}Z"/></g>"#,
+                    y - r,
+                    x + r,
+                    y + r,
+                    x - r
+                );
+            }
+        }
+    }
+    out.push_str(&axis.labels(height - 10.0));
+    out.push_str("</svg>");
+    out
+}
+
+/// The lag chart of the sync health page: one line per direction, lag (seconds) against time.
+pub fn lag_chart_svg(samples: &[LagSample]) -> String {
+    const HEIGHT: f64 = 220.0;
+    const TOP: f64 = 30.0;
+    const BOTTOM: f64 = HEIGHT - 40.0;
+    let mut directions: Vec<&str> = Vec::new();
+    for s in samples {
+        if !directions.contains(&s.direction.as_str()) {
+            directions.push(&s.direction);
+        }
+    }
+    let description = format!("Sync lag of {} directions over time", directions.len());
+    let mut out = String::new();
+    open_svg(
+        &mut out,
+        "lag-chart",
+        HEIGHT,
+        "Sync lag over time",
+        &description,
+    );
+    let Some(axis) = TimeAxis::spanning(samples.iter().map(|s| s.at)) else {
+        out.push_str(r#"<text class="empty" x="480" y="100" text-anchor="middle">No lag readings yet</text></svg>"#);
+        return out;
+    };
+    let max_lag = samples
+        .iter()
+        .map(|s| s.lag_seconds)
+        .fold(1.0_f64, f64::max);
+    let y_of = |lag: f64| BOTTOM - (BOTTOM - TOP) * lag.max(0.0) / max_lag;
+    let _ = write!(
+        out,
+        r#"<line class="lane" x1="{LEFT}" x2="{}" y1="{BOTTOM}" y2="{BOTTOM}"/><text class="axis-label" x="8" y="{}">{}</text><text class="axis-label" x="8" y="{BOTTOM}">0 s</text>"#,
+        WIDTH - RIGHT,
+        TOP + 4.0,
+        escape_xml(&short_duration(max_lag))
+    );
+    for (index, direction) in directions.iter().enumerate() {
+        let mut series: Vec<&LagSample> = samples
+            .iter()
+            .filter(|s| s.direction == *direction)
+            .collect();
+        series.sort_by_key(|s| s.at);
+        let points: Vec<String> = series
+            .iter()
+            .map(|s| format!("{:.1},{:.1}", axis.x(s.at), y_of(s.lag_seconds)))
+            .collect();
+        let _ = write!(
+            out,
+            r#"<g class="series series-{index}" data-testid="lag-series"><title>{name}</title><polyline points="{}"/><text class="legend" x="{}" y="16">{name}</text></g>"#,
+            points.join(" "),
+            LEFT + 180.0 * index as f64,
+            name = escape_xml(direction)
+        );
+    }
+    out.push_str(&axis.labels(HEIGHT - 10.0));
+    out.push_str("</svg>");
+    out
+}
