@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::clock;
 use super::odata::ALERT_COMMENT_TYPE;
 use crate::{Field, Timestamp};
 
@@ -45,7 +46,7 @@ impl AlertComment {
         AlertComment {
             comment: Field::Value(comment.into()),
             created_by_display_name: Field::Value(author.into()),
-            created_date_time: Field::Value(Timestamp::now()),
+            created_date_time: Field::Value(clock::now()),
             ..AlertComment::default()
         }
     }

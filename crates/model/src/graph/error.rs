@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::clock;
 use crate::{Field, Timestamp, wire_enum};
 
 wire_enum! {
@@ -57,7 +58,7 @@ impl ErrorResponse {
     pub fn new(code: ErrorCode, message: impl Into<String>, request_id: impl Into<String>) -> Self {
         let inner = InnerError {
             request_id: Field::Value(request_id.into()),
-            date: Field::Value(Timestamp::now()),
+            date: Field::Value(clock::now()),
             ..InnerError::default()
         };
         ErrorResponse {

@@ -8,6 +8,7 @@
 //! payload read, apart from those documented spellings.
 
 mod alert;
+mod clock;
 mod collection;
 mod comment;
 mod complex;
