@@ -4,7 +4,10 @@
 //! `SecurityAlert` and custom tables, serves incidents over a Microsoft Sentinel compatible ARM API, and
 //! answers queries in a subset of KQL.
 
+pub mod incidents;
+pub mod ingest;
 pub mod kql;
 pub mod schema;
 pub mod store;
 pub mod tables;
+pub mod workspace;

@@ -163,6 +163,29 @@ impl TableSchema {
     }
 }
 
+/// A row's values in their columns' canonical form. Fails on the first member that is not a column
+/// of `schema` or does not fit its column, with the member's name and why.
+pub fn coerce_row(
+    schema: &TableSchema,
+    row: &serde_json::Map<String, Value>,
+) -> Result<serde_json::Map<String, Value>, (String, String)> {
+    row.iter()
+        .map(|(name, value)| {
+            let column = schema.column(name).ok_or_else(|| {
+                (
+                    name.clone(),
+                    format!("table {} has no column {name}", schema.name),
+                )
+            })?;
+            let canonical = column
+                .kind
+                .coerce(value)
+                .map_err(|why| (name.clone(), why))?;
+            Ok((name.clone(), canonical))
+        })
+        .collect()
+}
+
 /// The name of the column every table has: when the row was generated (or ingested).
 pub const TIME_GENERATED: &str = "TimeGenerated";
 

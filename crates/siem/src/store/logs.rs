@@ -123,6 +123,22 @@ pub(crate) fn insert_rows(
     Ok(())
 }
 
+/// The most recent row of `table` whose `column` holds the text `value`.
+pub(crate) fn latest_where(
+    c: &Connection,
+    table: &str,
+    column: &str,
+    value: &str,
+) -> Result<Option<Row>, StoreError> {
+    let text: Option<String> = c
+        .prepare_cached(
+            "SELECT data FROM log_rows WHERE table_name = ?1 AND json_extract(data, '$.' || ?2) = ?3 ORDER BY seq DESC LIMIT 1",
+        )?
+        .query_row(params![table, column, value], |r| r.get(0))
+        .optional()?;
+    Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
