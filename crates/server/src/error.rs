@@ -11,6 +11,8 @@ use axum::http::StatusCode;
 use axum::http::header::{HeaderName, HeaderValue, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
+use tandem_model::graph;
+use tandem_model::sentinel::CloudError;
 
 use crate::request::RequestIds;
 
@@ -136,21 +138,17 @@ impl ApiError {
 
     /// The JSON body, with the request ids of the request being answered (when there is one).
     pub fn body(&self) -> Value {
-        match self.style {
-            ErrorStyle::Arm => json!({"error": {"code": self.code, "message": self.message}}),
+        let body = match self.style {
+            ErrorStyle::Arm => serde_json::to_value(CloudError::new(&self.code, &self.message)),
             ErrorStyle::Graph => {
                 let ids = RequestIds::current();
-                json!({"error": {
-                    "code": self.code,
-                    "message": self.message,
-                    "innerError": {
-                        "date": chrono::Utc::now().format("%Y-%m-%dT%H:%M:%S").to_string(),
-                        "request-id": ids.request_id,
-                        "client-request-id": ids.client_request_id,
-                    }
-                }})
+                let code = graph::ErrorCode::from_wire(&self.code);
+                let response = graph::ErrorResponse::new(code, &self.message, ids.request_id)
+                    .with_client_request_id(ids.client_request_id);
+                serde_json::to_value(response)
             }
-        }
+        };
+        body.unwrap_or_else(|_| json!({"error": {"code": self.code, "message": self.message}}))
     }
 }
 
@@ -218,5 +216,40 @@ impl ServerError {
             path: path.to_owned(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arm_body_has_code_and_message_only() {
+        let error = ApiError::forbidden(ErrorStyle::Arm, "no");
+        assert_eq!(
+            error.body(),
+            json!({"error": {"code": "AuthorizationFailed", "message": "no"}})
+        );
+    }
+
+    #[test]
+    fn graph_body_carries_request_ids_and_date() {
+        let body = ApiError::not_found(ErrorStyle::Graph, "gone").body();
+        assert_eq!(body["error"]["code"], "itemNotFound");
+        assert_eq!(body["error"]["message"], "gone");
+        let inner = &body["error"]["innerError"];
+        for key in ["request-id", "client-request-id", "date"] {
+            assert!(
+                inner[key].as_str().is_some_and(|v| !v.is_empty()),
+                "{key}: {body}"
+            );
+        }
+    }
+
+    #[test]
+    fn throttled_response_carries_retry_after() {
+        let response = ApiError::too_many_requests(ErrorStyle::Graph, 7).into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[RETRY_AFTER], "7");
     }
 }
