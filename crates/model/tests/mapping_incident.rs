@@ -1,0 +1,524 @@
+//! The incident mapping, one test per row of `docs/mapping.md` (the doc names each test).
+
+use std::path::{Path, PathBuf};
+
+use serde_json::{Value, json};
+use tandem_model::graph::{
+    AlertClassification as XClass, AlertComment, AlertDetermination as XDet, AlertSeverity as XSev,
+    Incident, IncidentStatus as XStatus,
+};
+use tandem_model::mapping::{
+    Provider, SiemVerdict, XdrVerdict, closing_comment, comment_to_siem, comment_to_xdr,
+    incident_changes_from_siem, incident_to_siem, labels_agree, labels_to_siem, labels_to_xdr,
+    owner_agrees, owner_to_siem, owner_to_xdr, same_comment, severity_agrees, severity_to_siem,
+    severity_to_xdr, status_agrees, status_to_siem, status_to_xdr, verdict_agrees, verdict_to_siem,
+    verdict_to_xdr,
+};
+use tandem_model::sentinel::{
+    AttackTactic, IncidentClassification as SClass, IncidentClassificationReason as SReason,
+    IncidentCommentProperties, IncidentLabel, IncidentLabelType, IncidentOwner, IncidentProperties,
+    IncidentSeverity as SSev, IncidentStatus as SStatus,
+};
+use tandem_model::{Field, from_value};
+
+fn incident(value: Value) -> Incident {
+    from_value(value).expect("a Graph incident")
+}
+
+fn siem(value: Value) -> IncidentProperties {
+    from_value(value).expect("Sentinel incident properties")
+}
+
+fn text(field: &Field<String>) -> Option<&str> {
+    field.get().map(String::as_str)
+}
+
+#[test]
+fn status_xdr_to_siem() {
+    let cases = [
+        (XStatus::Active, SStatus::New),
+        (XStatus::InProgress, SStatus::Active),
+        (XStatus::AwaitingAction, SStatus::Active),
+        (XStatus::Resolved, SStatus::Closed),
+        (XStatus::Redirected, SStatus::Closed),
+        (XStatus::Other("paused".into()), SStatus::Active),
+    ];
+    for (xdr, expected) in cases {
+        assert_eq!(status_to_siem(&xdr), expected, "{xdr}");
+    }
+}
+
+#[test]
+fn status_siem_to_xdr() {
+    assert_eq!(status_to_xdr(&SStatus::New), XStatus::Active);
+    assert_eq!(status_to_xdr(&SStatus::Active), XStatus::InProgress);
+    assert_eq!(status_to_xdr(&SStatus::Closed), XStatus::Resolved);
+    assert_eq!(
+        status_to_xdr(&SStatus::Other("Paused".into())),
+        XStatus::Active
+    );
+}
+
+#[test]
+fn status_redirected_and_awaiting_action_survive_round_trip() {
+    assert!(status_agrees(&SStatus::Closed, &XStatus::Redirected));
+    assert!(status_agrees(&SStatus::Active, &XStatus::AwaitingAction));
+    assert!(!status_agrees(&SStatus::New, &XStatus::Redirected));
+    let xdr = incident(json!({"id": "1", "status": "redirected"}));
+    let back = incident_changes_from_siem(&incident_to_siem(&xdr, &Provider::tandem()), &xdr);
+    assert!(back.status.is_absent(), "{back:?}");
+}
+
+#[test]
+fn severity_both_ways() {
+    for (xdr, siem_sev) in [
+        (XSev::Informational, SSev::Informational),
+        (XSev::Low, SSev::Low),
+        (XSev::Medium, SSev::Medium),
+        (XSev::High, SSev::High),
+    ] {
+        assert_eq!(severity_to_siem(&xdr), siem_sev);
+        assert_eq!(severity_to_xdr(&siem_sev), xdr);
+    }
+}
+
+#[test]
+fn severity_unknown_becomes_informational() {
+    for xdr in [
+        XSev::Unknown,
+        XSev::UnknownFutureValue,
+        XSev::Other("critical".into()),
+    ] {
+        assert_eq!(severity_to_siem(&xdr), SSev::Informational);
+        assert!(severity_agrees(&SSev::Informational, &xdr));
+    }
+    assert_eq!(
+        severity_to_xdr(&SSev::Other("Critical".into())),
+        XSev::Unknown
+    );
+}
+
+fn xdr_verdict(classification: XClass, determination: XDet) -> XdrVerdict {
+    XdrVerdict {
+        classification: Some(classification),
+        determination: Some(determination),
+    }
+}
+
+fn siem_verdict(classification: SClass, reason: Option<SReason>) -> SiemVerdict {
+    SiemVerdict {
+        classification: Some(classification),
+        reason,
+    }
+}
+
+#[test]
+fn verdict_xdr_to_siem() {
+    let cases = [
+        (
+            XClass::TruePositive,
+            XDet::Malware,
+            SClass::TruePositive,
+            Some(SReason::SuspiciousActivity),
+        ),
+        (
+            XClass::TruePositive,
+            XDet::Phishing,
+            SClass::TruePositive,
+            Some(SReason::SuspiciousActivity),
+        ),
+        (
+            XClass::InformationalExpectedActivity,
+            XDet::SecurityTesting,
+            SClass::BenignPositive,
+            Some(SReason::SuspiciousButExpected),
+        ),
+        (
+            XClass::FalsePositive,
+            XDet::NotMalicious,
+            SClass::FalsePositive,
+            Some(SReason::IncorrectAlertLogic),
+        ),
+        (
+            XClass::FalsePositive,
+            XDet::Clean,
+            SClass::FalsePositive,
+            Some(SReason::IncorrectAlertLogic),
+        ),
+        (XClass::Unknown, XDet::Unknown, SClass::Undetermined, None),
+    ];
+    for (class, det, want_class, want_reason) in cases {
+        let got = verdict_to_siem(&xdr_verdict(class.clone(), det.clone()));
+        assert_eq!(got, siem_verdict(want_class, want_reason), "{class}/{det}");
+    }
+    assert_eq!(
+        verdict_to_siem(&XdrVerdict::default()),
+        SiemVerdict::default()
+    );
+}
+
+#[test]
+fn verdict_false_positive_on_thin_data_is_inaccurate_data() {
+    for det in [XDet::NotEnoughDataToValidate, XDet::InsufficientData] {
+        let got = verdict_to_siem(&xdr_verdict(XClass::FalsePositive, det));
+        assert_eq!(got.reason, Some(SReason::InaccurateData));
+    }
+}
+
+#[test]
+fn verdict_siem_to_xdr() {
+    let cases = [
+        (
+            SClass::TruePositive,
+            Some(SReason::SuspiciousActivity),
+            XClass::TruePositive,
+            XDet::OtherOutcome,
+        ),
+        (
+            SClass::BenignPositive,
+            Some(SReason::SuspiciousButExpected),
+            XClass::InformationalExpectedActivity,
+            XDet::OtherOutcome,
+        ),
+        (
+            SClass::FalsePositive,
+            Some(SReason::IncorrectAlertLogic),
+            XClass::FalsePositive,
+            XDet::NotMalicious,
+        ),
+        (
+            SClass::FalsePositive,
+            Some(SReason::InaccurateData),
+            XClass::FalsePositive,
+            XDet::NotEnoughDataToValidate,
+        ),
+        (SClass::Undetermined, None, XClass::Unknown, XDet::Unknown),
+    ];
+    for (class, reason, want_class, want_det) in cases {
+        let got = verdict_to_xdr(&siem_verdict(class.clone(), reason));
+        assert_eq!(got, xdr_verdict(want_class, want_det), "{class}");
+    }
+}
+
+#[test]
+fn verdict_fine_determination_survives_round_trip() {
+    let fine = xdr_verdict(XClass::TruePositive, XDet::Malware);
+    assert!(verdict_agrees(&verdict_to_siem(&fine), &fine));
+    assert!(verdict_agrees(
+        &siem_verdict(SClass::TruePositive, None),
+        &fine
+    ));
+    assert!(!verdict_agrees(
+        &siem_verdict(SClass::FalsePositive, None),
+        &fine
+    ));
+
+    let xdr =
+        incident(json!({"id": "1", "classification": "truePositive", "determination": "malware"}));
+    let back = incident_changes_from_siem(&incident_to_siem(&xdr, &Provider::tandem()), &xdr);
+    assert!(
+        back.determination.is_absent() && back.classification.is_absent(),
+        "{back:?}"
+    );
+}
+
+#[test]
+fn determination_travels_in_classification_comment() {
+    let xdr =
+        incident(json!({"id": "1", "classification": "truePositive", "determination": "apt"}));
+    let props = incident_to_siem(&xdr, &Provider::tandem());
+    assert_eq!(
+        text(&props.classification_comment),
+        Some("Determination: apt")
+    );
+    assert_eq!(
+        closing_comment(&props),
+        None,
+        "Tandem's own comment is not handed back"
+    );
+    let unknown = incident(json!({"id": "1", "determination": "unknown"}));
+    assert!(
+        incident_to_siem(&unknown, &Provider::tandem())
+            .classification_comment
+            .is_absent()
+    );
+}
+
+#[test]
+fn analyst_closing_comment_is_handed_to_connector() {
+    let props =
+        siem(json!({"classification": "FalsePositive", "classificationComment": " test VM "}));
+    assert_eq!(closing_comment(&props), Some("test VM"));
+}
+
+#[test]
+fn owner_to_siem_fills_address_members() {
+    let owner = owner_to_siem(&Field::Value("ann@contoso.com".into()));
+    let owner = owner.get().expect("an owner");
+    assert_eq!(text(&owner.assigned_to), Some("ann@contoso.com"));
+    assert_eq!(text(&owner.user_principal_name), Some("ann@contoso.com"));
+    assert_eq!(text(&owner.email), Some("ann@contoso.com"));
+    assert!(owner.object_id.is_absent());
+
+    let named = owner_to_siem(&Field::Value("Ann".into()));
+    let named = named.get().expect("an owner");
+    assert_eq!(text(&named.assigned_to), Some("Ann"));
+    assert!(named.user_principal_name.is_absent());
+}
+
+#[test]
+fn owner_unassigned_is_all_null() {
+    let owner = owner_to_siem(&Field::Null);
+    let written = serde_json::to_value(owner.get().expect("an owner")).expect("writes");
+    assert_eq!(
+        written,
+        json!({"objectId": null, "email": null, "assignedTo": null, "userPrincipalName": null})
+    );
+    assert_eq!(owner_to_xdr(&owner), Field::Null);
+    assert!(owner_agrees(&owner, &Field::Null));
+}
+
+#[test]
+fn owner_to_xdr_prefers_upn() {
+    let owner: IncidentOwner = from_value(json!({
+        "objectId": "2046feea", "assignedTo": "Ann", "email": "ann@mail.contoso.com",
+        "userPrincipalName": "ann@contoso.com"
+    }))
+    .expect("an owner");
+    assert_eq!(
+        owner_to_xdr(&Field::Value(owner)),
+        Field::Value("ann@contoso.com".into())
+    );
+    let by_name: IncidentOwner = from_value(json!({"assignedTo": "Ann"})).expect("an owner");
+    assert_eq!(
+        owner_to_xdr(&Field::Value(by_name)),
+        Field::Value("Ann".into())
+    );
+}
+
+#[test]
+fn owner_agreement_ignores_case_and_accepts_any_name() {
+    let owner: IncidentOwner =
+        from_value(json!({"assignedTo": "Ann", "userPrincipalName": "ann@contoso.com"}))
+            .expect("owner");
+    let owner = Field::Value(owner);
+    assert!(owner_agrees(
+        &owner,
+        &Field::Value("ANN@contoso.com".into())
+    ));
+    assert!(owner_agrees(&owner, &Field::Value("Ann".into())));
+    assert!(!owner_agrees(
+        &owner,
+        &Field::Value("bob@contoso.com".into())
+    ));
+    assert!(!owner_agrees(&owner, &Field::Null));
+}
+
+#[test]
+fn tags_become_user_labels() {
+    let labels = labels_to_siem(&["vip".into(), "ransomware".into()]);
+    assert_eq!(labels.len(), 2);
+    assert!(
+        labels
+            .iter()
+            .all(|l| l.label_type == Field::Value(IncidentLabelType::User))
+    );
+    assert_eq!(labels_to_xdr(&labels), ["vip", "ransomware"]);
+}
+
+#[test]
+fn auto_assigned_labels_stay_in_siem() {
+    let labels: Vec<IncidentLabel> = from_value(json!([
+        {"labelName": "vip", "labelType": "User"},
+        {"labelName": "Sentinel rule", "labelType": "AutoAssigned"},
+        {"labelName": "untyped"}
+    ]))
+    .expect("labels");
+    assert_eq!(labels_to_xdr(&labels), ["vip", "untyped"]);
+    assert!(labels_agree(&labels, &["untyped".into(), "vip".into()]));
+    assert!(!labels_agree(&labels, &["vip".into()]));
+}
+
+#[test]
+fn comments_both_ways() {
+    let xdr: AlertComment = from_value(json!({
+        "comment": "isolated the host", "createdByDisplayName": "ann@contoso.com",
+        "createdDateTime": "2024-05-01T10:00:00.1234567Z"
+    }))
+    .expect("a comment");
+    let siem_comment = comment_to_siem(&xdr);
+    assert_eq!(text(&siem_comment.message), Some("isolated the host"));
+    let author = siem_comment.author.get().expect("author");
+    assert_eq!(text(&author.name), Some("ann@contoso.com"));
+    assert_eq!(siem_comment.created_time_utc, xdr.created_date_time);
+    assert_eq!(comment_to_xdr(&siem_comment), xdr);
+}
+
+#[test]
+fn comment_author_falls_back_to_upn_and_same_comment_matches_text() {
+    let siem_comment: IncidentCommentProperties = from_value(json!({
+        "message": "closing ", "author": {"userPrincipalName": "bob@contoso.com"},
+        "createdTimeUtc": "2024-05-01T10:00:00Z", "lastModifiedTimeUtc": "2024-05-02T10:00:00Z"
+    }))
+    .expect("a comment");
+    let xdr = comment_to_xdr(&siem_comment);
+    assert_eq!(text(&xdr.created_by_display_name), Some("bob@contoso.com"));
+    assert!(same_comment(
+        &siem_comment,
+        &AlertComment::new("closing", "someone")
+    ));
+    assert!(!same_comment(
+        &siem_comment,
+        &AlertComment::new("opening", "someone")
+    ));
+}
+
+#[test]
+fn title_and_description() {
+    let xdr = incident(json!({"id": "7", "displayName": "Ransomware on pc1", "description": "d"}));
+    let props = incident_to_siem(&xdr, &Provider::tandem());
+    assert_eq!(text(&props.title), Some("Ransomware on pc1"));
+    assert_eq!(text(&props.description), Some("d"));
+    let untitled = incident_to_siem(&incident(json!({"id": "7"})), &Provider::tandem());
+    assert_eq!(text(&untitled.title), Some("Incident 7"));
+}
+
+#[test]
+fn provider_fields() {
+    let xdr = incident(json!({"id": "29", "incidentWebUrl": "https://xdr/incidents/29"}));
+    let props = incident_to_siem(&xdr, &Provider::tandem());
+    assert_eq!(text(&props.provider_name), Some("Tandem XDR"));
+    assert_eq!(text(&props.provider_incident_id), Some("29"));
+    let data = props.additional_data.get().expect("additional data");
+    assert_eq!(
+        text(&data.provider_incident_url),
+        Some("https://xdr/incidents/29")
+    );
+    let microsoft = incident_to_siem(&xdr, &Provider::microsoft());
+    assert_eq!(text(&microsoft.provider_name), Some("Microsoft XDR"));
+}
+
+#[test]
+fn activity_and_record_times() {
+    let xdr = incident(json!({
+        "id": "1", "createdDateTime": "2024-01-01T00:00:00Z", "lastUpdateDateTime": "2024-01-03T00:00:00Z",
+        "alerts": [
+            {"id": "a", "firstActivityDateTime": "2023-12-31T10:00:00Z", "lastActivityDateTime": "2023-12-31T11:00:00Z"},
+            {"id": "b", "firstActivityDateTime": "2023-12-31T09:00:00Z", "lastActivityDateTime": "2024-01-02T00:00:00Z"}
+        ]
+    }));
+    let props = incident_to_siem(&xdr, &Provider::tandem());
+    let time = |f: &Field<tandem_model::Timestamp>| f.get().map(|t| t.as_str().to_owned());
+    assert_eq!(
+        time(&props.first_activity_time_utc).as_deref(),
+        Some("2023-12-31T09:00:00Z")
+    );
+    assert_eq!(
+        time(&props.last_activity_time_utc).as_deref(),
+        Some("2024-01-02T00:00:00Z")
+    );
+    assert_eq!(
+        time(&props.created_time_utc).as_deref(),
+        Some("2024-01-01T00:00:00Z")
+    );
+    assert_eq!(
+        time(&props.last_modified_time_utc).as_deref(),
+        Some("2024-01-03T00:00:00Z")
+    );
+
+    let no_alerts = incident(json!({"id": "1", "createdDateTime": "2024-01-01T00:00:00Z"}));
+    let props = incident_to_siem(&no_alerts, &Provider::tandem());
+    assert_eq!(props.first_activity_time_utc, no_alerts.created_date_time);
+}
+
+#[test]
+fn additional_data_from_alerts() {
+    let xdr = incident(json!({
+        "id": "1", "comments": [{"comment": "c"}],
+        "alerts": [
+            {"id": "a", "serviceSource": "microsoftDefenderForEndpoint", "category": "Execution",
+             "mitreTechniques": ["T1059", "T1059.001"]},
+            {"id": "b", "serviceSource": "microsoftDefenderForEndpoint", "category": "DefenseEvasion",
+             "mitreTechniques": ["T1059"]}
+        ]
+    }));
+    let props = incident_to_siem(&xdr, &Provider::tandem());
+    let data = props.additional_data.get().expect("additional data");
+    assert_eq!(data.alerts_count, Field::Value(2));
+    assert_eq!(data.comments_count, Field::Value(1));
+    assert_eq!(
+        data.alert_product_names,
+        Field::Value(vec!["Microsoft Defender for Endpoint".into()])
+    );
+    assert_eq!(
+        data.tactics,
+        Field::Value(vec![AttackTactic::Execution, AttackTactic::DefenseEvasion])
+    );
+    assert_eq!(
+        data.techniques,
+        Field::Value(vec!["T1059".into(), "T1059.001".into()])
+    );
+}
+
+#[test]
+fn siem_changes_flow_back_as_an_update() {
+    let xdr = incident(json!({
+        "id": "1", "status": "active", "assignedTo": null, "customTags": ["a"],
+        "classification": "unknown", "determination": "unknown"
+    }));
+    let props = siem(json!({
+        "status": "Closed", "classification": "FalsePositive", "classificationReason": "InaccurateData",
+        "owner": {"userPrincipalName": "ann@contoso.com"}, "labels": [{"labelName": "b", "labelType": "User"}]
+    }));
+    let update = serde_json::to_value(incident_changes_from_siem(&props, &xdr)).expect("writes");
+    assert_eq!(
+        update,
+        json!({
+            "status": "resolved", "classification": "falsePositive",
+            "determination": "notEnoughDataToValidate", "assignedTo": "ann@contoso.com",
+            "customTags": ["b"]
+        })
+    );
+}
+
+#[test]
+fn title_and_severity_do_not_flow_back() {
+    let xdr = incident(json!({"id": "1", "displayName": "x", "severity": "low"}));
+    let props = siem(json!({"title": "renamed", "severity": "High", "description": "new"}));
+    let update = serde_json::to_value(incident_changes_from_siem(&props, &xdr)).expect("writes");
+    assert_eq!(
+        update,
+        json!({}),
+        "Graph incidents do not take these members in PATCH"
+    );
+}
+
+/// The specs folder, if it exists (see `conformance.rs`).
+fn specs_dir() -> Option<PathBuf> {
+    let dir = match std::env::var_os("TANDEM_SPECS_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/specs"),
+    };
+    dir.is_dir().then_some(dir)
+}
+
+#[test]
+fn every_sample_incident_maps_without_changes_coming_back() {
+    let Some(specs) = specs_dir() else {
+        eprintln!("specs folder not found (set TANDEM_SPECS_DIR); sample mapping skipped");
+        return;
+    };
+    let dir = specs.join("samples/graph-incidents");
+    let mut mapped = 0;
+    for entry in std::fs::read_dir(&dir).expect("samples folder").flatten() {
+        let bytes = std::fs::read(entry.path()).expect("readable sample");
+        let xdr: Incident = tandem_model::parse_json(&bytes).expect("a Graph incident");
+        let props = incident_to_siem(&xdr, &Provider::microsoft());
+        assert_eq!(text(&props.provider_incident_id), Some(xdr.id.as_str()));
+        let update =
+            serde_json::to_value(incident_changes_from_siem(&props, &xdr)).expect("writes");
+        assert_eq!(update, json!({}), "{}", entry.path().display());
+        mapped += 1;
+    }
+    assert!(mapped > 0, "no sample incident in {}", dir.display());
+}
