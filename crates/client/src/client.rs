@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
 use bytes::Bytes;
-use reqwest::header::{self, HeaderMap, HeaderValue};
+use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use reqwest::{Method, StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -48,6 +48,16 @@ struct Inner {
     counters: Arc<ClientCounters>,
 }
 
+/// Headers the client sets from the token and the request's settings; [`ApiRequest::header`] cannot
+/// override them.
+pub const CLIENT_HEADERS: [HeaderName; 5] = [
+    header::AUTHORIZATION,
+    header::ACCEPT,
+    header::CONTENT_TYPE,
+    header::CONTENT_ENCODING,
+    header::IF_MATCH,
+];
+
 /// One request to send through [`ApiClient::send`].
 #[derive(Debug, Clone)]
 pub struct ApiRequest {
@@ -56,6 +66,7 @@ pub struct ApiRequest {
     body: Option<Bytes>,
     gzip: bool,
     if_match: Option<String>,
+    headers: HeaderMap,
     retry_safe: bool,
 }
 
@@ -231,6 +242,7 @@ impl ApiClient {
             .inner
             .http
             .request(request.method.clone(), url.clone())
+            .headers(request.extra_headers())
             .bearer_auth(token.secret().expose())
             .header(header::ACCEPT, "application/json");
         if let Some(etag) = &request.if_match {
@@ -305,6 +317,7 @@ impl ApiRequest {
             body: None,
             gzip: false,
             if_match: None,
+            headers: HeaderMap::new(),
             retry_safe: false,
         }
     }
@@ -353,6 +366,13 @@ impl ApiRequest {
         self
     }
 
+    /// Adds a header, such as `Prefer` or `x-ms-client-request-id`. The headers the client sets itself
+    /// ([`CLIENT_HEADERS`]) cannot be given here: such a header is dropped.
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.append(name, value);
+        self
+    }
+
     /// Declares that repeating this request is harmless, so that a POST or PATCH gets the same retries as
     /// an idempotent method.
     pub fn retry_safe(mut self) -> Self {
@@ -365,6 +385,15 @@ impl ApiRequest {
             Some(etag) => self.if_match(etag),
             None => self,
         }
+    }
+
+    /// The caller's headers, less those the client sets itself.
+    fn extra_headers(&self) -> HeaderMap {
+        let mut headers = self.headers.clone();
+        for name in CLIENT_HEADERS {
+            headers.remove(name);
+        }
+        headers
     }
 
     /// True when sending this request twice has the same effect as sending it once.

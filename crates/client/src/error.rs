@@ -23,15 +23,42 @@ pub struct ServiceError {
     pub message: String,
 }
 
+/// The two shapes error bodies come in: wrapped in `error` (Graph, ARM, Logs Ingestion) or bare (some
+/// ARM gateways).
 #[derive(Deserialize)]
-struct ErrorEnvelope {
-    error: ServiceError,
+#[serde(untagged)]
+enum ErrorBody {
+    Wrapped { error: ServiceError },
+    Bare(ServiceError),
 }
 
 impl ServiceError {
-    /// Reads `{"error": {"code": …, "message": …}}`; `None` for any other body.
+    /// Reads `{"error": {"code": …, "message": …}}` or a bare `{"code": …, "message": …}`; `None` for any
+    /// other body.
     pub fn from_body(body: &[u8]) -> Option<ServiceError> {
-        parse_json::<ErrorEnvelope>(body).ok().map(|e| e.error)
+        match parse_json::<ErrorBody>(body).ok()? {
+            ErrorBody::Wrapped { error } | ErrorBody::Bare(error) => Some(error),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn service_errors_are_read_wrapped_or_bare() {
+        let graph =
+            br#"{"error":{"code":"itemNotFound","message":"gone","innerError":{"date":"x"}}}"#;
+        let bare = br#"{"code":"ResourceNotFound","message":"missing"}"#;
+        let read = |body: &[u8]| ServiceError::from_body(body).map(|e| (e.code, e.message));
+        assert_eq!(read(graph), Some(("itemNotFound".into(), "gone".into())));
+        assert_eq!(
+            read(bare),
+            Some(("ResourceNotFound".into(), "missing".into()))
+        );
+        assert_eq!(read(br#"{"error":"invalid_grant"}"#), None);
+        assert_eq!(read(b"<html>busy</html>"), None);
     }
 }
 

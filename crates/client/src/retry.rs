@@ -117,6 +117,7 @@ impl RetryPolicy {
         mut attempt: F,
     ) -> Result<T, E>
     where
+        E: std::fmt::Display,
         F: FnMut(u32) -> Fut,
         Fut: Future<Output = Attempt<T, E>>,
     {
@@ -137,7 +138,7 @@ impl RetryPolicy {
                 return Err(error);
             }
             counters.count_retry();
-            tracing::debug!(attempt = number, ?delay, "retrying request");
+            tracing::debug!(attempt = number, ?delay, %error, "retrying");
             tokio::time::sleep(delay).await;
             waited += delay;
             number += 1;

@@ -6,6 +6,7 @@ mod common;
 use std::io::Read;
 
 use axum::http::StatusCode;
+use axum::http::header::{self, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use common::{ScriptedApi, Seen, TokenEndpoint, config, start};
 use serde::Deserialize;
@@ -63,6 +64,26 @@ async fn helpers_send_their_method_body_and_if_match() {
     assert_eq!(seen[3].method, "DELETE");
     assert_eq!(seen[3].header("if-match"), Some(etag));
     assert!(seen.iter().all(|s| s.bearer() == Some("token-1")));
+}
+
+#[tokio::test]
+async fn extra_headers_are_sent_but_cannot_replace_the_token() {
+    let api = ScriptedApi::new(echo);
+    let (client, base) = client_for(&api).await;
+    let request = ApiRequest::get(format!("{base}/x"))
+        .header(
+            HeaderName::from_static("prefer"),
+            HeaderValue::from_static("return=representation"),
+        )
+        .header(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer forged"),
+        );
+    client.send(request).await.unwrap();
+    let seen = &api.seen()[0];
+    assert_eq!(seen.header("prefer"), Some("return=representation"));
+    assert_eq!(seen.bearer(), Some("token-1"));
+    assert_eq!(seen.headers.get_all("authorization").iter().count(), 1);
 }
 
 #[tokio::test]

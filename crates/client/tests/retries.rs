@@ -190,13 +190,11 @@ async fn post_is_repeated_when_the_connection_cannot_be_opened() {
 
 #[tokio::test]
 async fn timeouts_repeat_idempotent_requests_only() {
-    let api = ScriptedApi::new(|_, _| ok());
     let slow = axum::Router::new().fallback(|| async {
         tokio::time::sleep(Duration::from_millis(500)).await;
         "late"
     });
-    let tokens = TokenEndpoint::new(3600);
-    let token_base = start(&tokens, &api).await;
+    let token_base = common::serve(TokenEndpoint::new(3600).router()).await;
     let slow_base = common::serve(slow).await;
     let mut config = config(&token_base);
     config.timeouts.request_ms = 100;
