@@ -69,7 +69,7 @@ pub fn read_credentials(dir: &DataDir) -> Result<Vec<(String, String)>, ServerEr
 
 /// Sets `updates` in the data dir's `credentials.env`, keeping every other key and the file's order.
 pub fn merge_credentials(dir: &DataDir, updates: &[(String, String)]) -> Result<(), ServerError> {
-    let _guard = dir.lock();
+    let _guard = dir.lock()?;
     let mut pairs = read_credentials(dir)?;
     for (key, value) in updates {
         match pairs.iter_mut().find(|(k, _)| k == key) {

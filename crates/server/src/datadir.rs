@@ -1,18 +1,18 @@
 //! The data dir: where a server keeps its identity, its `credentials.env` and its store.
 //!
 //! Files that other processes read (`identity.json`, `credentials.env`) are replaced atomically (write
-//! to a temporary file, then rename), and read-modify-write cycles in one process are serialised, so an
-//! XDR and a SIEM started together over one data dir never see a half-written file.
+//! to a temporary file, then rename), and read-modify-write cycles hold an exclusive lock on `DIR/.lock`,
+//! so an XDR and a SIEM started together over one data dir, in one process or two, neither see a
+//! half-written file nor lose each other's keys.
 
 use std::fs;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
 
 use crate::error::ServerError;
 
-/// Serialises read-modify-write cycles on data-dir files within this process.
-static FILE_LOCK: Mutex<()> = Mutex::new(());
+/// The lock file inside the data dir.
+const LOCK_FILE: &str = ".lock";
 
 /// An opened (existing, created if needed) data dir.
 #[derive(Debug, Clone)]
@@ -60,10 +60,25 @@ impl DataDir {
         })
     }
 
-    /// Holds off other read-modify-write cycles in this process until the guard drops.
-    pub fn lock(&self) -> MutexGuard<'static, ()> {
-        FILE_LOCK.lock().unwrap_or_else(|e| e.into_inner())
+    /// Waits for, then holds, the data dir's exclusive lock until the guard drops. Other holders may be
+    /// in this process or another one.
+    pub fn lock(&self) -> Result<DirLock, ServerError> {
+        let path = self.path(LOCK_FILE);
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| ServerError::io(&path, e))?;
+        file.lock().map_err(|e| ServerError::io(&path, e))?;
+        Ok(DirLock { _file: file })
     }
+}
+
+/// The data dir's exclusive lock; released when dropped (closing the file releases it).
+#[derive(Debug)]
+pub struct DirLock {
+    _file: fs::File,
 }
 
 fn write_private(path: &Path, contents: &[u8]) -> std::io::Result<()> {
@@ -90,5 +105,22 @@ mod tests {
         assert_eq!(dir.read("x.txt").unwrap().as_deref(), Some("two"));
         let names: Vec<_> = fs::read_dir(dir.root()).unwrap().collect();
         assert_eq!(names.len(), 1);
+    }
+
+    #[test]
+    fn lock_is_exclusive_until_dropped() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = DataDir::open(temp.path()).unwrap();
+        let held = dir.lock().unwrap();
+        let probe = fs::OpenOptions::new()
+            .write(true)
+            .open(dir.path(LOCK_FILE))
+            .unwrap();
+        assert!(matches!(
+            probe.try_lock(),
+            Err(fs::TryLockError::WouldBlock)
+        ));
+        drop(held);
+        assert!(probe.try_lock().is_ok());
     }
 }

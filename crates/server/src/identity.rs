@@ -99,7 +99,7 @@ impl Identity {
         configured: Option<&IdentityConfig>,
         dev_roles: &DevRoles,
     ) -> Result<Identity, ServerError> {
-        let _guard = dir.lock();
+        let _guard = dir.lock()?;
         let mut identity = match Identity::read(dir)? {
             Some(identity) => identity,
             None => Identity::development(SigningKey::generate()?)?,

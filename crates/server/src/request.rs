@@ -45,7 +45,8 @@ impl RequestIds {
     }
 }
 
-/// Middleware: gives the request its ids, logs it, and records it in `metrics`.
+/// Middleware: gives the request its ids, logs it (health and metrics polls at debug level only), and
+/// records it in `metrics`.
 pub async fn observe(
     State(metrics): State<Arc<Metrics>>,
     request: Request,
@@ -68,10 +69,14 @@ pub async fn observe(
     let elapsed = started.elapsed();
     let status = response.status();
     metrics.record(method.as_str(), &route, status.as_u16(), elapsed);
-    tracing::info!(
-        %method, %path, status = status.as_u16(), elapsed_ms = elapsed.as_secs_f64() * 1000.0,
-        request_id = %ids.request_id, "request"
-    );
+    let elapsed_ms = elapsed.as_secs_f64() * 1000.0;
+    let status_code = status.as_u16();
+    if matches!(route.as_str(), "/healthz" | "/metrics") {
+        tracing::debug!(%method, %path, status = status_code, elapsed_ms, "request");
+    } else {
+        let request_id = ids.request_id.as_str();
+        tracing::info!(%method, %path, status = status_code, elapsed_ms, request_id, "request");
+    }
     let headers = response.headers_mut();
     for (name, value) in [
         ("request-id", ids.request_id),

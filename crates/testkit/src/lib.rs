@@ -236,8 +236,8 @@ impl InProcessServer {
         &self.data_dir
     }
 
-    /// Stops the server and waits until it has stopped (the data dir stays while `self` lives on in
-    /// the caller's hands; here it is dropped afterwards).
+    /// Stops the server and waits until it has stopped. A temp data dir is removed; a dir given to
+    /// [`InProcessServer::start_in`] stays.
     pub async fn stop(self) -> Result<(), TestkitError> {
         Ok(self.server.stop().await?)
     }
