@@ -164,3 +164,20 @@ fn a_new_comment_record_is_dated_now_in_graphs_format() {
         "{written}"
     );
 }
+
+#[test]
+fn a_legacy_member_sent_beside_its_documented_one_is_kept() {
+    let payload = json!({"id": "5", "customTags": ["new"], "tags": ["old"],
+        "comments": [{"comment": "c", "createdByDisplayName": "ann", "createdBy": "bob"}]});
+    let incident: Incident = parse(&payload);
+    assert_eq!(incident.custom_tags, Field::Value(vec!["new".to_owned()]));
+    assert_eq!(incident.extra["tags"], json!(["old"]));
+    assert_eq!(serde_json::to_value(&incident).unwrap(), payload);
+}
+
+#[test]
+fn a_legacy_member_of_the_wrong_type_is_named() {
+    let error = parse_json::<Incident>(br#"{"id": "5", "tags": "not a list"}"#).unwrap_err();
+    assert!(error.to_string().contains("`tags`"), "{error}");
+    assert!(error.to_string().contains("not a list"), "{error}");
+}

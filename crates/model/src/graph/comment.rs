@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::clock;
+use super::legacy::{self, with_legacy_members};
 use super::odata::ALERT_COMMENT_TYPE;
 use crate::{Field, Timestamp};
 
@@ -11,9 +12,9 @@ use crate::{Field, Timestamp};
 ///
 /// Graph sends two shapes: the documented `{comment, createdByDisplayName, createdDateTime}` and the
 /// older `{comment, createdBy, createdTime}` still seen in incident examples. Both are read; the
-/// documented one is written.
+/// documented one is written (an older member sent beside its documented one stays in `extra`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(remote = "Self", rename_all = "camelCase")]
 pub struct AlertComment {
     /// The `@odata.type` annotation, as sent.
     #[serde(
@@ -26,7 +27,7 @@ pub struct AlertComment {
     #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub comment: Field<String>,
     /// Who wrote it (a person's or an app's name).
-    #[serde(default, skip_serializing_if = "Field::is_absent", alias = "createdBy")]
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub created_by_display_name: Field<String>,
     /// When it was written.
     #[serde(
@@ -39,6 +40,19 @@ pub struct AlertComment {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+with_legacy_members!(AlertComment, |comment: &mut AlertComment| {
+    legacy::adopt(
+        &mut comment.created_by_display_name,
+        &mut comment.extra,
+        "createdBy",
+    )?;
+    legacy::adopt(
+        &mut comment.created_date_time,
+        &mut comment.extra,
+        "createdTime",
+    )
+});
 
 impl AlertComment {
     /// A comment written now by `author`.

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::legacy::{self, with_legacy_members};
 use super::odata::{self, INCIDENT_TYPE};
 use super::{
     Alert, AlertClassification, AlertComment, AlertDetermination, AlertSeverity, IncidentStatus,
@@ -12,9 +13,10 @@ use crate::{Field, Timestamp};
 /// A group of correlated alerts that tells the story of one attack (`microsoft.graph.security.incident`).
 ///
 /// `@odata.type` is read in its legacy spelling `#microsoft.graph.incident` too and written as
-/// `#microsoft.graph.security.incident`; `tags` is read as `customTags`.
+/// `#microsoft.graph.security.incident`; `tags` is read as `customTags` (when both are sent, `tags` stays
+/// in `extra`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(remote = "Self", rename_all = "camelCase")]
 pub struct Incident {
     /// The `@odata.type` annotation.
     #[serde(
@@ -63,7 +65,7 @@ pub struct Incident {
     #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub severity: Field<AlertSeverity>,
     /// Tags analysts set (read from `tags` too).
-    #[serde(default, skip_serializing_if = "Field::is_absent", alias = "tags")]
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub custom_tags: Field<Vec<String>>,
     /// Tags the service sets.
     #[serde(default, skip_serializing_if = "Field::is_absent")]
@@ -78,6 +80,12 @@ pub struct Incident {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
+
+with_legacy_members!(Incident, |incident: &mut Incident| legacy::adopt(
+    &mut incident.custom_tags,
+    &mut incident.extra,
+    "tags"
+));
 
 impl Incident {
     /// An incident with only an identifier and the documented `@odata.type`.

@@ -16,6 +16,7 @@ mod enums;
 mod error;
 mod evidence;
 mod incident;
+mod legacy;
 mod object;
 mod odata;
 
