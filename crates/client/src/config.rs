@@ -82,6 +82,28 @@ pub struct CredentialConfig {
 }
 
 impl CredentialConfig {
+    /// A credential with an inline secret and the default token URL.
+    pub fn with_secret(
+        tenant_id: impl Into<String>,
+        client_id: impl Into<String>,
+        secret: Secret,
+    ) -> Self {
+        CredentialConfig {
+            tenant_id: tenant_id.into(),
+            client_id: client_id.into(),
+            client_secret: Some(secret),
+            client_secret_env: None,
+            client_secret_file: None,
+            token_url: None,
+        }
+    }
+
+    /// Sets the token endpoint (`{tenant}` is replaced by the tenant id).
+    pub fn with_token_url(mut self, url: impl Into<String>) -> Self {
+        self.token_url = Some(url.into());
+        self
+    }
+
     /// Reads the client secret from wherever the config says it is.
     pub fn resolve_secret(&self) -> Result<Secret, ConfigError> {
         let secret = match self.secret_source()? {
@@ -217,6 +239,17 @@ impl TimeoutConfig {
 }
 
 impl ClientConfig {
+    /// A config for `credential` and `scope`, with no extra CA and the default timeouts and retries.
+    pub fn new(credential: CredentialConfig, scope: impl Into<String>) -> Self {
+        ClientConfig {
+            credential,
+            scope: scope.into(),
+            ca_file: None,
+            timeouts: TimeoutConfig::default(),
+            retry: RetryPolicy::default(),
+        }
+    }
+
     /// Checks every value that serde alone cannot.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if self.scope.trim().is_empty() {

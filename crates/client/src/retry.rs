@@ -146,11 +146,16 @@ impl RetryPolicy {
     }
 }
 
-/// Statuses that mean "try again later": throttling (429), unavailable (503), and other server errors.
+/// Statuses that mean "try again later": throttling (429), request timeout (408) and server errors,
+/// except those that say the server will never handle the request (501, 505).
 pub(crate) fn is_transient(status: StatusCode) -> bool {
+    let permanent = [
+        StatusCode::NOT_IMPLEMENTED,
+        StatusCode::HTTP_VERSION_NOT_SUPPORTED,
+    ];
     status == StatusCode::TOO_MANY_REQUESTS
         || status == StatusCode::REQUEST_TIMEOUT
-        || status.is_server_error()
+        || (status.is_server_error() && !permanent.contains(&status))
 }
 
 /// Statuses that mean the server is shedding load.
@@ -227,6 +232,22 @@ mod tests {
                 assert!(policy.backoff(attempt) <= policy.backoff_ceiling(attempt));
             }
         }
+    }
+
+    #[test]
+    fn transient_statuses_are_the_ones_worth_repeating() {
+        let transient: Vec<u16> = (400..600)
+            .filter_map(|code| StatusCode::from_u16(code).ok())
+            .filter(|status| is_transient(*status))
+            .map(|status| status.as_u16())
+            .filter(|code| [408, 429, 500, 501, 502, 503, 504, 505, 507, 404, 412].contains(code))
+            .collect();
+        assert_eq!(transient, [408, 429, 500, 502, 503, 504, 507]);
+        assert!(
+            is_throttle(StatusCode::TOO_MANY_REQUESTS)
+                && is_throttle(StatusCode::SERVICE_UNAVAILABLE)
+        );
+        assert!(!is_throttle(StatusCode::INTERNAL_SERVER_ERROR));
     }
 
     #[test]

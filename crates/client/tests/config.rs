@@ -6,7 +6,7 @@ mod common;
 use std::io::Write;
 
 use common::{SECRET, TokenEndpoint, config, serve};
-use tandem_client::{ApiClient, ClientConfig, ConfigError};
+use tandem_client::{ApiClient, ClientConfig, ConfigError, CredentialConfig, RetryPolicy, Secret};
 
 fn parse(credential_lines: &str) -> ClientConfig {
     let text = format!(
@@ -211,4 +211,19 @@ fn a_ca_file_with_a_broken_certificate_is_refused() {
         error.contains("ca_file") && error.contains("refused"),
         "{error}"
     );
+}
+
+#[tokio::test]
+async fn configs_can_be_built_in_code() {
+    let tokens = TokenEndpoint::new(3600);
+    let base = serve(tokens.router()).await;
+    let credential = CredentialConfig::with_secret("contoso.example", "app", Secret::new(SECRET))
+        .with_token_url(format!("{base}/{{tenant}}/oauth2/v2.0/token"));
+    let config = ClientConfig::new(credential, "https://management.azure.com/.default");
+    assert_eq!(config.retry, RetryPolicy::default());
+    let client = ApiClient::new(&config).unwrap();
+    client.tokens().token().await.unwrap();
+    let form = tokens.forms.lock().unwrap()[0].clone();
+    assert_eq!(form["scope"], "https://management.azure.com/.default");
+    assert_eq!(form["client_secret"], SECRET);
 }
