@@ -4,6 +4,7 @@
 //! `SecurityAlert` and custom tables, serves incidents over a Microsoft Sentinel compatible ARM API, and
 //! answers queries in a subset of KQL.
 
+pub mod api;
 pub mod incidents;
 pub mod ingest;
 pub mod kql;
@@ -11,3 +12,5 @@ pub mod schema;
 pub mod store;
 pub mod tables;
 pub mod workspace;
+
+pub use api::{routes, service_spec};

@@ -5,7 +5,7 @@
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
-use tandem_server::{Router, ServerArgs, ServiceSpec};
+use tandem_server::{Prepared, ServerArgs, shutdown_signal};
 
 /// Default `--listen` of `tandem siem`.
 const DEFAULT_LISTEN: &str = "127.0.0.1:8720";
@@ -41,7 +41,14 @@ impl SiemArgs {
 
 async fn serve(args: ServerArgs) -> anyhow::Result<()> {
     let options = args.into_options(DEFAULT_LISTEN, DEFAULT_DATA_DIR)?;
-    tandem_server::serve(options, ServiceSpec::siem(), Router::new())
+    let mut prepared =
+        Prepared::open(options, tandem_siem::service_spec()).context("tandem siem")?;
+    let routes = tandem_siem::routes(&mut prepared).context("tandem siem")?;
+    prepared
+        .bind(routes)
+        .await
+        .context("tandem siem")?
+        .run_until(shutdown_signal())
         .await
         .context("tandem siem")
 }

@@ -1,0 +1,452 @@
+//! The Microsoft Sentinel incidents API under
+//! `/subscriptions/{s}/resourceGroups/{g}/providers/Microsoft.OperationalInsights/workspaces/{w}/providers/Microsoft.SecurityInsights/`.
+//!
+//! Every request goes through [`ArmRequest`]: a valid ARM-audience token, a supported `api-version`
+//! (ARM's `MissingApiVersionParameter` / `InvalidApiVersionParameter` otherwise), and the workspace's
+//! own subscription, resource group and workspace name (404 otherwise). Paths follow the 2024-09-01
+//! swagger: `alerts` and `entities` are POST, `relations` GET/PUT/DELETE.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Path, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+use tandem_model::sentinel::{Incident, IncidentComment, IncidentRelation, List};
+use tandem_server::{ApiError, Caller, ErrorStyle};
+
+use super::{
+    ARM_AUDIENCE, READER_ROLE, RESPONDER_ROLE, Siem, base_url, blocking, require_audience,
+};
+use crate::incidents::odata::ListOptions;
+use crate::incidents::{Actor, IncidentError, Incidents, Written};
+use crate::store::incidents::ChildKind;
+
+/// The stable `Microsoft.SecurityInsights` API versions accepted, newest first.
+pub const API_VERSIONS: [&str; 6] = [
+    "2024-09-01",
+    "2024-03-01",
+    "2023-11-01",
+    "2023-02-01",
+    "2022-11-01",
+    "2021-10-01",
+];
+
+const PREFIX: &str = "/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.OperationalInsights/workspaces/{workspace}/providers/Microsoft.SecurityInsights/incidents";
+
+pub(super) fn routes() -> Router<Arc<Siem>> {
+    Router::new()
+        .route(PREFIX, get(list_incidents))
+        .route(
+            &format!("{PREFIX}/{{incident}}"),
+            get(get_incident).put(put_incident).delete(delete_incident),
+        )
+        .route(&format!("{PREFIX}/{{incident}}/alerts"), post(list_alerts))
+        .route(
+            &format!("{PREFIX}/{{incident}}/entities"),
+            post(list_entities),
+        )
+        .route(
+            &format!("{PREFIX}/{{incident}}/comments"),
+            get(list_comments),
+        )
+        .route(
+            &format!("{PREFIX}/{{incident}}/comments/{{child}}"),
+            get(get_comment).put(put_comment).delete(delete_comment),
+        )
+        .route(
+            &format!("{PREFIX}/{{incident}}/relations"),
+            get(list_relations),
+        )
+        .route(
+            &format!("{PREFIX}/{{incident}}/relations/{{child}}"),
+            get(get_relation).put(put_relation).delete(delete_relation),
+        )
+}
+
+fn arm_error(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorStyle::Arm, status, code, message)
+}
+
+/// An authenticated request to the workspace's incidents API.
+struct ArmRequest {
+    caller: Caller,
+    params: HashMap<String, String>,
+    query: HashMap<String, String>,
+    headers: HeaderMap,
+    path: String,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for ArmRequest {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        require_audience(&caller, ARM_AUDIENCE)?;
+        let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad_request(ErrorStyle::Arm, e.body_text()))?;
+        let query: HashMap<String, String> = parts
+            .uri
+            .query()
+            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
+            .unwrap_or_default();
+        check_api_version(query.get("api-version").map(String::as_str))?;
+        Ok(ArmRequest {
+            caller,
+            params,
+            query,
+            headers: parts.headers.clone(),
+            path: parts.uri.path().to_owned(),
+        })
+    }
+}
+
+fn check_api_version(version: Option<&str>) -> Result<(), ApiError> {
+    match version {
+        Some(v) if API_VERSIONS.contains(&v) => Ok(()),
+        Some(v) => Err(arm_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidApiVersionParameter",
+            format!(
+                "The api-version '{v}' is invalid. The supported versions are '{}'.",
+                API_VERSIONS.join(",")
+            ),
+        )),
+        None => Err(arm_error(
+            StatusCode::BAD_REQUEST,
+            "MissingApiVersionParameter",
+            "The api-version query parameter (?api-version=) is required for all requests.",
+        )),
+    }
+}
+
+impl ArmRequest {
+    /// Checks the path's subscription, resource group and workspace, and the caller's role.
+    fn authorize(&self, siem: &Siem, write: bool) -> Result<(), ApiError> {
+        let ws = &siem.workspace;
+        let param = |k: &str| self.params.get(k).map(String::as_str).unwrap_or_default();
+        if !param("subscription").eq_ignore_ascii_case(&ws.subscription_id) {
+            return Err(arm_error(
+                StatusCode::NOT_FOUND,
+                "SubscriptionNotFound",
+                format!(
+                    "The subscription '{}' could not be found.",
+                    param("subscription")
+                ),
+            ));
+        }
+        if !param("group").eq_ignore_ascii_case(&ws.resource_group)
+            || !param("workspace").eq_ignore_ascii_case(&ws.workspace_name)
+        {
+            return Err(arm_error(
+                StatusCode::NOT_FOUND,
+                "ResourceNotFound",
+                format!(
+                    "The Resource 'Microsoft.OperationalInsights/workspaces/{}' under resource group '{}' was not found.",
+                    param("workspace"),
+                    param("group")
+                ),
+            ));
+        }
+        if write {
+            self.caller.require(RESPONDER_ROLE)
+        } else {
+            self.caller.require_any(&[READER_ROLE, RESPONDER_ROLE])
+        }
+    }
+
+    fn incident(&self) -> String {
+        self.params.get("incident").cloned().unwrap_or_default()
+    }
+
+    fn child(&self) -> String {
+        self.params.get("child").cloned().unwrap_or_default()
+    }
+
+    fn if_match(&self) -> Option<String> {
+        self.headers
+            .get(axum::http::header::IF_MATCH)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
+    fn actor(&self) -> Actor {
+        Actor {
+            app_id: self.caller.app_id.clone(),
+            name: self.caller.app_id.clone(),
+        }
+    }
+}
+
+fn incident_error(e: IncidentError) -> ApiError {
+    match e {
+        IncidentError::NotFound(m) => arm_error(StatusCode::NOT_FOUND, "NotFound", m),
+        IncidentError::Conflict(m) => arm_error(StatusCode::CONFLICT, "Conflict", m),
+        IncidentError::PreconditionFailed(m) => {
+            arm_error(StatusCode::PRECONDITION_FAILED, "PreconditionFailed", m)
+        }
+        IncidentError::BadRequest(m) => arm_error(StatusCode::BAD_REQUEST, "BadRequest", m),
+        IncidentError::Store(e) => super::internal(e),
+    }
+}
+
+/// Runs incident work on a blocking thread and renders the outcome.
+async fn run<T: Send + 'static>(
+    siem: Arc<Siem>,
+    request: &ArmRequest,
+    work: impl FnOnce(&Incidents<'_>) -> Result<T, IncidentError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let base = base_url(&request.headers);
+    blocking(move || work(&Incidents::new(&siem.store, &siem.workspace, &base)))
+        .await?
+        .map_err(incident_error)
+}
+
+fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    tandem_model::parse_json(body).map_err(|e| {
+        arm_error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            format!("The request body is invalid: {e}"),
+        )
+    })
+}
+
+fn written<T: Serialize + crate::incidents::HasEtag>(w: Written<T>) -> Response {
+    let status = if w.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    let etag = w
+        .resource
+        .etag()
+        .and_then(|e| HeaderValue::from_str(e).ok());
+    let mut response = (status, Json(&w.resource)).into_response();
+    if let Some(etag) = etag {
+        response
+            .headers_mut()
+            .insert(axum::http::header::ETAG, etag);
+    }
+    response
+}
+
+fn deleted(existed: bool) -> Response {
+    if existed {
+        StatusCode::OK.into_response()
+    } else {
+        StatusCode::NO_CONTENT.into_response()
+    }
+}
+
+async fn list_incidents(
+    State(siem): State<Arc<Siem>>,
+    request: ArmRequest,
+) -> Result<Response, ApiError> {
+    request.authorize(&siem, false)?;
+    let q = |k: &str| request.query.get(k).map(String::as_str);
+    let options = ListOptions::parse(
+        q("$filter"),
+        q("$orderby"),
+        q("$top"),
+        q("$skipToken").or(q("$skiptoken")),
+    )
+    .map_err(|e| arm_error(StatusCode::BAD_REQUEST, "BadRequest", e.0))?;
+    let (page, token) = run(siem, &request, move |api| Ok(options.page(api.all()?))).await?;
+    let next_link = token.map(|token| {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (key, value) in request
+            .query
+            .iter()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case("$skipToken"))
+        {
+            query.append_pair(key, value);
+        }
+        query.append_pair("$skipToken", &token);
+        format!(
+            "{}{}?{}",
+            base_url(&request.headers),
+            request.path,
+            query.finish()
+        )
+    });
+    Ok(Json(List::new(page, next_link)).into_response())
+}
+
+async fn get_incident(
+    State(siem): State<Arc<Siem>>,
+    request: ArmRequest,
+) -> Result<Response, ApiError> {
+    request.authorize(&siem, false)?;
+    let name = request.incident();
+    let incident = run(siem, &request, move |api| api.get(&name)).await?;
+    Ok(Json(incident).into_response())
+}
+
+async fn put_incident(
+    State(siem): State<Arc<Siem>>,
+    request: ArmRequest,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    request.authorize(&siem, true)?;
+    let body: Incident = parse_body(&body)?;
+    let (name, if_match, actor) = (request.incident(), request.if_match(), request.actor());
+    let outcome = run(siem, &request, move |api| {
+        api.put(&name, body, if_match.as_deref(), &actor)
+    })
+    .await?;
+    Ok(written(outcome))
+}
+
+async fn delete_incident(
+    State(siem): State<Arc<Siem>>,
+    request: ArmRequest,
+) -> Result<Response, ApiError> {
+    request.authorize(&siem, true)?;
+    let name = request.incident();
+    Ok(deleted(
+        run(siem, &request, move |api| api.delete(&name)).await?,
+    ))
+}
+
+async fn list_alerts(
+    State(siem): State<Arc<Siem>>,
+    request: ArmRequest,
+) -> Result<Response, ApiError> {
+    request.authorize(&siem, false)?;
+    let name = request.incident();
+    let alerts = run(siem, &request, move |api| api.alerts(&name)).await?;
+    Ok(Json(json!({"value": alerts})).into_response())
+}
+
+async fn list_entities(
+    State(siem): State<Arc<Siem>>,
+    request: ArmRequest,
+) -> Result<Response, ApiError> {
+    request.authorize(&siem, false)?;
+    let name = request.incident();
+    Ok(Json(run(siem, &request, move |api| api.entities(&name)).await?).into_response())
+}
+
+async fn list_comments(
+    State(siem): State<Arc<Siem>>,
+    request: ArmRequest,
+) -> Result<Response, ApiError> {
+    request.authorize(&siem, false)?;
+    let name = request.incident();
+    let comments = run(siem, &request, move |api| api.comments(&name)).await?;
+    Ok(Json(List::new(comments, None)).into_response())
+}
+
+async fn get_comment(
+    State(siem): State<Arc<Siem>>,
+    request: ArmRequest,
+) -> Result<Response, ApiError> {
+    request.authorize(&siem, false)?;
+    let (name, child) = (request.incident(), request.child());
+    let comment: IncidentComment = run(siem, &request, move |api| {
+        api.child(&name, ChildKind::Comment, &child)
+    })
+    .await?;
+    Ok(Json(comment).into_response())
+}
+
+async fn put_comment(
+    State(siem): State<Arc<Siem>>,
+    request: ArmRequest,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    request.authorize(&siem, true)?;
+    let body: IncidentComment = parse_body(&body)?;
+    let (name, child, if_match, actor) = (
+        request.incident(),
+        request.child(),
+        request.if_match(),
+        request.actor(),
+    );
+    let outcome = run(siem, &request, move |api| {
+        api.put_comment(&name, &child, body, if_match.as_deref(), &actor)
+    })
+    .await?;
+    Ok(written(outcome))
+}
+
+async fn delete_comment(
+    State(siem): State<Arc<Siem>>,
+    request: ArmRequest,
+) -> Result<Response, ApiError> {
+    delete_child(siem, request, ChildKind::Comment).await
+}
+
+async fn list_relations(
+    State(siem): State<Arc<Siem>>,
+    request: ArmRequest,
+) -> Result<Response, ApiError> {
+    request.authorize(&siem, false)?;
+    let name = request.incident();
+    let relations = run(siem, &request, move |api| api.relations(&name)).await?;
+    Ok(Json(List::new(relations, None)).into_response())
+}
+
+async fn get_relation(
+    State(siem): State<Arc<Siem>>,
+    request: ArmRequest,
+) -> Result<Response, ApiError> {
+    request.authorize(&siem, false)?;
+    let (name, child) = (request.incident(), request.child());
+    let relation: IncidentRelation = run(siem, &request, move |api| {
+        api.child(&name, ChildKind::Relation, &child)
+    })
+    .await?;
+    Ok(Json(relation).into_response())
+}
+
+async fn put_relation(
+    State(siem): State<Arc<Siem>>,
+    request: ArmRequest,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    request.authorize(&siem, true)?;
+    let body: IncidentRelation = parse_body(&body)?;
+    let (name, child, if_match, actor) = (
+        request.incident(),
+        request.child(),
+        request.if_match(),
+        request.actor(),
+    );
+    let outcome = run(siem, &request, move |api| {
+        api.put_relation(&name, &child, body, if_match.as_deref(), &actor)
+    })
+    .await?;
+    Ok(written(outcome))
+}
+
+async fn delete_relation(
+    State(siem): State<Arc<Siem>>,
+    request: ArmRequest,
+) -> Result<Response, ApiError> {
+    delete_child(siem, request, ChildKind::Relation).await
+}
+
+async fn delete_child(
+    siem: Arc<Siem>,
+    request: ArmRequest,
+    kind: ChildKind,
+) -> Result<Response, ApiError> {
+    request.authorize(&siem, true)?;
+    let (name, child, actor) = (request.incident(), request.child(), request.actor());
+    Ok(deleted(
+        run(siem, &request, move |api| {
+            api.delete_child(&name, kind, &child, &actor)
+        })
+        .await?,
+    ))
+}

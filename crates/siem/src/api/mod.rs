@@ -1,0 +1,136 @@
+//! The SIEM's HTTP surface, mounted by the shared server plumbing.
+//!
+//! Three APIs, each checking the token audience its Azure original uses and an app role:
+//!
+//! | API | paths | audience | roles |
+//! |---|---|---|---|
+//! | Logs Ingestion | `POST /dataCollectionRules/{ruleId}/streams/{stream}` | `https://monitor.azure.com` | [`INGESTION_ROLE`] |
+//! | Sentinel incidents (ARM) | `…/providers/Microsoft.SecurityInsights/incidents…` | `https://management.azure.com` | reads: [`READER_ROLE`] or [`RESPONDER_ROLE`]; writes: [`RESPONDER_ROLE`] |
+//! | Log Analytics query | `POST /v1/workspaces/{workspaceId}/query` | `https://api.loganalytics.io` | [`READER_ROLE`] or [`RESPONDER_ROLE`] |
+//!
+//! The development read-write app gets the responder and ingestion roles, the reader app the reader
+//! role ([`service_spec`]).
+
+mod arm;
+mod ingestion;
+mod query;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::HeaderMap;
+use tandem_server::auth::normalize_audience;
+use tandem_server::{ApiError, Caller, DevRoles, ErrorStyle, Prepared, Router, ServiceSpec};
+
+use crate::store::{Store, StoreError};
+use crate::workspace::{SiemConfig, Workspace};
+
+/// Role for reading incidents and running queries.
+pub const READER_ROLE: &str = "Sentinel.Reader";
+/// Role for writing incidents, comments and relations (reads too).
+pub const RESPONDER_ROLE: &str = "Sentinel.Responder";
+/// Role for the Logs Ingestion API only.
+pub const INGESTION_ROLE: &str = "Logs.Ingestion";
+
+/// Token audience of the incidents API.
+pub const ARM_AUDIENCE: &str = "https://management.azure.com";
+/// Token audience of the Logs Ingestion API.
+pub const MONITOR_AUDIENCE: &str = "https://monitor.azure.com";
+/// Token audience of the query API.
+pub const LOG_ANALYTICS_AUDIENCE: &str = "https://api.loganalytics.io";
+
+/// The database file inside the data dir.
+pub const DATABASE_FILE: &str = "siem.db";
+
+/// Why the SIEM could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum SiemError {
+    /// The `[siem]` config section is invalid.
+    #[error("config: {0}")]
+    Config(#[from] tandem_server::ServerError),
+    /// The database could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The server spec of the SIEM: the shared SIEM spec with the SIEM's own development roles.
+pub fn service_spec() -> ServiceSpec {
+    ServiceSpec {
+        dev_roles: DevRoles::new(&[RESPONDER_ROLE, INGESTION_ROLE], &[READER_ROLE]),
+        ..ServiceSpec::siem()
+    }
+}
+
+/// What every handler shares: the store and the workspace.
+#[derive(Debug)]
+pub struct Siem {
+    /// The database.
+    pub store: Store,
+    /// The workspace's identity.
+    pub workspace: Workspace,
+}
+
+/// Opens the SIEM inside a prepared server: the database under the data dir, the workspace from the
+/// tenant and the `[siem]` config section, the workspace's keys added to `credentials.env`. Returns
+/// the routes to mount.
+pub fn routes(prepared: &mut Prepared) -> Result<Router, SiemError> {
+    let config: SiemConfig = prepared.config().section("siem")?.unwrap_or_default();
+    let workspace = Workspace::new(prepared.identity().tenant_id(), config);
+    let store = Store::open(&prepared.data_dir().path(DATABASE_FILE))?;
+    for table in crate::tables::builtin() {
+        store.ensure_table(&table)?;
+    }
+    for (key, value) in workspace.credentials() {
+        prepared.add_credential(key, value);
+    }
+    Ok(router(Arc::new(Siem { store, workspace })))
+}
+
+/// The routes over an opened SIEM.
+pub fn router(siem: Arc<Siem>) -> Router {
+    Router::new()
+        .merge(ingestion::routes())
+        .merge(query::routes())
+        .merge(arm::routes())
+        .layer(DefaultBodyLimit::max(crate::ingest::MAX_BODY_BYTES * 8))
+        .with_state(siem)
+}
+
+/// 401 unless the token was issued for `audience`.
+fn require_audience(caller: &Caller, audience: &str) -> Result<(), ApiError> {
+    if normalize_audience(&caller.claims.aud) == normalize_audience(audience) {
+        return Ok(());
+    }
+    Err(ApiError::new(
+        ErrorStyle::Arm,
+        axum::http::StatusCode::UNAUTHORIZED,
+        "InvalidAuthenticationTokenAudience",
+        format!(
+            "The access token has been obtained for the wrong audience or resource '{}'. It should exactly match one of the allowed audiences '{audience}'.",
+            caller.claims.aud
+        ),
+    ))
+}
+
+/// `http://host:port` of the request, from its `Host` header.
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    format!("http://{host}")
+}
+
+/// Runs store work on a blocking thread.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| {
+        ApiError::internal(ErrorStyle::Arm, format!("the request was interrupted: {e}"))
+    })
+}
+
+fn internal(error: impl std::fmt::Display) -> ApiError {
+    tracing::error!(%error, "request failed");
+    ApiError::internal(ErrorStyle::Arm, error.to_string())
+}
