@@ -9,20 +9,25 @@ use super::entities::evidence_entities;
 use super::enums::{alert_status_to_siem, severity_to_siem};
 use super::incident::{alert_ids, incident_to_siem, product_name};
 use super::{Provider, json, map_field, to_json};
+use crate::Field;
 use crate::graph::{self, Alert, AlertSeverity};
 use crate::sentinel::{
     AlertSeverity as SiemAlertSeverity, IncidentProperties, IncidentSeverity, IncidentStatus,
 };
 use crate::tables::{SecurityAlertRow, SecurityIncidentRow};
-use crate::{Field, Timestamp};
 
 /// The `SecurityIncident` row recording the current state of a SIEM incident named `incident_name`.
-/// `TimeGenerated` is now; `ClosedTime` is the last change when the incident is closed. `AlertIds`,
+/// `TimeGenerated` is the change the row records (`lastModifiedTimeUtc`, else `createdTimeUtc`);
+/// `ClosedTime` is that change when the incident is closed. `AlertIds`,
 /// `Comments` and `ModifiedBy` are left for the caller, which knows them.
 pub fn incident_row(incident_name: &str, props: &IncidentProperties) -> SecurityIncidentRow {
     let closed = matches!(props.status.get(), Some(IncidentStatus::Closed));
     SecurityIncidentRow {
-        time_generated: Field::Value(Timestamp::now()),
+        time_generated: if props.last_modified_time_utc.get().is_some() {
+            props.last_modified_time_utc.clone()
+        } else {
+            props.created_time_utc.clone()
+        },
         incident_name: Field::Value(incident_name.to_owned()),
         incident_number: props.incident_number.clone(),
         incident_url: props.incident_url.clone(),
