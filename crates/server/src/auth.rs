@@ -171,3 +171,55 @@ fn token_message(error: &TokenError) -> String {
         _ => format!("Access token validation failure: {error}."),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signed(key: &SigningKey, change: impl FnOnce(&mut Claims)) -> String {
+        let mut claims = Claims {
+            aud: "https://monitor.azure.com/".into(),
+            iss: "http://127.0.0.1/t/v2.0".into(),
+            iat: 1_000,
+            nbf: 1_000,
+            exp: 2_000,
+            azp: "app".into(),
+            appid: "app".into(),
+            oid: "o".into(),
+            sub: "o".into(),
+            tid: "t".into(),
+            roles: Vec::new(),
+            idtyp: "app".into(),
+            ver: "2.0".into(),
+        };
+        change(&mut claims);
+        key.sign(&claims).unwrap()
+    }
+
+    #[test]
+    fn checks_time_window_tenant_and_normalised_audience() {
+        let key = Arc::new(SigningKey::generate().unwrap());
+        let verifier = TokenVerifier::new(key.clone(), "t", &["https://monitor.azure.com".into()]);
+        let token = signed(&key, |_| {});
+        assert_eq!(verifier.verify(&token, 1_500).unwrap().appid, "app");
+        assert_eq!(
+            verifier.verify(&token, 2_000),
+            Err(TokenError::Expired { exp: 2_000 })
+        );
+        let early = 1_000 - CLOCK_SKEW_SECS - 1;
+        assert_eq!(
+            verifier.verify(&token, early),
+            Err(TokenError::NotYetValid { nbf: 1_000 })
+        );
+        let other_tenant = signed(&key, |c| c.tid = "u".into());
+        assert!(matches!(
+            verifier.verify(&other_tenant, 1_500),
+            Err(TokenError::WrongTenant { .. })
+        ));
+        let other_audience = signed(&key, |c| c.aud = "https://graph.microsoft.com".into());
+        assert!(matches!(
+            verifier.verify(&other_audience, 1_500),
+            Err(TokenError::WrongAudience { .. })
+        ));
+    }
+}

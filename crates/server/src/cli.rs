@@ -43,3 +43,28 @@ impl ServerArgs {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_apply_to_flags_not_given() {
+        let options = ServerArgs::default()
+            .into_options("127.0.0.1:8710", "./tandem-data/xdr")
+            .unwrap();
+        assert_eq!(options.listen, "127.0.0.1:8710");
+        assert_eq!(options.data_dir, PathBuf::from("./tandem-data/xdr"));
+        assert!(options.config.identity.is_none());
+    }
+
+    #[test]
+    fn missing_config_file_is_an_error_naming_it() {
+        let args = ServerArgs {
+            config: Some(PathBuf::from("/no/such/tandem.toml")),
+            ..ServerArgs::default()
+        };
+        let err = args.into_options("a:1", "d").unwrap_err().to_string();
+        assert!(err.contains("/no/such/tandem.toml"), "{err}");
+    }
+}

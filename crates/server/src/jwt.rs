@@ -183,14 +183,12 @@ impl SigningKey {
     /// Checks the token's header and signature and returns its claims. Times, tenant and audience are
     /// the caller's to check (see [`crate::auth::TokenVerifier`]).
     pub fn verify_signature(&self, token: &str) -> Result<Claims, TokenError> {
-        let mut parts = token.split('.');
-        let (Some(header), Some(payload), Some(sig), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(TokenError::Malformed(
-                "expected three dot-separated parts".into(),
-            ));
-        };
+        let malformed = || TokenError::Malformed("expected three dot-separated parts".into());
+        let (signing_input, sig) = token.rsplit_once('.').ok_or_else(malformed)?;
+        let (header, payload) = signing_input.split_once('.').ok_or_else(malformed)?;
+        if payload.contains('.') {
+            return Err(malformed());
+        }
         let header: Header = decode_json(header, "header")?;
         if header.alg != "ES256" || header.kid != self.kid {
             return Err(TokenError::UnknownKey {
@@ -203,16 +201,11 @@ impl SigningKey {
             &signature::ECDSA_P256_SHA256_FIXED,
             self.pair.public_key().as_ref(),
         );
-        let signing_input = &token[..header_and_payload_len(token)];
         public
             .verify(signing_input.as_bytes(), &sig_bytes)
             .map_err(|_| TokenError::BadSignature)?;
         decode_json(payload, "payload")
     }
-}
-
-fn header_and_payload_len(token: &str) -> usize {
-    token.rfind('.').unwrap_or(token.len())
 }
 
 fn decode(part: &str, what: &str) -> Result<Vec<u8>, TokenError> {
