@@ -134,7 +134,7 @@ impl RetryPolicy {
                 Wait::ServerSaid(delay) => delay,
                 Wait::Immediately => Duration::ZERO,
             };
-            if number >= self.max_attempts || waited + delay > budget {
+            if number >= self.max_attempts || waited.saturating_add(delay) > budget {
                 return Err(error);
             }
             counters.count_retry();

@@ -20,6 +20,10 @@ use crate::error::truncated_text;
 use crate::retry::{Attempt, RetryPolicy, Wait, is_throttle, is_transient};
 use crate::secret::Secret;
 
+/// The longest lifetime believed, whatever `expires_in` says (identity platform tokens live at most a
+/// day).
+const MAX_LIFETIME_SECS: u64 = 24 * 60 * 60;
+
 /// An access token and the moment to stop using it.
 #[derive(Debug, Clone)]
 pub struct AccessToken {
@@ -216,7 +220,8 @@ impl TokenSource {
                 url: self.url.to_string(),
                 source,
             })?;
-        let usable = Duration::from_secs(response.expires_in).mul_f64(0.8);
+        let lifetime = response.expires_in.min(MAX_LIFETIME_SECS);
+        let usable = Duration::from_secs(lifetime).mul_f64(0.8);
         Ok(AccessToken {
             value: response.access_token,
             refresh_at: sent + usable,

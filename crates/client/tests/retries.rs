@@ -77,6 +77,18 @@ async fn a_retry_after_beyond_the_wait_budget_ends_with_the_throttle() {
 }
 
 #[tokio::test]
+async fn an_absurd_retry_after_ends_the_request_without_overflowing() {
+    let api = ScriptedApi::new(|_, _| throttled(&u64::MAX.to_string()));
+    let (client, base) = client_for(&api).await;
+    let error = client
+        .get_json::<Value>(&format!("{base}/x"))
+        .await
+        .unwrap_err();
+    assert!(error.is_throttled(), "{error}");
+    assert_eq!(api.seen().len(), 1);
+}
+
+#[tokio::test]
 async fn server_errors_are_retried_until_success() {
     let api = ScriptedApi::new(|n, _| {
         if n < 2 {

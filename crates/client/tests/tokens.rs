@@ -161,13 +161,26 @@ async fn an_unreadable_token_response_names_the_field() {
     );
 }
 
-#[tokio::test]
-async fn expires_in_may_be_written_as_text() {
+async fn token_with_lifetime(expires_in: serde_json::Value) -> tandem_client::AccessToken {
     let router = Router::new().route(
         "/{tenant}/oauth2/v2.0/token",
-        post(|| async { axum::Json(json!({"access_token": "t", "expires_in": "3599"})) }),
+        post(move || {
+            let body = json!({"access_token": "t", "expires_in": expires_in});
+            async move { axum::Json(body) }
+        }),
     );
     let base = serve(router).await;
     let client = ApiClient::new(&config(&base)).unwrap();
-    assert!(client.tokens().token().await.unwrap().is_fresh());
+    client.tokens().token().await.unwrap()
+}
+
+#[tokio::test]
+async fn expires_in_may_be_written_as_text() {
+    assert!(token_with_lifetime(json!("3599")).await.is_fresh());
+    assert!(!token_with_lifetime(json!("0")).await.is_fresh());
+}
+
+#[tokio::test]
+async fn an_absurd_lifetime_is_capped_instead_of_overflowing() {
+    assert!(token_with_lifetime(json!(u64::MAX)).await.is_fresh());
 }
