@@ -263,7 +263,7 @@ mod tests {
             service_source: source.into(),
             first_activity: at(0),
             last_activity: at(5),
-            entities: alert_entities(&json!({ "evidence": evidence })),
+            entities: alert_entities(json!({ "evidence": evidence }).as_object().unwrap()),
         }
     }
 

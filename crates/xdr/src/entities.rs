@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::fmt;
 use std::net::IpAddr;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// The kind of a strong entity; also the prefix of its stored key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -81,7 +81,7 @@ impl fmt::Display for EntityKey {
 }
 
 /// Every strong entity named by an alert's `evidence` array, without duplicates, in a stable order.
-pub fn alert_entities(alert: &Value) -> BTreeSet<EntityKey> {
+pub fn alert_entities(alert: &Map<String, Value>) -> BTreeSet<EntityKey> {
     let mut keys = BTreeSet::new();
     if let Some(evidence) = alert.get("evidence").and_then(Value::as_array) {
         for item in evidence {
@@ -270,7 +270,7 @@ mod tests {
     use serde_json::json;
 
     fn keys(evidence: Value) -> Vec<String> {
-        alert_entities(&json!({ "evidence": [evidence] }))
+        alert_entities(json!({ "evidence": [evidence] }).as_object().unwrap())
             .into_iter()
             .map(|k| k.to_string())
             .collect()
@@ -368,6 +368,6 @@ mod tests {
             json!({"@odata.type": "#microsoft.graph.security.registryKeyEvidence", "registryKey": "HKLM"}),
         );
         assert!(found.is_empty());
-        assert!(alert_entities(&json!({"evidence": "not a list"})).is_empty());
+        assert!(alert_entities(json!({"evidence": "not a list"}).as_object().unwrap()).is_empty());
     }
 }

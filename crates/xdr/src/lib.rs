@@ -2,9 +2,50 @@
 //!
 //! Takes alerts from endpoint, identity, email and cloud-app detectors, correlates them into incidents by
 //! shared entities, and serves both over a Microsoft Graph security API compatible REST API.
+//!
+//! [`routes`] builds the service's router from a [`tandem_server::Prepared`] server (its data dir,
+//! tenant and config); `tandem_server` adds the token endpoint, token checks, throttling and health.
 
+pub mod api;
 pub mod clock;
 pub mod correlation;
 pub mod entities;
+pub mod intake;
 pub mod odata;
+pub mod queries;
+pub mod service;
+pub mod simulate;
 pub mod store;
+pub mod updates;
+
+use std::sync::Arc;
+
+use tandem_server::{Prepared, Router, ServerError};
+
+pub use service::{Invalid, Xdr, XdrConfig, XdrError};
+pub use store::{Store, StoreError};
+
+/// The database file under the data dir.
+pub const DATABASE_FILE: &str = "xdr.sqlite";
+
+/// Why the XDR could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The `[xdr]` config section is invalid.
+    #[error(transparent)]
+    Config(#[from] ServerError),
+    /// The database could not be opened.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Opens the XDR's database under the server's data dir and builds its routes.
+pub fn routes(server: &Prepared) -> Result<Router, StartError> {
+    let config: XdrConfig = server.config().section("xdr")?.unwrap_or_default();
+    let store = Store::open(&server.data_dir().path(DATABASE_FILE))?;
+    let xdr = Xdr::new(store, server.identity().tenant_id(), &config);
+    Ok(api::router(Arc::new(api::AppState {
+        xdr,
+        public_url: config.public_url,
+    })))
+}

@@ -1,0 +1,412 @@
+//! The HTTP surface: the Graph security API v1.0 routes for incidents and alerts, and the alert intake.
+//!
+//! Handlers check the caller's role, hand the work to [`Xdr`] on a blocking thread (SQLite is
+//! synchronous) and render documents as Graph does: `@odata.context`, portal URLs, `@odata.nextLink`
+//! as an absolute URL built from the request's host.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::http::header::HOST;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Map, Value, json};
+use tandem_model::parse_json;
+use tandem_server::{ApiError, Caller, ErrorStyle};
+
+use crate::odata::ListQuery;
+use crate::queries::{ALERT_LIST, INCIDENT_LIST};
+use crate::service::{Invalid, Xdr, XdrError};
+
+const STYLE: ErrorStyle = ErrorStyle::Graph;
+const INCIDENT_READ: &[&str] = &[
+    "SecurityIncident.Read.All",
+    "SecurityIncident.ReadWrite.All",
+];
+const INCIDENT_WRITE: &[&str] = &["SecurityIncident.ReadWrite.All"];
+const ALERT_READ: &[&str] = &["SecurityAlert.Read.All", "SecurityAlert.ReadWrite.All"];
+const ALERT_WRITE: &[&str] = &["SecurityAlert.ReadWrite.All"];
+
+/// What every handler shares.
+#[derive(Debug)]
+pub struct AppState {
+    /// The XDR.
+    pub xdr: Xdr,
+    /// The console base URL for portal links; the request's own host when unset.
+    pub public_url: Option<String>,
+}
+
+type Shared = Arc<AppState>;
+
+/// The XDR's routes, to be mounted by `tandem_server::serve` behind its token check.
+pub fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/api/v1/alerts", post(ingest))
+        .route("/v1.0/security/incidents", get(list_incidents))
+        .route(
+            "/v1.0/security/incidents/{id}",
+            get(get_incident).patch(patch_incident),
+        )
+        .route(
+            "/v1.0/security/incidents/{id}/comments",
+            post(comment_incident),
+        )
+        .route("/v1.0/security/alerts_v2", get(list_alerts))
+        .route(
+            "/v1.0/security/alerts_v2/{id}",
+            get(get_alert).patch(patch_alert),
+        )
+        .route(
+            "/v1.0/security/alerts_v2/{id}/comments",
+            post(comment_alert),
+        )
+        .with_state(state)
+}
+
+/// Where the request came in, as `http://host:port`.
+struct Origin {
+    base: String,
+    portal: String,
+}
+
+impl Origin {
+    fn of(headers: &HeaderMap, state: &AppState) -> Origin {
+        let host = headers
+            .get(HOST)
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("localhost");
+        let base = format!("http://{host}");
+        let portal = state
+            .public_url
+            .clone()
+            .unwrap_or_else(|| base.clone())
+            .trim_end_matches('/')
+            .to_owned();
+        Origin { base, portal }
+    }
+
+    fn context(&self, fragment: &str) -> Value {
+        json!(format!("{}/v1.0/$metadata#{fragment}", self.base))
+    }
+
+    fn incident(
+        &self,
+        mut doc: Map<String, Value>,
+        alerts: Option<Vec<Map<String, Value>>>,
+    ) -> Value {
+        let id = doc
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
+        doc.insert(
+            "incidentWebUrl".into(),
+            json!(format!("{}/incidents/{id}", self.portal)),
+        );
+        if let Some(alerts) = alerts {
+            let alerts: Vec<Value> = alerts.into_iter().map(|a| self.alert(a)).collect();
+            doc.insert("alerts".into(), json!(alerts));
+        }
+        Value::Object(doc)
+    }
+
+    fn alert(&self, mut doc: Map<String, Value>) -> Value {
+        let text = |name: &str| {
+            doc.get(name)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let (id, incident) = (text("id"), text("incidentId"));
+        doc.insert(
+            "alertWebUrl".into(),
+            json!(format!("{}/alerts/{id}", self.portal)),
+        );
+        doc.insert(
+            "incidentWebUrl".into(),
+            json!(format!("{}/incidents/{incident}", self.portal)),
+        );
+        Value::Object(doc)
+    }
+}
+
+/// Runs `work` on a blocking thread and turns its failure into a Graph error.
+async fn run<T: Send + 'static>(
+    state: &Shared,
+    work: impl FnOnce(&Xdr) -> Result<T, XdrError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || work(&state.xdr))
+        .await
+        .map_err(|e| ApiError::internal(STYLE, format!("request task failed: {e}")))?
+        .map_err(api_error)
+}
+
+fn api_error(error: XdrError) -> ApiError {
+    match error {
+        XdrError::NotFound { .. } => ApiError::not_found(STYLE, error.to_string()),
+        XdrError::Invalid(invalid) => ApiError::bad_request(STYLE, invalid_message(&invalid)),
+        XdrError::Query(query) => ApiError::bad_request(STYLE, query.to_string()),
+        XdrError::Store(store) => ApiError::internal(STYLE, store.to_string()),
+    }
+}
+
+fn invalid_message(invalid: &Invalid) -> String {
+    if invalid.message.contains(&invalid.target) || invalid.target == "." {
+        invalid.message.clone()
+    } else {
+        format!("{}: {}", invalid.target, invalid.message)
+    }
+}
+
+fn body_json(body: &Bytes) -> Result<Value, ApiError> {
+    parse_json(body).map_err(|e| {
+        ApiError::bad_request(STYLE, format!("The request body is not valid JSON: {e}"))
+    })
+}
+
+fn incident_id(id: &str) -> Result<i64, ApiError> {
+    id.parse()
+        .map_err(|_| ApiError::not_found(STYLE, format!("incident '{id}' was not found.")))
+}
+
+async fn ingest(
+    caller: Caller,
+    State(state): State<Shared>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require_any(ALERT_WRITE)?;
+    let items = match body_json(&body)? {
+        Value::Object(mut envelope) => match envelope.remove("value") {
+            Some(Value::Array(items)) => items,
+            _ => {
+                return Err(ApiError::bad_request(
+                    STYLE,
+                    "value: the body must be {\"value\": [alert, ...]}",
+                ));
+            }
+        },
+        _ => {
+            return Err(ApiError::bad_request(
+                STYLE,
+                "The body must be {\"value\": [alert, ...]}",
+            ));
+        }
+    };
+    let results = run(&state, move |xdr| xdr.ingest(items)).await?;
+    let value: Vec<Value> = results
+        .into_iter()
+        .map(|item| match item {
+            Ok(ok) => json!({"id": ok.id, "incidentId": ok.incident_id.to_string()}),
+            Err(e) => {
+                json!({"error": {"code": "BadRequest", "message": e.message, "target": e.target}})
+            }
+        })
+        .collect();
+    Ok(Json(json!({ "value": value })))
+}
+
+async fn list_incidents(
+    caller: Caller,
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    caller.require_any(INCIDENT_READ)?;
+    let query =
+        ListQuery::parse(raw.as_deref(), &INCIDENT_LIST).map_err(|e| api_error(e.into()))?;
+    let origin = Origin::of(&headers, &state);
+    let query_for_work = query.clone();
+    let mut result = run(&state, move |xdr| xdr.list_incidents(&query_for_work)).await?;
+    let expanded = query.expands("alerts");
+    let items: Vec<Value> = std::mem::take(&mut result.page.items)
+        .into_iter()
+        .map(|(id, doc)| {
+            let alerts = expanded.then(|| result.alerts.remove(&id).unwrap_or_default());
+            origin.incident(doc, alerts)
+        })
+        .collect();
+    let fragment = if expanded {
+        "security/incidents(alerts())"
+    } else {
+        "security/incidents"
+    };
+    Ok(Json(collection(
+        &origin,
+        fragment,
+        "/v1.0/security/incidents",
+        &query,
+        items,
+        &result.page,
+    )))
+}
+
+async fn list_alerts(
+    caller: Caller,
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    caller.require_any(ALERT_READ)?;
+    let query = ListQuery::parse(raw.as_deref(), &ALERT_LIST).map_err(|e| api_error(e.into()))?;
+    let origin = Origin::of(&headers, &state);
+    let query_for_work = query.clone();
+    let mut page = run(&state, move |xdr| xdr.list_alerts(&query_for_work)).await?;
+    let items: Vec<Value> = std::mem::take(&mut page.items)
+        .into_iter()
+        .map(|(_, doc)| origin.alert(doc))
+        .collect();
+    Ok(Json(collection(
+        &origin,
+        "security/alerts_v2",
+        "/v1.0/security/alerts_v2",
+        &query,
+        items,
+        &page,
+    )))
+}
+
+/// A Graph collection response: context, optional count, the page and the next link.
+fn collection(
+    origin: &Origin,
+    fragment: &str,
+    path: &str,
+    query: &ListQuery,
+    items: Vec<Value>,
+    page: &crate::store::Page,
+) -> Value {
+    let mut body = Map::new();
+    body.insert("@odata.context".into(), origin.context(fragment));
+    if let Some(count) = page.count {
+        body.insert("@odata.count".into(), json!(count));
+    }
+    if let Some(cursor) = &page.next {
+        let link = format!("{}{path}?{}", origin.base, query.next_query(cursor));
+        body.insert("@odata.nextLink".into(), json!(link));
+    }
+    body.insert("value".into(), json!(items));
+    Value::Object(body)
+}
+
+async fn get_incident(
+    caller: Caller,
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    caller.require_any(INCIDENT_READ)?;
+    let expand = ListQuery::parse(raw.as_deref(), &INCIDENT_LIST)
+        .map_err(|e| api_error(e.into()))?
+        .expands("alerts");
+    let id = incident_id(&id)?;
+    let view = run(&state, move |xdr| xdr.incident(id, expand)).await?;
+    let origin = Origin::of(&headers, &state);
+    Ok(Json(with_context(
+        &origin,
+        "security/incidents/$entity",
+        origin.incident(view.incident, view.alerts),
+    )))
+}
+
+async fn patch_incident(
+    caller: Caller,
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require_any(INCIDENT_WRITE)?;
+    let id = incident_id(&id)?;
+    let body = body_json(&body)?;
+    let doc = run(&state, move |xdr| xdr.update_incident(id, body)).await?;
+    let origin = Origin::of(&headers, &state);
+    Ok(Json(with_context(
+        &origin,
+        "security/incidents/$entity",
+        origin.incident(doc, None),
+    )))
+}
+
+async fn comment_incident(
+    caller: Caller,
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require_any(INCIDENT_WRITE)?;
+    let id = incident_id(&id)?;
+    let body = body_json(&body)?;
+    let author = caller.app_id.clone();
+    let comments = run(&state, move |xdr| xdr.comment_incident(id, body, &author)).await?;
+    let origin = Origin::of(&headers, &state);
+    let fragment = format!("security/incidents('{id}')/comments");
+    Ok(Json(
+        json!({"@odata.context": origin.context(&fragment), "value": comments}),
+    ))
+}
+
+async fn get_alert(
+    caller: Caller,
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    caller.require_any(ALERT_READ)?;
+    let doc = run(&state, move |xdr| xdr.alert(&id)).await?;
+    let origin = Origin::of(&headers, &state);
+    Ok(Json(with_context(
+        &origin,
+        "security/alerts_v2/$entity",
+        origin.alert(doc),
+    )))
+}
+
+async fn patch_alert(
+    caller: Caller,
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require_any(ALERT_WRITE)?;
+    let body = body_json(&body)?;
+    let doc = run(&state, move |xdr| xdr.update_alert(&id, body)).await?;
+    let origin = Origin::of(&headers, &state);
+    Ok(Json(with_context(
+        &origin,
+        "security/alerts_v2/$entity",
+        origin.alert(doc),
+    )))
+}
+
+async fn comment_alert(
+    caller: Caller,
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.require_any(ALERT_WRITE)?;
+    let body = body_json(&body)?;
+    let author = caller.app_id.clone();
+    let fragment = format!("security/alerts_v2('{id}')/comments");
+    let comments = run(&state, move |xdr| xdr.comment_alert(&id, body, &author)).await?;
+    let origin = Origin::of(&headers, &state);
+    Ok(Json(
+        json!({"@odata.context": origin.context(&fragment), "value": comments}),
+    ))
+}
+
+/// Puts `@odata.context` first in an entity body.
+fn with_context(origin: &Origin, fragment: &str, entity: Value) -> Value {
+    let mut body = Map::new();
+    body.insert("@odata.context".into(), origin.context(fragment));
+    if let Value::Object(members) = entity {
+        body.extend(members);
+    }
+    Value::Object(body)
+}

@@ -1,0 +1,188 @@
+//! The XDR's operations on incidents and alerts, independent of HTTP: what intake, PATCH and comments
+//! do to the store.
+//!
+//! Every operation runs in one write transaction and stamps what it changes with the next tick of the
+//! update clock, so `lastUpdateDateTime` moves on every change.
+
+use chrono::TimeDelta;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use tandem_model::ParseError;
+
+use crate::clock;
+use crate::correlation::{self, AlertFacts};
+use crate::entities::alert_entities;
+use crate::odata::QueryError;
+use crate::store::{self, Change, IncidentRecord, Store, StoreError};
+
+/// Settings of the XDR service, from the `[xdr]` section of the config file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XdrConfig {
+    /// How far apart (in minutes) two alerts' activity may be and still correlate. Default 24 hours.
+    #[serde(default = "default_window_minutes")]
+    pub correlation_window_minutes: u32,
+    /// The base URL of the console that `incidentWebUrl` and `alertWebUrl` point into. Default: the
+    /// scheme and host the request came in on.
+    #[serde(default)]
+    pub public_url: Option<String>,
+}
+
+fn default_window_minutes() -> u32 {
+    24 * 60
+}
+
+impl Default for XdrConfig {
+    fn default() -> Self {
+        XdrConfig {
+            correlation_window_minutes: default_window_minutes(),
+            public_url: None,
+        }
+    }
+}
+
+/// Why an operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum XdrError {
+    /// No incident or alert has this id.
+    #[error("{kind} '{id}' was not found.")]
+    NotFound {
+        /// `incident` or `alert`.
+        kind: &'static str,
+        /// The id asked for.
+        id: String,
+    },
+    /// The request body is not acceptable.
+    #[error("{0}")]
+    Invalid(#[from] Invalid),
+    /// A query option is not acceptable.
+    #[error(transparent)]
+    Query(#[from] QueryError),
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A rejected field: its path in the body and what was wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Invalid {
+    /// The path of the offending field (`.` for the whole body).
+    pub target: String,
+    /// What was wrong, with the offending value.
+    pub message: String,
+}
+
+impl Invalid {
+    /// A rejection of `target`.
+    pub fn new(target: impl Into<String>, message: impl Into<String>) -> Self {
+        Invalid {
+            target: target.into(),
+            message: message.into(),
+        }
+    }
+}
+
+impl From<ParseError> for Invalid {
+    fn from(e: ParseError) -> Self {
+        Invalid::new(e.path().unwrap_or("."), e.to_string())
+    }
+}
+
+/// The XDR: its store and settings.
+#[derive(Debug)]
+pub struct Xdr {
+    store: Store,
+    tenant_id: String,
+    window: TimeDelta,
+}
+
+impl Xdr {
+    /// An XDR over `store` for `tenant_id`.
+    pub fn new(store: Store, tenant_id: impl Into<String>, config: &XdrConfig) -> Self {
+        Xdr {
+            store,
+            tenant_id: tenant_id.into(),
+            window: TimeDelta::minutes(i64::from(config.correlation_window_minutes)),
+        }
+    }
+
+    /// The store, for reads.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The tenant every incident and alert belongs to.
+    pub fn tenant_id(&self) -> &str {
+        &self.tenant_id
+    }
+
+    /// The correlation window.
+    pub fn window(&self) -> TimeDelta {
+        self.window
+    }
+}
+
+/// Stamps an alert or incident document with a new `lastUpdateDateTime`.
+pub(crate) fn touch(change: &mut Change<'_>, doc: &mut Map<String, Value>) -> i64 {
+    let now = change.tick();
+    doc.insert("lastUpdateDateTime".into(), json!(clock::wire_text(now)));
+    now
+}
+
+/// Recomputes the fields of an incident that follow from its alerts and stamps it.
+pub(crate) fn refresh_incident(change: &mut Change<'_>, incident_id: i64) -> Result<(), XdrError> {
+    let mut incident = load_incident(change.conn, incident_id)?;
+    let alerts = store::alerts_of_incidents(change.conn, &[incident_id])?;
+    let facts: Vec<AlertFacts> = alerts.iter().map(|a| alert_facts(&a.doc)).collect();
+    if let Some(summary) = correlation::summarize(&facts) {
+        let doc = &mut incident.doc;
+        doc.insert("severity".into(), json!(summary.severity));
+        doc.insert("displayName".into(), json!(summary.display_name));
+        for (name, instant) in [
+            ("firstActivityDateTime", summary.first_activity),
+            ("lastActivityDateTime", summary.last_activity),
+        ] {
+            let nanos = clock::to_nanos(instant).unwrap_or_default();
+            doc.insert(name.into(), json!(clock::wire_text(nanos)));
+        }
+    }
+    touch(change, &mut incident.doc);
+    store::save_incident(change.conn, &incident)?;
+    Ok(())
+}
+
+/// The incident with this id, or `NotFound`.
+pub(crate) fn load_incident(
+    conn: &rusqlite::Connection,
+    id: i64,
+) -> Result<IncidentRecord, XdrError> {
+    store::incident_by_id(conn, id)?.ok_or_else(|| XdrError::NotFound {
+        kind: "incident",
+        id: id.to_string(),
+    })
+}
+
+/// What correlation needs from a stored alert document.
+pub(crate) fn alert_facts(doc: &Map<String, Value>) -> AlertFacts {
+    let text = |name: &str| doc.get(name).and_then(Value::as_str);
+    let instant = |name: &str| text(name).and_then(clock::parse_instant);
+    let created = instant("createdDateTime").unwrap_or_default();
+    let first = instant("firstActivityDateTime").unwrap_or(created);
+    AlertFacts {
+        severity: text("severity").unwrap_or("unknown").to_owned(),
+        category: text("category").map(str::to_owned),
+        service_source: text("serviceSource").unwrap_or("unknown").to_owned(),
+        first_activity: first,
+        last_activity: instant("lastActivityDateTime").unwrap_or(first),
+        entities: alert_entities(doc),
+    }
+}
+
+/// The members of a JSON object (empty for anything else).
+pub(crate) fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}

@@ -1,0 +1,244 @@
+//! Analyst changes: PATCH of incidents and alerts, and comments on either.
+//!
+//! Bodies are read through the Graph model's update types, which reject members the update pages do
+//! not list; values outside the documented enums are refused rather than stored.
+
+use serde_json::{Map, Value, json};
+use tandem_model::from_value;
+use tandem_model::graph::{
+    AlertClassification, AlertDetermination, AlertStatus, AlertUpdate, IncidentStatus,
+    IncidentUpdate, NewComment,
+};
+use tandem_model::wire::Field;
+
+use crate::clock;
+use crate::service::{Invalid, Xdr, XdrError, load_incident, refresh_incident, touch};
+use crate::store::{self, AlertRecord, Change};
+
+/// Incident members the XDR lets analysts edit beyond the documented update body.
+const INCIDENT_TEXT_FIELDS: [&str; 3] = ["description", "summary", "resolvingComment"];
+
+impl Xdr {
+    /// Applies a PATCH body to an incident and returns the updated document.
+    pub fn update_incident(&self, id: i64, body: Value) -> Result<Map<String, Value>, XdrError> {
+        let Value::Object(mut body) = body else {
+            return Err(Invalid::new(".", "the body must be a JSON object").into());
+        };
+        let texts = take_text_fields(&mut body)?;
+        let update: IncidentUpdate = from_value(Value::Object(body)).map_err(Invalid::from)?;
+        self.store().write(|change| {
+            let mut incident = load_incident(change.conn, id)?;
+            let doc = &mut incident.doc;
+            if let Some(status) = update.status.get() {
+                doc.insert("status".into(), json!(settable_status(status)?));
+            }
+            set_common(
+                doc,
+                &update.assigned_to,
+                &update.classification,
+                &update.determination,
+            )?;
+            if let Field::Value(tags) = &update.custom_tags {
+                doc.insert("customTags".into(), json!(tags));
+            }
+            doc.extend(texts);
+            touch(change, doc);
+            store::save_incident(change.conn, &incident)?;
+            Ok(incident.doc)
+        })
+    }
+
+    /// Applies a PATCH body to an alert and returns the updated document.
+    pub fn update_alert(&self, id: &str, body: Value) -> Result<Map<String, Value>, XdrError> {
+        let update: AlertUpdate = from_value(body).map_err(Invalid::from)?;
+        self.store().write(|change| {
+            let mut alert = load_alert(change.conn, id)?;
+            let doc = &mut alert.doc;
+            if let Some(status) = update.status.get() {
+                let status = known("status", status, AlertStatus::KNOWN, AlertStatus::as_str)?;
+                let resolved = (status == AlertStatus::Resolved.as_str()).then(|| {
+                    json!(clock::wire_text(
+                        clock::to_nanos(chrono::Utc::now()).unwrap_or_default()
+                    ))
+                });
+                doc.insert("status".into(), json!(status));
+                doc.insert("resolvedDateTime".into(), resolved.unwrap_or(Value::Null));
+            }
+            set_common(
+                doc,
+                &update.assigned_to,
+                &update.classification,
+                &update.determination,
+            )?;
+            save_alert_change(change, &mut alert)?;
+            Ok(alert.doc)
+        })
+    }
+
+    /// Adds a comment to an incident; returns all of its comments.
+    pub fn comment_incident(
+        &self,
+        id: i64,
+        body: Value,
+        author: &str,
+    ) -> Result<Vec<Value>, XdrError> {
+        let text = comment_text(body)?;
+        self.store().write(|change| {
+            let mut incident = load_incident(change.conn, id)?;
+            let comments = append_comment(change, &mut incident.doc, &text, author);
+            store::save_incident(change.conn, &incident)?;
+            Ok(comments)
+        })
+    }
+
+    /// Adds a comment to an alert; returns all of its comments.
+    pub fn comment_alert(
+        &self,
+        id: &str,
+        body: Value,
+        author: &str,
+    ) -> Result<Vec<Value>, XdrError> {
+        let text = comment_text(body)?;
+        self.store().write(|change| {
+            let mut alert = load_alert(change.conn, id)?;
+            let comments = append_comment(change, &mut alert.doc, &text, author);
+            save_alert_change(change, &mut alert)?;
+            Ok(comments)
+        })
+    }
+}
+
+/// The alert with this id, or `NotFound`.
+pub(crate) fn load_alert(conn: &rusqlite::Connection, id: &str) -> Result<AlertRecord, XdrError> {
+    store::alert_by_id(conn, id)?.ok_or_else(|| XdrError::NotFound {
+        kind: "alert",
+        id: id.to_owned(),
+    })
+}
+
+/// Stamps and saves a changed alert; its incident changes with it.
+fn save_alert_change(change: &mut Change<'_>, alert: &mut AlertRecord) -> Result<(), XdrError> {
+    touch(change, &mut alert.doc);
+    store::save_alert(change.conn, alert.incident_id, &alert.doc)?;
+    refresh_incident(change, alert.incident_id)
+}
+
+fn set_common(
+    doc: &mut Map<String, Value>,
+    assigned_to: &Field<String>,
+    classification: &Field<AlertClassification>,
+    determination: &Field<AlertDetermination>,
+) -> Result<(), Invalid> {
+    match assigned_to {
+        Field::Absent => {}
+        Field::Null => {
+            doc.insert("assignedTo".into(), Value::Null);
+        }
+        Field::Value(owner) => {
+            doc.insert("assignedTo".into(), json!(owner));
+        }
+    }
+    if let Some(c) = classification.get() {
+        let c = known(
+            "classification",
+            c,
+            AlertClassification::KNOWN,
+            AlertClassification::as_str,
+        )?;
+        doc.insert("classification".into(), json!(c));
+    }
+    if let Some(d) = determination.get() {
+        let d = known(
+            "determination",
+            d,
+            AlertDetermination::KNOWN,
+            AlertDetermination::as_str,
+        )?;
+        doc.insert("determination".into(), json!(d));
+    }
+    Ok(())
+}
+
+/// The documented spelling of a known enum value, or an error listing the known ones.
+fn known<T: PartialEq>(
+    name: &str,
+    value: &T,
+    all: &[T],
+    spell: fn(&T) -> &str,
+) -> Result<String, Invalid> {
+    if all.contains(value) && spell(value) != "unknownFutureValue" {
+        return Ok(spell(value).to_owned());
+    }
+    let listed: Vec<&str> = all
+        .iter()
+        .map(spell)
+        .filter(|s| *s != "unknownFutureValue")
+        .collect();
+    Err(Invalid::new(
+        name,
+        format!(
+            "{name} '{}' is not one of {}",
+            spell(value),
+            listed.join(", ")
+        ),
+    ))
+}
+
+/// Analysts may move an incident between active, in progress and resolved; redirection is the XDR's.
+fn settable_status(status: &IncidentStatus) -> Result<String, Invalid> {
+    let allowed = [
+        IncidentStatus::Active,
+        IncidentStatus::InProgress,
+        IncidentStatus::Resolved,
+    ];
+    known("status", status, &allowed, IncidentStatus::as_str)
+}
+
+fn take_text_fields(body: &mut Map<String, Value>) -> Result<Map<String, Value>, Invalid> {
+    let mut taken = Map::new();
+    for name in INCIDENT_TEXT_FIELDS {
+        match body.remove(name) {
+            None => {}
+            Some(value @ (Value::Null | Value::String(_))) => {
+                taken.insert(name.into(), value);
+            }
+            Some(other) => {
+                return Err(Invalid::new(
+                    name,
+                    format!("{name} must be a string or null, not {other}"),
+                ));
+            }
+        }
+    }
+    Ok(taken)
+}
+
+fn comment_text(body: Value) -> Result<String, Invalid> {
+    let comment: NewComment = from_value(body)?;
+    if comment.comment.trim().is_empty() {
+        return Err(Invalid::new("comment", "comment must not be empty"));
+    }
+    Ok(comment.comment)
+}
+
+/// Appends a comment to a document's `comments`, stamps the document and returns every comment.
+fn append_comment(
+    change: &mut Change<'_>,
+    doc: &mut Map<String, Value>,
+    text: &str,
+    author: &str,
+) -> Vec<Value> {
+    let now = touch(change, doc);
+    let mut comments = match doc.remove("comments") {
+        Some(Value::Array(items)) => items,
+        _ => Vec::new(),
+    };
+    comments.push(json!({
+        "@odata.type": "#microsoft.graph.security.alertComment",
+        "comment": text,
+        "createdByDisplayName": author,
+        "createdDateTime": clock::wire_text(now),
+    }));
+    doc.insert("comments".into(), json!(comments));
+    comments
+}
