@@ -12,10 +12,10 @@ use axum::http::header::CACHE_CONTROL;
 use axum::response::{Html, IntoResponse, Response};
 use chrono::DateTime;
 use minijinja::value::Serde;
-use minijinja::{Environment, Value, context};
+use minijinja::{AutoEscape, Environment, Output, State, Value, context, escape_formatter};
 
 use crate::backend::ConsoleError;
-use crate::text::{short_duration, short_time};
+use crate::text::{escape_xml, short_duration, short_time};
 use crate::view::{Caller, Choice, ConsoleProfile, Vocabulary};
 
 /// Every template, by name.
@@ -43,10 +43,23 @@ fn environment() -> Environment<'static> {
             tracing::error!(template = name, %error, "embedded console template does not parse");
         }
     }
+    env.set_formatter(escape_html);
     env.add_filter("when", when);
     env.add_filter("duration", short_duration);
     env.add_function("incident_path", |id: String| crate::incident_path(&id));
     env
+}
+
+/// Prints a value into a page. Text is escaped with [`escape_xml`], which leaves `/` alone (minijinja's own
+/// escaping writes it as `&#x2f;`), so URLs and paths stay readable in the HTML; everything else, and text
+/// marked safe, is printed the default way.
+fn escape_html(out: &mut Output, state: &mut State, value: &Value) -> Result<(), minijinja::Error> {
+    match (state.auto_escape(), value.as_str()) {
+        (AutoEscape::Html, Some(text)) if !value.is_safe() => out
+            .write_str(&escape_xml(text))
+            .map_err(minijinja::Error::from),
+        _ => escape_formatter(out, state, value),
+    }
 }
 
 /// Template filter: an RFC 3339 time as [`short_time`]; other text passes through.
