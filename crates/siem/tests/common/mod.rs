@@ -1,0 +1,171 @@
+//! A SIEM started in-process for a test, with tokens for each app and URL builders for each API.
+
+#![allow(dead_code)]
+
+use reqwest::{Client, RequestBuilder, Response, StatusCode};
+use serde_json::Value;
+use tandem_server::ServerConfig;
+use tandem_testkit::{ClientApp, InProcessServer, fetch_token};
+
+pub const ARM_SCOPE: &str = "https://management.azure.com/.default";
+pub const MONITOR_SCOPE: &str = "https://monitor.azure.com/.default";
+pub const QUERY_SCOPE: &str = "https://api.loganalytics.io/.default";
+
+/// Three apps: a responder that may also ingest, a reader, and an ingestion-only app.
+const CONFIG: &str = r#"
+[identity]
+tenant_id = "6f1a8b53-7a3c-4c0e-9a55-1d3e9c1f0b21"
+[[identity.apps]]
+client_id = "writer-app"
+client_secret = "writer-secret"
+roles = ["Sentinel.Responder", "Logs.Ingestion"]
+purpose = "read-write"
+[[identity.apps]]
+client_id = "reader-app"
+client_secret = "reader-secret"
+roles = ["Sentinel.Reader"]
+purpose = "read-only"
+[[identity.apps]]
+client_id = "ingest-app"
+client_secret = "ingest-secret"
+roles = ["Logs.Ingestion"]
+"#;
+
+pub struct Siem {
+    pub server: InProcessServer,
+    pub http: Client,
+}
+
+impl Siem {
+    pub async fn start() -> Siem {
+        let config = ServerConfig::parse(CONFIG).unwrap();
+        let server = InProcessServer::start(tandem_siem::service_spec(), config, |prepared| {
+            tandem_siem::routes(prepared).unwrap()
+        })
+        .await
+        .unwrap();
+        Siem {
+            server,
+            http: Client::new(),
+        }
+    }
+
+    pub async fn start_in(dir: &std::path::Path) -> Siem {
+        let config = ServerConfig::parse(CONFIG).unwrap();
+        let server =
+            InProcessServer::start_in(dir, tandem_siem::service_spec(), config, |prepared| {
+                tandem_siem::routes(prepared).unwrap()
+            })
+            .await
+            .unwrap();
+        Siem {
+            server,
+            http: Client::new(),
+        }
+    }
+
+    pub fn credential(&self, key: &str) -> String {
+        self.server.credentials().get(key).unwrap().to_owned()
+    }
+
+    pub async fn token(&self, app: &str, scope: &str) -> String {
+        let secret = format!("{}-secret", app.trim_end_matches("-app"));
+        let tenant = self.credential("TANDEM_TENANT_ID");
+        let app = ClientApp {
+            tenant_id: &tenant,
+            client_id: app,
+            client_secret: &secret,
+        };
+        fetch_token(self.server.url(), &app, scope).await.unwrap()
+    }
+
+    pub fn arm(&self, rest: &str) -> String {
+        format!(
+            "{}/subscriptions/{}/resourceGroups/{}/providers/Microsoft.OperationalInsights/workspaces/{}/providers/Microsoft.SecurityInsights/{rest}",
+            self.server.url(),
+            self.credential("TANDEM_SIEM_SUBSCRIPTION_ID"),
+            self.credential("TANDEM_SIEM_RESOURCE_GROUP"),
+            self.credential("TANDEM_SIEM_WORKSPACE_NAME"),
+        )
+    }
+
+    pub fn ingest_url(&self, stream: &str) -> String {
+        format!(
+            "{}/dataCollectionRules/{}/streams/{stream}?api-version=2023-01-01",
+            self.server.url(),
+            self.credential("TANDEM_DCR_IMMUTABLE_ID")
+        )
+    }
+
+    pub fn query_url(&self) -> String {
+        format!(
+            "{}/v1/workspaces/{}/query",
+            self.server.url(),
+            self.credential("TANDEM_SIEM_WORKSPACE_ID")
+        )
+    }
+
+    pub async fn ingest(&self, stream: &str, rows: &Value) -> Response {
+        let token = self.token("writer-app", MONITOR_SCOPE).await;
+        self.http
+            .post(self.ingest_url(stream))
+            .bearer_auth(token)
+            .json(rows)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Runs a query as the reader; returns the status and body.
+    pub async fn query(&self, kql: &str) -> (StatusCode, Value) {
+        let token = self.token("reader-app", QUERY_SCOPE).await;
+        let response = self
+            .http
+            .post(self.query_url())
+            .bearer_auth(token)
+            .json(&serde_json::json!({"query": kql}))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        (status, response.json().await.unwrap())
+    }
+
+    /// The rows of a successful query as JSON objects.
+    pub async fn records(&self, kql: &str) -> Vec<serde_json::Map<String, Value>> {
+        let (status, body) = self.query(kql).await;
+        assert_eq!(status, StatusCode::OK, "{kql}: {body}");
+        let table: tandem_model::tables::QueryTable =
+            serde_json::from_value(body["tables"][0].clone()).unwrap();
+        table.records()
+    }
+
+    pub async fn writer(&self, builder: RequestBuilder) -> Response {
+        let token = self.token("writer-app", ARM_SCOPE).await;
+        builder.bearer_auth(token).send().await.unwrap()
+    }
+
+    pub async fn put_incident(&self, name: &str, body: &Value) -> Response {
+        self.writer(
+            self.http
+                .put(self.arm(&format!("incidents/{name}?api-version=2024-09-01")))
+                .json(body),
+        )
+        .await
+    }
+
+    pub async fn get_incident(&self, name: &str) -> Value {
+        let response = self
+            .writer(
+                self.http
+                    .get(self.arm(&format!("incidents/{name}?api-version=2024-09-01"))),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.unwrap()
+    }
+}
+
+pub fn incident_body(title: &str) -> Value {
+    serde_json::json!({"properties": {"title": title, "severity": "High", "status": "New"}})
+}

@@ -1,0 +1,221 @@
+//! The Logs Ingestion API against a real server: accepted batches come back through queries, and every
+//! refused batch leaves nothing behind.
+
+mod common;
+
+use common::{MONITOR_SCOPE, Siem};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+async fn count(siem: &Siem, table: &str) -> usize {
+    siem.records(&format!("{table} | summarize count()")).await[0]["count_"]
+        .as_u64()
+        .unwrap() as usize
+}
+
+#[tokio::test]
+async fn accepted_rows_are_queryable_with_types_and_time_generated() {
+    let siem = Siem::start().await;
+    let rows = json!([{"Computer": "web-01", "Level": 3, "Seen": "2024-05-01T10:00:00Z"}, {"Computer": "db-01", "Level": 5}]);
+    assert_eq!(
+        siem.ingest("Custom-App_CL", &rows).await.status(),
+        StatusCode::NO_CONTENT
+    );
+    let (_, body) = siem.query("App_CL | sort by Level asc").await;
+    let columns: Vec<(String, String)> = body["tables"][0]["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["name"].as_str().unwrap().into(),
+                c["type"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert!(columns.contains(&("Level".into(), "long".into())));
+    assert!(columns.contains(&("Seen".into(), "datetime".into())));
+    let records = siem.records("App_CL | sort by Level asc").await;
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0]["Computer"], json!("web-01"));
+    assert!(
+        records[1]["TimeGenerated"]
+            .as_str()
+            .is_some_and(|t| t.ends_with('Z'))
+    );
+}
+
+#[tokio::test]
+async fn gzip_bodies_are_accepted() {
+    let siem = Siem::start().await;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    std::io::Write::write_all(&mut gz, br#"[{"Msg":"zipped"}]"#).unwrap();
+    let token = siem.token("writer-app", MONITOR_SCOPE).await;
+    let response = siem
+        .http
+        .post(siem.ingest_url("Custom-Zip_CL"))
+        .bearer_auth(token)
+        .header("Content-Encoding", "gzip")
+        .header("Content-Type", "application/json")
+        .body(gz.finish().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(count(&siem, "Zip_CL").await, 1);
+}
+
+async fn refused(siem: &Siem, stream: &str, body: Vec<u8>) -> (StatusCode, Value) {
+    let token = siem.token("writer-app", MONITOR_SCOPE).await;
+    let response = siem
+        .http
+        .post(siem.ingest_url(stream))
+        .bearer_auth(token)
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    assert!(response.headers().contains_key("x-ms-error-code"));
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn every_refused_batch_writes_nothing() {
+    let siem = Siem::start().await;
+    assert_eq!(
+        siem.ingest("Custom-App_CL", &json!([{"Level": 1}]))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+
+    let (status, body) = refused(
+        &siem,
+        "Custom-App_CL",
+        br#"[{"Level": 2}, {"Level": "high"}]"#.to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["target"], json!("body[1].Level"), "{body}");
+
+    let (status, body) = refused(&siem, "Custom-App_CL", br#"[{"Level": 2}, 7]"#.to_vec()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body["error"]["target"], json!("body[1]"));
+
+    let (status, _) = refused(&siem, "Custom-App_CL", br#"[{"Level": 2},"#.to_vec()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let big = format!(
+        "[{{\"Level\": 2, \"Pad\": \"{}\"}}]",
+        "x".repeat(1024 * 1024)
+    );
+    let (status, body) = refused(&siem, "Custom-App_CL", big.into_bytes()).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(body["error"]["code"], json!("ContentLengthLimitExceeded"));
+
+    let (status, _) = refused(
+        &siem,
+        "Custom-SecurityAlert",
+        br#"[{"SystemAlertId": "a"}, {"NotAColumn": 1}]"#.to_vec(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    assert_eq!(count(&siem, "App_CL").await, 1);
+    assert_eq!(count(&siem, "SecurityAlert").await, 0);
+    let records = siem.records("App_CL").await;
+    assert!(
+        !records[0].contains_key("Pad"),
+        "a refused batch must not add columns"
+    );
+}
+
+#[tokio::test]
+async fn unknown_rules_streams_and_bad_tokens_are_refused() {
+    let siem = Siem::start().await;
+    let token = siem.token("writer-app", MONITOR_SCOPE).await;
+    let url = format!(
+        "{}/dataCollectionRules/dcr-00000000000000000000000000000000/streams/Custom-App_CL?api-version=2023-01-01",
+        siem.server.url()
+    );
+    let response = siem
+        .http
+        .post(url)
+        .bearer_auth(&token)
+        .json(&json!([]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let response = siem
+        .http
+        .post(siem.ingest_url("Custom-NoSuffix"))
+        .bearer_auth(&token)
+        .json(&json!([]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let response = siem
+        .http
+        .post(siem.ingest_url("Custom-App_CL"))
+        .bearer_auth("not-a-token")
+        .json(&json!([]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    let arm_token = siem.token("writer-app", common::ARM_SCOPE).await;
+    let response = siem
+        .http
+        .post(siem.ingest_url("Custom-App_CL"))
+        .bearer_auth(arm_token)
+        .json(&json!([]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::UNAUTHORIZED,
+        "wrong audience"
+    );
+    let reader = siem.token("reader-app", MONITOR_SCOPE).await;
+    let response = siem
+        .http
+        .post(siem.ingest_url("Custom-App_CL"))
+        .bearer_auth(reader)
+        .json(&json!([]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let url = siem
+        .ingest_url("Custom-App_CL")
+        .replace("2023-01-01", "1999-01-01");
+    let response = siem
+        .http
+        .post(url)
+        .bearer_auth(&token)
+        .json(&json!([]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn rows_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let siem = Siem::start_in(dir.path()).await;
+    assert_eq!(
+        siem.ingest("Custom-App_CL", &json!([{"Msg": "kept"}]))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    siem.server.stop().await.unwrap();
+    let siem = Siem::start_in(dir.path()).await;
+    assert_eq!(siem.records("App_CL").await[0]["Msg"], json!("kept"));
+}
