@@ -292,3 +292,31 @@ fn evidence_without_a_sentinel_twin_keeps_its_graph_members() {
     assert_eq!(entities[0]["verdict"], "malicious");
     assert!(entities[0].get("@odata.type").is_none());
 }
+
+#[test]
+fn mail_cluster_evidence() {
+    let entities = entities_of(json!([
+        {"@odata.type": "#microsoft.graph.security.mailClusterEvidence", "clusterBy": "Subject",
+         "clusterByValue": "invoice", "emailCount": 12, "networkMessageIds": ["n1", "n2"], "query": "q"}
+    ]));
+    assert_eq!(entities[0]["Type"], "mailCluster");
+    assert_eq!(entities[0]["MailCount"], 12);
+    assert_eq!(entities[0]["NetworkMessageIds"], json!(["n1", "n2"]));
+    assert_eq!(entities[0]["ClusterSourceType"], "Subject");
+    assert_eq!(entities[0]["ClusterSourceIdentifier"], "invoice");
+}
+
+#[test]
+fn common_evidence_members_are_not_written_to_typed_entities() {
+    let entities = entities_of(json!([
+        {"@odata.type": "#microsoft.graph.security.urlEvidence", "url": "http://x", "verdict": "malicious",
+         "roles": ["attacker"], "remediationStatus": "blocked"}
+    ]));
+    let members: Vec<&str> = entities[0]
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(members, [ENTITY_ID_MEMBER, "Type", "Url"]);
+}
