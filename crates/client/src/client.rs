@@ -30,7 +30,7 @@ use tandem_model::parse_json;
 use crate::config::{ClientConfig, ConfigError};
 use crate::counters::ClientCounters;
 use crate::error::{ClientError, ServiceError, StatusError, truncated_text};
-use crate::retry::{Attempt, RetryPolicy, Wait, is_throttle, is_transient, retry_after};
+use crate::retry::{Attempt, Exchange, RetryPolicy, Wait, exchange, retry_after};
 use crate::token::{AccessToken, TokenSource};
 
 /// A client for one API: its tokens, its retry policy and its counters. Cheap to clone; clones share all
@@ -190,45 +190,41 @@ impl ApiClient {
             Err(e) => return Attempt::Finished(Err(e.into())),
         };
         self.inner.counters.count_request();
-        let response = match self.build(request, url, &token, body).send().await {
-            Ok(response) => response,
-            Err(source) => return transport_failure(request, source, number),
+        let exchange = match exchange(self.build(request, url, &token, body)).await {
+            Ok(exchange) => exchange,
+            Err(source) => {
+                return Attempt::after_transport_failure(source, request.may_repeat(), |source| {
+                    ClientError::Transport {
+                        method: request.method.clone(),
+                        url: request.url.clone(),
+                        source,
+                        attempts: number,
+                    }
+                });
+            }
         };
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = match response.bytes().await {
-            Ok(body) => body,
-            Err(source) => return transport_failure(request, source, number),
-        };
-        if status.is_success() {
+        if exchange.status.is_success() {
             return Attempt::Finished(Ok(ApiResponse {
                 method: request.method.clone(),
                 url: request.url.clone(),
-                status,
-                headers,
-                body,
+                status: exchange.status,
+                headers: exchange.headers,
+                body: exchange.body,
             }));
         }
-        let error = status_error(request, status, &headers, &body, number);
-        if status == StatusCode::UNAUTHORIZED && !refreshed.swap(true, Ordering::Relaxed) {
+        let error = status_error(request, &exchange, number);
+        if exchange.status == StatusCode::UNAUTHORIZED && !refreshed.swap(true, Ordering::Relaxed) {
+            // The server refused the request before acting on it, so even a POST may go again.
             self.inner.tokens.invalidate(&token).await;
             return Attempt::Retry {
                 error,
                 wait: Wait::Immediately,
             };
         }
-        if is_throttle(status) {
-            self.inner.counters.count_throttle();
-        }
-        let refused = status == StatusCode::TOO_MANY_REQUESTS;
-        if is_transient(status) && (refused || request.may_repeat()) {
-            Attempt::Retry {
-                error,
-                wait: Wait::from_headers(&headers),
-            }
-        } else {
-            Attempt::Finished(Err(error))
-        }
+        // A 429 is a refusal too: the server did not act on the request.
+        let refused = exchange.status == StatusCode::TOO_MANY_REQUESTS;
+        let may_repeat = refused || request.may_repeat();
+        Attempt::after_error_status(error, &exchange, may_repeat, &self.inner.counters)
     }
 
     fn build(
@@ -261,49 +257,20 @@ impl ApiClient {
     }
 }
 
-/// Classifies a failure to send or to read the response.
-fn transport_failure(
-    request: &ApiRequest,
-    source: reqwest::Error,
-    attempts: u32,
-) -> Attempt<ApiResponse, ClientError> {
-    let never_arrived = source.is_connect();
-    let retryable = never_arrived || (request.may_repeat() && !source.is_builder());
-    let error = ClientError::Transport {
-        method: request.method.clone(),
-        url: request.url.clone(),
-        source,
-        attempts,
-    };
-    if retryable {
-        Attempt::Retry {
-            error,
-            wait: Wait::Backoff,
-        }
-    } else {
-        Attempt::Finished(Err(error))
-    }
-}
-
-fn status_error(
-    request: &ApiRequest,
-    status: StatusCode,
-    headers: &HeaderMap,
-    body: &[u8],
-    attempts: u32,
-) -> ClientError {
-    let service_error = ServiceError::from_body(body);
+/// The typed error for an error response.
+fn status_error(request: &ApiRequest, exchange: &Exchange, attempts: u32) -> ClientError {
+    let service_error = ServiceError::from_body(&exchange.body);
     ClientError::Status(Box::new(StatusError {
         method: request.method.clone(),
         url: request.url.clone(),
-        status,
+        status: exchange.status,
         body: if service_error.is_some() {
             String::new()
         } else {
-            truncated_text(body)
+            truncated_text(&exchange.body)
         },
         service_error,
-        retry_after: retry_after(headers, SystemTime::now()),
+        retry_after: retry_after(&exchange.headers, SystemTime::now()),
         attempts,
     }))
 }

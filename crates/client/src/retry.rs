@@ -4,10 +4,12 @@
 //! `Retry-After` header, and all have the odd transient `5xx`. The policy here honours `Retry-After`
 //! when the server sends one and otherwise backs off exponentially with full jitter, so that many
 //! clients throttled at once do not come back in lockstep. Every retry loop is bounded twice: by a
-//! number of attempts and by the total time spent waiting.
+//! number of attempts and by the total time spent waiting. The token endpoint and the APIs share the
+//! rules here for judging one attempt's outcome.
 
 use std::time::{Duration, SystemTime};
 
+use bytes::Bytes;
 use reqwest::StatusCode;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 use serde::Deserialize;
@@ -63,6 +65,69 @@ pub(crate) enum Wait {
     ServerSaid(Duration),
     /// No wait (the retry fixes the cause itself, such as a refreshed token).
     Immediately,
+}
+
+/// One request's response, read in full.
+pub(crate) struct Exchange {
+    pub(crate) status: StatusCode,
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+/// Sends a request and reads its whole response.
+pub(crate) async fn exchange(request: reqwest::RequestBuilder) -> Result<Exchange, reqwest::Error> {
+    let response = request.send().await?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?;
+    Ok(Exchange {
+        status,
+        headers,
+        body,
+    })
+}
+
+impl<T, E> Attempt<T, E> {
+    /// The verdict on a request that failed in transport: backoff and retry when the connection never
+    /// opened, or when the request `may_repeat` and could be built at all; otherwise final.
+    /// `wrap` turns the transport error into the caller's error type.
+    pub(crate) fn after_transport_failure(
+        source: reqwest::Error,
+        may_repeat: bool,
+        wrap: impl FnOnce(reqwest::Error) -> E,
+    ) -> Self {
+        let retryable = source.is_connect() || (may_repeat && !source.is_builder());
+        let error = wrap(source);
+        if retryable {
+            Attempt::Retry {
+                error,
+                wait: Wait::Backoff,
+            }
+        } else {
+            Attempt::Finished(Err(error))
+        }
+    }
+
+    /// The verdict on an error status: retried after `Retry-After` (or backoff) when the status is
+    /// transient and the request `may_repeat`; otherwise final. Throttling responses are counted.
+    pub(crate) fn after_error_status(
+        error: E,
+        exchange: &Exchange,
+        may_repeat: bool,
+        counters: &ClientCounters,
+    ) -> Self {
+        if is_throttle(exchange.status) {
+            counters.count_throttle();
+        }
+        if is_transient(exchange.status) && may_repeat {
+            Attempt::Retry {
+                error,
+                wait: Wait::from_headers(&exchange.headers),
+            }
+        } else {
+            Attempt::Finished(Err(error))
+        }
+    }
 }
 
 impl Wait {
@@ -148,7 +213,7 @@ impl RetryPolicy {
 
 /// Statuses that mean "try again later": throttling (429), request timeout (408) and server errors,
 /// except those that say the server will never handle the request (501, 505).
-pub(crate) fn is_transient(status: StatusCode) -> bool {
+fn is_transient(status: StatusCode) -> bool {
     let permanent = [
         StatusCode::NOT_IMPLEMENTED,
         StatusCode::HTTP_VERSION_NOT_SUPPORTED,

@@ -17,7 +17,7 @@ use tokio::time::Instant;
 use crate::config::{ClientConfig, ConfigError};
 use crate::counters::ClientCounters;
 use crate::error::truncated_text;
-use crate::retry::{Attempt, RetryPolicy, Wait, is_throttle, is_transient};
+use crate::retry::{Attempt, RetryPolicy, exchange};
 use crate::secret::Secret;
 
 /// The longest lifetime believed, whatever `expires_in` says (identity platform tokens live at most a
@@ -172,46 +172,23 @@ impl TokenSource {
             ("scope", self.scope.as_str()),
         ];
         let sent = Instant::now();
-        let response = match self.http.post(self.url.clone()).form(&form).send().await {
-            Ok(response) => response,
-            Err(source) => return self.transport_failure(source),
-        };
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = match response.bytes().await {
-            Ok(body) => body,
-            Err(source) => return self.transport_failure(source),
-        };
-        if status.is_success() {
-            return Attempt::Finished(self.read_token(&body, sent));
-        }
-        let error = self.refusal(status, &body);
-        if !is_transient(status) {
-            return Attempt::Finished(Err(error));
-        }
-        if is_throttle(status) {
-            self.counters.count_throttle();
-        }
-        Attempt::Retry {
-            error,
-            wait: Wait::from_headers(&headers),
-        }
-    }
-
-    fn transport_failure(&self, source: reqwest::Error) -> Attempt<AccessToken, TokenError> {
-        let retryable = !source.is_builder();
-        let error = TokenError::Transport {
-            url: self.url.to_string(),
-            source,
-        };
-        if retryable {
-            Attempt::Retry {
-                error,
-                wait: Wait::Backoff,
+        let request = self.http.post(self.url.clone()).form(&form);
+        let exchange = match exchange(request).await {
+            Ok(exchange) => exchange,
+            Err(source) => {
+                return Attempt::after_transport_failure(source, true, |source| {
+                    TokenError::Transport {
+                        url: self.url.to_string(),
+                        source,
+                    }
+                });
             }
-        } else {
-            Attempt::Finished(Err(error))
+        };
+        if exchange.status.is_success() {
+            return Attempt::Finished(self.read_token(&exchange.body, sent));
         }
+        let error = self.refusal(exchange.status, &exchange.body);
+        Attempt::after_error_status(error, &exchange, true, &self.counters)
     }
 
     fn read_token(&self, body: &[u8], sent: Instant) -> Result<AccessToken, TokenError> {
