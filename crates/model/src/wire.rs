@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Timelike, Utc};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
@@ -81,7 +81,11 @@ pub struct Timestamp {
 impl Timestamp {
     /// A timestamp for an instant, written as Graph writes it (UTC, seven fractional digits).
     pub fn from_instant(instant: DateTime<Utc>) -> Self {
-        let text = instant.format("%Y-%m-%dT%H:%M:%S%.7fZ").to_string();
+        // chrono has no seven-digit fraction; a leap second reports up to 1_999_999_999 ns.
+        let ticks = (instant.timestamp_subsec_nanos() / 100).min(9_999_999);
+        let text = format!("{}.{ticks:07}Z", instant.format("%Y-%m-%dT%H:%M:%S"));
+        // The instant keeps exactly the precision the text carries.
+        let instant = instant.with_nanosecond(ticks * 100).unwrap_or(instant);
         Timestamp { text, instant }
     }
 
@@ -280,4 +284,29 @@ pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Pa
         path: e.path().to_string(),
         message: e.inner().to_string(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn from_instant_writes_seven_fraction_digits_and_reads_back() {
+        let instant = DateTime::parse_from_rfc3339("2024-05-01T10:00:00.123456789Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        let ts = Timestamp::from_instant(instant);
+        assert_eq!(ts.as_str(), "2024-05-01T10:00:00.1234567Z");
+        assert_eq!(Timestamp::parse(ts.as_str()).unwrap(), ts);
+    }
+
+    #[test]
+    fn parse_keeps_text_and_reads_zoneless_as_utc() {
+        let ts = Timestamp::parse("2021-08-13T08:43:35.5533333").unwrap();
+        assert_eq!(ts.as_str(), "2021-08-13T08:43:35.5533333");
+        assert_eq!(
+            ts,
+            Timestamp::parse("2021-08-13T08:43:35.5533333Z").unwrap()
+        );
+    }
 }

@@ -48,8 +48,11 @@ fn json_files(dir: &Path) -> Vec<PathBuf> {
 /// One payload file checked: how many payloads it held.
 type Checked = Result<usize, String>;
 
+/// A checker for one kind of payload file.
+type Checker = fn(&Path, Value) -> Checked;
+
 /// Walks one payload folder with the checker for its kind of file.
-fn walk(specs: &Path, sub: &str, check: fn(&Path, Value) -> Checked) -> (usize, Vec<String>) {
+fn walk(specs: &Path, sub: &str, check: Checker) -> (usize, Vec<String>) {
     let mut payloads = 0;
     let mut failures = Vec::new();
     for path in json_files(&specs.join(sub)) {
@@ -75,19 +78,37 @@ fn every_spec_payload_round_trips() {
         eprintln!("specs folder not found (set TANDEM_SPECS_DIR); conformance skipped");
         return;
     };
-    let folders: [(&str, fn(&Path, Value) -> Checked); 6] = [
+    let folders: [(&str, Checker); 6] = [
         ("graph/examples", conformance::graph::check_example),
-        ("samples/graph-incidents", conformance::graph::check_incident_sample),
-        ("samples/graph-alerts", conformance::graph::check_alert_sample),
-        ("sentinel/examples", conformance::sentinel::check_arm_example),
-        ("logs-ingestion", conformance::sentinel::check_arm_example_if_example),
-        ("logs-query", conformance::sentinel::check_arm_example_if_example),
+        (
+            "samples/graph-incidents",
+            conformance::graph::check_incident_sample,
+        ),
+        (
+            "samples/graph-alerts",
+            conformance::graph::check_alert_sample,
+        ),
+        (
+            "sentinel/examples",
+            conformance::sentinel::check_arm_example,
+        ),
+        (
+            "logs-ingestion",
+            conformance::sentinel::check_arm_example_if_example,
+        ),
+        (
+            "logs-query",
+            conformance::sentinel::check_arm_example_if_example,
+        ),
     ];
     let mut failures = Vec::new();
     for (sub, check) in folders {
         let (n, mut f) = walk(&specs, sub, check);
         eprintln!("{sub}: {n} payloads checked");
-        assert!(n > 0 || !specs.join(sub).is_dir(), "{sub}: no payload was checked");
+        assert!(
+            n > 0 || !specs.join(sub).is_dir(),
+            "{sub}: no payload was checked"
+        );
         failures.append(&mut f);
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));

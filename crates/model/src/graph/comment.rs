@@ -3,7 +3,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::clock;
 use super::legacy::{self, with_legacy_members};
 use super::odata::ALERT_COMMENT_TYPE;
 use crate::{Field, Timestamp};
@@ -60,7 +59,7 @@ impl AlertComment {
         AlertComment {
             comment: Field::Value(comment.into()),
             created_by_display_name: Field::Value(author.into()),
-            created_date_time: Field::Value(clock::now()),
+            created_date_time: Field::Value(Timestamp::now()),
             ..AlertComment::default()
         }
     }

@@ -3,7 +3,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::clock;
 use crate::{Field, Timestamp, wire_enum};
 
 wire_enum! {
@@ -58,7 +57,7 @@ impl ErrorResponse {
     pub fn new(code: ErrorCode, message: impl Into<String>, request_id: impl Into<String>) -> Self {
         let inner = InnerError {
             request_id: Field::Value(request_id.into()),
-            date: Field::Value(clock::now()),
+            date: Field::Value(Timestamp::now()),
             ..InnerError::default()
         };
         ErrorResponse {

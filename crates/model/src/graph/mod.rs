@@ -8,7 +8,6 @@
 //! payload read, apart from those documented spellings.
 
 mod alert;
-mod clock;
 mod collection;
 mod comment;
 mod complex;
