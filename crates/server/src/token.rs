@@ -58,14 +58,8 @@ impl TokenService {
         format!("{}/{}/v2.0", self.base_url, self.identity.tenant_id())
     }
 
-    /// Issues a token for the app `client_id` and `audience`, valid from `now` (Unix seconds).
-    pub fn claims_for(
-        &self,
-        client_id: &str,
-        roles: &[String],
-        audience: &str,
-        now: i64,
-    ) -> Claims {
+    /// The claims of a token for the app `client_id` and `audience`, valid from `now` (Unix seconds).
+    fn claims_for(&self, client_id: &str, roles: &[String], audience: &str, now: i64) -> Claims {
         let oid = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, client_id.as_bytes()).to_string();
         Claims {
             aud: audience.to_owned(),
