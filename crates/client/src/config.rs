@@ -106,12 +106,13 @@ impl CredentialConfig {
 
     /// Reads the client secret from wherever the config says it is.
     pub fn resolve_secret(&self) -> Result<Secret, ConfigError> {
-        let secret = match self.secret_source()? {
-            SecretSource::Inline(secret) => secret.clone(),
+        let source = self.secret_source()?;
+        let secret = match &source {
+            SecretSource::Inline(secret) => (*secret).clone(),
             SecretSource::Env(name) => {
                 Secret::new(
                     std::env::var(name).map_err(|_| ConfigError::SecretEnvMissing {
-                        name: name.to_owned(),
+                        name: (*name).to_owned(),
                     })?,
                 )
             }
@@ -119,7 +120,7 @@ impl CredentialConfig {
         };
         if secret.expose().trim().is_empty() {
             return Err(ConfigError::SecretEmpty {
-                source_field: self.secret_source()?.field_name(),
+                source_field: source.field_name(),
             });
         }
         Ok(secret)

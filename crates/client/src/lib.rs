@@ -15,6 +15,17 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! - [`config`]: the TOML config ([`ClientConfig`]), secrets read inline, from an environment variable or
+//!   from a file, extra CA certificates (verification is always on).
+//! - [`token`]: client-credentials tokens, cached and refreshed at 80% of their lifetime, one refresh at a
+//!   time.
+//! - [`client`]: JSON calls with `If-Match` and gzip bodies, and which failures are retried (POST and
+//!   PATCH only when the server provably did not act, unless marked [`ApiRequest::retry_safe`]).
+//! - [`retry`]: `Retry-After`, exponential backoff with full jitter, attempt and wait budgets.
+//! - [`paging`]: `@odata.nextLink` / `nextLink`, page by page or all at once.
+//! - [`error`]: [`ClientError`], with the status and the service's `error.code` / `error.message`.
+//! - [`counters`]: requests, retries, throttles and token requests, for the owner to export.
 
 pub mod client;
 pub mod config;
