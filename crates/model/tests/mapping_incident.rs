@@ -223,6 +223,48 @@ fn verdict_fine_determination_survives_round_trip() {
 }
 
 #[test]
+fn every_xdr_value_agrees_with_its_own_mapping() {
+    for status in XStatus::KNOWN {
+        assert!(status_agrees(&status_to_siem(status), status), "{status}");
+    }
+    for severity in XSev::KNOWN {
+        assert!(
+            severity_agrees(&severity_to_siem(severity), severity),
+            "{severity}"
+        );
+    }
+    for class in XClass::KNOWN {
+        for det in XDet::KNOWN {
+            let xdr = xdr_verdict(class.clone(), det.clone());
+            assert!(
+                verdict_agrees(&verdict_to_siem(&xdr), &xdr),
+                "{class}/{det}"
+            );
+        }
+    }
+}
+
+#[test]
+fn siem_values_survive_the_trip_through_the_xdr() {
+    for status in SStatus::KNOWN {
+        assert_eq!(&status_to_siem(&status_to_xdr(status)), status);
+    }
+    for severity in SSev::KNOWN {
+        assert_eq!(&severity_to_siem(&severity_to_xdr(severity)), severity);
+    }
+    let consistent = [
+        siem_verdict(SClass::TruePositive, Some(SReason::SuspiciousActivity)),
+        siem_verdict(SClass::BenignPositive, Some(SReason::SuspiciousButExpected)),
+        siem_verdict(SClass::FalsePositive, Some(SReason::IncorrectAlertLogic)),
+        siem_verdict(SClass::FalsePositive, Some(SReason::InaccurateData)),
+        siem_verdict(SClass::Undetermined, None),
+    ];
+    for verdict in consistent {
+        assert_eq!(verdict_to_siem(&verdict_to_xdr(&verdict)), verdict);
+    }
+}
+
+#[test]
 fn determination_travels_in_classification_comment() {
     let xdr =
         incident(json!({"id": "1", "classification": "truePositive", "determination": "apt"}));

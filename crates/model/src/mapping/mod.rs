@@ -15,6 +15,7 @@ mod entities;
 mod enums;
 mod incident;
 mod owner;
+mod row_reads;
 mod rows;
 
 pub use comment::{comment_to_siem, comment_to_xdr, same_comment};
@@ -31,6 +32,7 @@ pub use incident::{
 pub use owner::{
     labels_agree, labels_to_siem, labels_to_xdr, owner_agrees, owner_to_siem, owner_to_xdr,
 };
+pub use row_reads::{alert_entity_from_row, incident_from_row};
 pub use rows::{alert_row, incident_row, incident_row_from_xdr};
 
 /// The product that raised the incidents, as the SIEM names it in `providerName`, `ProviderName` and
