@@ -75,33 +75,33 @@ impl Xdr {
         })
     }
 
-    /// Adds a comment to an incident; returns all of its comments.
+    /// Adds the body's comments to an incident; returns all of its comments.
     pub fn comment_incident(
         &self,
         id: i64,
         body: Value,
         author: &str,
     ) -> Result<Vec<Value>, XdrError> {
-        let text = comment_text(body)?;
+        let texts = comment_texts(body)?;
         self.store().write(|change| {
             let mut incident = load_incident(change.conn, id)?;
-            let comments = append_comment(change, &mut incident.doc, &text, author);
+            let comments = append_comments(change, &mut incident.doc, &texts, author);
             store::save_incident(change.conn, &incident)?;
             Ok(comments)
         })
     }
 
-    /// Adds a comment to an alert; returns all of its comments.
+    /// Adds the body's comments to an alert; returns all of its comments.
     pub fn comment_alert(
         &self,
         id: &str,
         body: Value,
         author: &str,
     ) -> Result<Vec<Value>, XdrError> {
-        let text = comment_text(body)?;
+        let texts = comment_texts(body)?;
         self.store().write(|change| {
             let mut alert = load_alert(change.conn, id)?;
-            let comments = append_comment(change, &mut alert.doc, &text, author);
+            let comments = append_comments(change, &mut alert.doc, &texts, author);
             save_alert_change(change, &mut alert)?;
             Ok(comments)
         })
@@ -213,6 +213,17 @@ fn take_text_fields(body: &mut Map<String, Value>) -> Result<Map<String, Value>,
     Ok(taken)
 }
 
+/// The comments a body carries: one comment object as the Graph pages show it, or an array of them as
+/// Microsoft's SDKs send it.
+fn comment_texts(body: Value) -> Result<Vec<String>, Invalid> {
+    let items = match body {
+        Value::Array(items) if !items.is_empty() => items,
+        Value::Array(_) => return Err(Invalid::new(".", "the comment list is empty")),
+        single => vec![single],
+    };
+    items.into_iter().map(comment_text).collect()
+}
+
 fn comment_text(body: Value) -> Result<String, Invalid> {
     let comment: NewComment = from_value(body)?;
     if comment.comment.trim().is_empty() {
@@ -221,11 +232,11 @@ fn comment_text(body: Value) -> Result<String, Invalid> {
     Ok(comment.comment)
 }
 
-/// Appends a comment to a document's `comments`, stamps the document and returns every comment.
-fn append_comment(
+/// Appends comments to a document's `comments`, stamps the document and returns every comment.
+fn append_comments(
     change: &mut Change<'_>,
     doc: &mut Map<String, Value>,
-    text: &str,
+    texts: &[String],
     author: &str,
 ) -> Vec<Value> {
     let now = touch(change, doc);
@@ -233,11 +244,13 @@ fn append_comment(
         Some(Value::Array(items)) => items,
         _ => Vec::new(),
     };
-    comments.push(json!({
-        "@odata.type": "#microsoft.graph.security.alertComment",
-        "comment": text,
-        "createdByDisplayName": author,
-        "createdDateTime": clock::wire_text(now),
+    comments.extend(texts.iter().map(|text| {
+        json!({
+            "@odata.type": "#microsoft.graph.security.alertComment",
+            "comment": text,
+            "createdByDisplayName": author,
+            "createdDateTime": clock::wire_text(now),
+        })
     }));
     doc.insert("comments".into(), json!(comments));
     comments
