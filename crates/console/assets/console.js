@@ -71,7 +71,9 @@
     buttons.forEach(function (b) { b.disabled = true; });
     var done = function () { buttons.forEach(function (b) { b.disabled = false; }); };
     if (method === "GET") {
-      var url = form.action.split("?")[0] + "?" + data.toString();
+      var query = new URLSearchParams();
+      data.forEach(function (value, key) { if (value !== "") { query.append(key, value); } });
+      var url = form.action.split("?")[0] + (query.toString() ? "?" + query.toString() : "");
       request(targetId, url, { method: "GET" }, true).then(done);
     } else {
       request(targetId, form.action, { method: "POST", body: data }, false).then(done);

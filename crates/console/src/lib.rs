@@ -20,6 +20,10 @@
 //! that runs offline cannot download it at build time; the few behaviours the consoles use fit in a page of
 //! plain JavaScript.
 //!
+//! A server mounts the console with `api_router.merge(tandem_console::router(backend))` once its API router
+//! has its state; the console claims only the paths above and sets no fallback. An incident's page in the other
+//! console is that console's base URL followed by [`incident_path`]; backends put it in [`TwinLink::url`].
+//!
 //! Every page requires a session. A session's caller either may write (action forms shown, `POST`s accepted) or
 //! only read (no action forms, `POST`s answered with 403). `POST`s whose `Origin` is another host are refused.
 

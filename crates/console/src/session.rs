@@ -76,10 +76,19 @@ fn expired_cookie(profile: &ConsoleProfile) -> String {
     )
 }
 
+/// Whether the browser reached the console over HTTPS through a proxy that says so; the session cookie is then
+/// marked `Secure`.
+fn behind_https(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"))
+}
+
 /// A `Set-Cookie` value that keeps a new session.
 fn session_cookie(
     profile: &ConsoleProfile,
     session: &Session,
+    secure: bool,
 ) -> Result<HeaderValue, ConsoleError> {
     let cookie_safe = |c: char| c.is_ascii_graphic() && !matches!(c, '"' | ',' | ';' | '\\');
     if session.token.is_empty() || !session.token.chars().all(cookie_safe) {
@@ -92,6 +101,9 @@ fn session_cookie(
         cookie_name(profile),
         session.token
     );
+    if secure {
+        cookie.push_str("; Secure");
+    }
     if let Some(expires) = session.expires {
         cookie.push_str(&format!(
             "; Expires={}",
@@ -224,7 +236,7 @@ pub(crate) async fn sign_in<B: ConsoleBackend>(
         .sign_in(client_id, &form.client_secret)
         .await
     {
-        Ok(session) => session_cookie(profile, &session),
+        Ok(session) => session_cookie(profile, &session, behind_https(&headers)),
         Err(ConsoleError::BadCredentials) => {
             let message = ConsoleError::BadCredentials.to_string();
             return sign_in_form(

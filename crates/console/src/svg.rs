@@ -13,7 +13,7 @@ use crate::view::{LagSample, TimelineEvent, TimelineKind};
 const WIDTH: f64 = 960.0;
 const LEFT: f64 = 90.0;
 const RIGHT: f64 = 24.0;
-const MARK_RADIUS: f64 = 6.0;
+const MARK_RADIUS: f64 = 7.0;
 /// Marks closer than this on one lane are stacked on a new row.
 const MIN_GAP: f64 = 2.0 * MARK_RADIUS + 2.0;
 const ROW_STEP: f64 = 14.0;

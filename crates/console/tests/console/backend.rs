@@ -6,10 +6,10 @@ use std::sync::Mutex;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use tandem_console::{
-    Action, AlertView, Caller, ChangeView, Choice, CommentView, ConsoleBackend, ConsoleError,
-    ConsoleProfile, ConsoleResult, Count, Counts, EntityKind, EntityView, IncidentDetail,
-    IncidentPage, IncidentQuery, IncidentSummary, Session, Severity, SortOrder, SyncHealth,
-    TwinLink, Vocabulary,
+    Action, AlertView, Caller, ChangeView, Choice, CommentView, ConflictView, ConsoleBackend,
+    ConsoleError, ConsoleProfile, ConsoleResult, Count, Counts, DirectionHealth, EntityKind,
+    EntityView, IncidentDetail, IncidentPage, IncidentQuery, IncidentSummary, LagSample,
+    QuarantineView, Session, Severity, SortOrder, SyncHealth, TwinLink, Vocabulary,
 };
 
 /// The status a closed incident gets.
@@ -535,4 +535,44 @@ pub fn seeded(count: usize) -> Vec<IncidentDetail> {
     std::iter::once(multi_stage())
         .chain((0..count).map(generated))
         .collect()
+}
+
+/// A connector status with two directions (one failing), a conflict, a quarantined item and 20 lag readings.
+pub fn sample_health() -> SyncHealth {
+    let directions = ["XDR → SIEM", "SIEM → XDR"];
+    SyncHealth {
+        directions: directions
+            .iter()
+            .enumerate()
+            .map(|(i, name)| DirectionHealth {
+                name: (*name).into(),
+                lag_seconds: Some(12.0 * (i + 1) as f64),
+                last_poll: Some(epoch()),
+                last_success: Some(epoch()),
+                pending_writes: i,
+                last_error: (i == 1).then(|| "429 Too Many Requests".into()),
+            })
+            .collect(),
+        conflicts: vec![ConflictView {
+            at: epoch(),
+            incident_id: "7".into(),
+            field: "status".into(),
+            winner: "XDR".into(),
+            losing_value: "Closed".into(),
+        }],
+        quarantined: vec![QuarantineView {
+            at: epoch(),
+            item: "incident 9".into(),
+            reason: "<b>bad</b> payload".into(),
+        }],
+        lag_history: (0..20)
+            .flat_map(|m| {
+                directions.iter().enumerate().map(move |(i, d)| LagSample {
+                    at: epoch() + Duration::minutes(19 - m),
+                    direction: (*d).into(),
+                    lag_seconds: (m * 3 + (m % 4) * 5 * i as i64) as f64,
+                })
+            })
+            .collect(),
+    }
 }

@@ -227,3 +227,25 @@ async fn assets_are_served_without_a_session() {
         assert!(!response.text().await.unwrap().is_empty());
     }
 }
+
+#[tokio::test]
+async fn the_session_cookie_is_secure_behind_an_https_proxy() {
+    let served = served().await;
+    for (proto, secure) in [("https", true), ("http", false)] {
+        let response = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+            .post(format!("{}/sign-in", served.base))
+            .header("x-forwarded-proto", proto)
+            .form(&[
+                ("client_id", READER.client_id),
+                ("client_secret", READER.secret),
+            ])
+            .send()
+            .await
+            .unwrap();
+        let cookie = response.headers()[SET_COOKIE].to_str().unwrap();
+        assert_eq!(cookie.contains("; Secure"), secure, "{proto}: {cookie}");
+    }
+}

@@ -1,50 +1,9 @@
 //! The sync health page.
 
-use chrono::Duration;
 use reqwest::StatusCode;
-use tandem_console::{ConflictView, DirectionHealth, LagSample, QuarantineView, SyncHealth};
 
-use crate::backend::{MemoryBackend, RESPONDER, epoch, seeded};
+use crate::backend::{MemoryBackend, RESPONDER, sample_health as health, seeded};
 use crate::{Served, count_testid, inline_svg};
-
-fn health() -> SyncHealth {
-    let directions = ["XDR → SIEM", "SIEM → XDR"];
-    SyncHealth {
-        directions: directions
-            .iter()
-            .enumerate()
-            .map(|(i, name)| DirectionHealth {
-                name: (*name).into(),
-                lag_seconds: Some(12.0 * (i + 1) as f64),
-                last_poll: Some(epoch()),
-                last_success: Some(epoch()),
-                pending_writes: i,
-                last_error: (i == 1).then(|| "429 Too Many Requests".into()),
-            })
-            .collect(),
-        conflicts: vec![ConflictView {
-            at: epoch(),
-            incident_id: "7".into(),
-            field: "status".into(),
-            winner: "XDR".into(),
-            losing_value: "Closed".into(),
-        }],
-        quarantined: vec![QuarantineView {
-            at: epoch(),
-            item: "incident 9".into(),
-            reason: "<b>bad</b> payload".into(),
-        }],
-        lag_history: (0..20)
-            .flat_map(|m| {
-                directions.iter().map(move |d| LagSample {
-                    at: epoch() + Duration::minutes(19 - m),
-                    direction: (*d).into(),
-                    lag_seconds: (m * 3) as f64,
-                })
-            })
-            .collect(),
-    }
-}
 
 #[tokio::test]
 async fn the_sync_page_shows_directions_conflicts_quarantine_and_a_lag_chart() {
