@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use axum::http::header::CONTENT_TYPE;
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use serde_json::json;
@@ -23,7 +24,7 @@ use crate::credentials::{CREDENTIALS_FILE, merge_credentials};
 use crate::datadir::DataDir;
 use crate::error::{ApiError, ErrorStyle, ServerError};
 use crate::identity::{AppPurpose, DevRoles, Identity};
-use crate::metrics::Metrics;
+use crate::metrics::{METRICS_CONTENT_TYPE, Metrics};
 use crate::throttle::Throttle;
 use crate::token::TokenService;
 
@@ -211,7 +212,12 @@ impl Prepared {
             .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
             .route(
                 "/metrics",
-                get(move || async move { metrics_for_route.render() }),
+                get(move || async move {
+                    (
+                        [(CONTENT_TYPE, METRICS_CONTENT_TYPE)],
+                        metrics_for_route.render(),
+                    )
+                }),
             )
             .merge(token.router())
             .merge(routes)

@@ -522,12 +522,18 @@ async fn metrics_count_requests_by_route_and_status() {
     for _ in 0..2 {
         get_probe(&server, None).await;
     }
-    let text = reqwest::get(format!("{}/metrics", server.url()))
-        .await
-        .unwrap()
-        .text()
+    let response = reqwest::get(format!("{}/metrics", server.url()))
         .await
         .unwrap();
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        content_type.starts_with("text/plain; version=0.0.4"),
+        "{content_type}"
+    );
+    let text = response.text().await.unwrap();
     let line = "tandem_http_requests_total{method=\"GET\",route=\"/probe\",status=\"401\"} 2";
     assert!(text.lines().any(|l| l == line), "{text}");
     assert!(text.contains("tandem_http_request_duration_seconds_count{method=\"GET\",route=\"/probe\",status=\"401\"} 2"));
