@@ -116,4 +116,25 @@ mod tests {
         let read = read_credentials(&dir).unwrap();
         assert_eq!(read, vec![pair("A", "9"), pair("B", "2"), pair("C", "3")]);
     }
+
+    #[test]
+    fn concurrent_merges_lose_no_keys() {
+        let temp = tempfile::tempdir().unwrap();
+        let writers: Vec<_> = ["XDR", "SIEM"]
+            .into_iter()
+            .map(|prefix| {
+                let dir = DataDir::open(temp.path()).unwrap();
+                std::thread::spawn(move || {
+                    for i in 0..25 {
+                        merge_credentials(&dir, &[pair(&format!("{prefix}_{i}"), "v")]).unwrap();
+                    }
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        let read = read_credentials(&DataDir::open(temp.path()).unwrap()).unwrap();
+        assert_eq!(read.len(), 50);
+    }
 }
