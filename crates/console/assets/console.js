@@ -4,7 +4,8 @@
 // the background and replaces only the element with that id, keeping scroll position and focus nearby:
 // - GET forms and links update the address bar, so the back button and bookmarks keep working;
 // - POST forms follow the server's redirect and swap the fresh element from the page it leads to;
-// - an error page's message is shown in the #flash region instead of leaving the page.
+// - an error page's message is shown in the #flash region instead of leaving the page;
+// - changing a select of such a GET form (the queue's filters) applies it at once.
 // Requests carry X-Console-Target, so the server may answer with just the target's fragment.
 (function () {
   "use strict";
@@ -78,6 +79,14 @@
     } else {
       request(targetId, form.action, { method: "POST", body: data }, false).then(done);
     }
+  });
+
+  // A changed filter applies at once: selects of a GET form marked with data-target resubmit it.
+  document.addEventListener("change", function (event) {
+    var field = event.target;
+    var form = field.form;
+    if (field.tagName !== "SELECT" || !form || !form.hasAttribute("data-target")) { return; }
+    if ((form.getAttribute("method") || "get").toLowerCase() === "get") { form.requestSubmit(); }
   });
 
   document.addEventListener("click", function (event) {

@@ -24,6 +24,15 @@
 //! has its state; the console claims only the paths above and sets no fallback. An incident's page in the other
 //! console is that console's base URL followed by [`incident_path`]; backends put it in [`TwinLink::url`].
 //!
+//! Browser tests find their way by stable hooks: on the sign-in page `#client-id`, `#client-secret` and
+//! `#sign-in-submit`; on the queue `#filter-q`, `#filter-status`, `#filter-severity`, `#filter-owner`,
+//! `#filter-provider`, `#filter-sort`, `#filter-apply`, rows `[data-testid=incident-row]` with
+//! `data-incident-id`, their `[data-testid=incident-link]`, and `#queue-next` / `#queue-prev`; on the incident
+//! page `#incident-title`, `[data-testid=incident-status]`, `[data-testid=alert-row]`,
+//! `[data-testid=entity]` with `data-kind`, `[data-testid=comment]`, `[data-testid=twin-link]`, the
+//! timeline's `[data-testid=timeline-mark]`, and the close form's `#close-classification`,
+//! `#close-determination`, `#close-comment` and `#close-submit`.
+//!
 //! Every page requires a session. A session's caller either may write (action forms shown, `POST`s accepted) or
 //! only read (no action forms, `POST`s answered with 403). `POST`s whose `Origin` is another host are refused.
 

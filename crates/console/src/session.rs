@@ -238,7 +238,7 @@ pub(crate) async fn sign_in<B: ConsoleBackend>(
     {
         Ok(session) => session_cookie(profile, &session, behind_https(&headers)),
         Err(ConsoleError::BadCredentials) => {
-            let message = ConsoleError::BadCredentials.to_string();
+            let message = "The client id or the client secret is not correct.".to_owned();
             return sign_in_form(
                 profile,
                 StatusCode::UNAUTHORIZED,

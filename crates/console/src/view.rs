@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ConsoleError;
 
-/// How serious an incident or alert is. Both sides use the same four levels.
+/// How serious an incident or alert is. Both sides use the same four levels. Levels order from the least
+/// serious (`Unknown`) to the most (`High`), which is the order of the queue's severity sort, reversed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
