@@ -28,9 +28,9 @@ pub fn from_nanos(nanos: i64) -> DateTime<Utc> {
 
 /// The Graph spelling of an instant stored as nanoseconds.
 pub fn wire_text(nanos: i64) -> String {
-    let instant = from_nanos(nanos);
-    let ticks = instant.timestamp_subsec_nanos() / TICK_NANOS as u32;
-    format!("{}.{ticks:07}Z", instant.format("%Y-%m-%dT%H:%M:%S"))
+    Timestamp::from_instant(from_nanos(nanos))
+        .as_str()
+        .to_owned()
 }
 
 /// Issues strictly increasing instants, at Graph's 100 ns resolution.

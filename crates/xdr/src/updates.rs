@@ -30,7 +30,11 @@ impl Xdr {
             let mut incident = load_incident(change.conn, id)?;
             let doc = &mut incident.doc;
             if let Some(status) = update.status.get() {
-                doc.insert("status".into(), json!(settable_status(status)?));
+                let status = settable_status(status)?;
+                if status == IncidentStatus::Resolved.as_str() {
+                    resolve_alerts(change, id)?;
+                }
+                doc.insert("status".into(), json!(status));
             }
             set_common(
                 doc,
@@ -56,13 +60,7 @@ impl Xdr {
             let doc = &mut alert.doc;
             if let Some(status) = update.status.get() {
                 let status = known("status", status, AlertStatus::KNOWN, AlertStatus::as_str)?;
-                let resolved = (status == AlertStatus::Resolved.as_str()).then(|| {
-                    json!(clock::wire_text(
-                        clock::to_nanos(chrono::Utc::now()).unwrap_or_default()
-                    ))
-                });
-                doc.insert("status".into(), json!(status));
-                doc.insert("resolvedDateTime".into(), resolved.unwrap_or(Value::Null));
+                set_alert_status(change, doc, &status);
             }
             set_common(
                 doc,
@@ -114,6 +112,30 @@ pub(crate) fn load_alert(conn: &rusqlite::Connection, id: &str) -> Result<AlertR
         kind: "alert",
         id: id.to_owned(),
     })
+}
+
+/// Resolving an incident resolves its alerts, as Defender does.
+fn resolve_alerts(change: &mut Change<'_>, incident_id: i64) -> Result<(), XdrError> {
+    let resolved = AlertStatus::Resolved.as_str();
+    for mut alert in store::alerts_of_incidents(change.conn, &[incident_id])? {
+        if alert.doc.get("status").and_then(Value::as_str) != Some(resolved) {
+            set_alert_status(change, &mut alert.doc, resolved);
+            touch(change, &mut alert.doc);
+            store::save_alert(change.conn, incident_id, &alert.doc)?;
+        }
+    }
+    Ok(())
+}
+
+/// Sets an alert's status; resolving stamps `resolvedDateTime`, any other status clears it.
+fn set_alert_status(change: &mut Change<'_>, doc: &mut Map<String, Value>, status: &str) {
+    let resolved = if status == AlertStatus::Resolved.as_str() {
+        json!(clock::wire_text(change.tick()))
+    } else {
+        Value::Null
+    };
+    doc.insert("status".into(), json!(status));
+    doc.insert("resolvedDateTime".into(), resolved);
 }
 
 /// Stamps and saves a changed alert; its incident changes with it.

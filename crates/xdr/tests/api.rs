@@ -406,6 +406,14 @@ async fn patch_and_comments_on_incidents_and_alerts() {
             > before["lastUpdateDateTime"].as_str().unwrap()
     );
     assert_eq!(xdr.get(&incident_path).await["status"], "resolved");
+    let resolved_alert = xdr
+        .get(&format!("/v1.0/security/alerts_v2/{alert_id}"))
+        .await;
+    assert_eq!(
+        resolved_alert["status"], "resolved",
+        "resolving an incident resolves its alerts"
+    );
+    assert!(resolved_alert["resolvedDateTime"].is_string());
 
     let comments = xdr
         .ok(
