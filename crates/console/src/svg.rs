@@ -215,3 +215,70 @@ pub fn lag_chart_svg(samples: &[LagSample]) -> String {
     out.push_str("</svg>");
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{Duration, TimeZone};
+
+    use super::*;
+    use crate::view::Severity;
+
+    fn event(minute: i64, kind: TimelineKind) -> TimelineEvent {
+        TimelineEvent {
+            at: Utc.with_ymd_and_hms(2026, 11, 24, 6, 0, 0).unwrap() + Duration::minutes(minute),
+            kind,
+            severity: (kind == TimelineKind::Alert).then_some(Severity::High),
+            label: format!("event at minute {minute}"),
+        }
+    }
+
+    /// The (x, y) of every circle centre in an SVG, in document order.
+    fn circle_centres(svg: &str) -> Vec<(f64, f64)> {
+        let number = |rest: &str, name: &str| -> f64 {
+            let start = rest.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+            rest[start..start + rest[start..].find('"').unwrap()]
+                .parse()
+                .unwrap()
+        };
+        svg.match_indices("<circle ")
+            .map(|(at, _)| (number(&svg[at..], "cx"), number(&svg[at..], "cy")))
+            .collect()
+    }
+
+    #[test]
+    fn later_events_sit_further_right() {
+        let svg = timeline_svg(&[
+            event(0, TimelineKind::Alert),
+            event(30, TimelineKind::Alert),
+            event(60, TimelineKind::Alert),
+        ]);
+        let xs: Vec<f64> = circle_centres(&svg).into_iter().map(|(x, _)| x).collect();
+        assert_eq!(xs.len(), 3);
+        assert!(xs[0] < xs[1] && xs[1] < xs[2], "{xs:?}");
+        assert!(xs[0] >= LEFT && xs[2] <= WIDTH - RIGHT);
+    }
+
+    #[test]
+    fn simultaneous_alerts_are_stacked_not_hidden() {
+        let svg = timeline_svg(&[event(5, TimelineKind::Alert), event(5, TimelineKind::Alert)]);
+        let centres = circle_centres(&svg);
+        assert_eq!(centres.len(), 2);
+        assert_eq!(centres[0].0, centres[1].0);
+        assert_ne!(centres[0].1, centres[1].1);
+    }
+
+    #[test]
+    fn empty_charts_say_so() {
+        assert!(timeline_svg(&[]).contains("No alerts or changes yet"));
+        assert!(lag_chart_svg(&[]).contains("No lag readings yet"));
+    }
+
+    #[test]
+    fn labels_are_escaped_in_tooltips() {
+        let mut hostile = event(0, TimelineKind::Change);
+        hostile.label = "</title><script>x</script>".into();
+        let svg = timeline_svg(&[hostile]);
+        assert!(!svg.contains("<script>"));
+        assert!(svg.contains("&lt;/title&gt;&lt;script&gt;"));
+    }
+}
