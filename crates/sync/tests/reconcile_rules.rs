@@ -405,16 +405,60 @@ fn a_late_write_never_overwrites_a_newer_edit() {
     now.tags.insert("from-siem".into());
     let rebased = r.siem.fields.rebase(Side::Siem, &now);
     assert!(
-        rebased.severity.is_none(),
+        rebased.patch.severity.is_none(),
         "the SIEM's newer severity stands"
     );
-    let tags = rebased.apply(&now).tags;
+    let conflicts = rebased.conflicts(Side::Siem);
+    assert_eq!(conflicts.len(), 1, "{conflicts:?}");
+    assert_eq!(
+        (conflicts[0].field, conflicts[0].winner, conflicts[0].reason),
+        (FieldName::Severity, Side::Siem, ConflictReason::Superseded)
+    );
+    assert_eq!(conflicts[0].loser_value(), &serde_json::json!("high"));
+    let tags = rebased.patch.apply(&now).tags;
     assert!(tags.contains("from-xdr") && tags.contains("from-siem"));
     let landed = r.siem.fields.apply(&s.fields);
     assert!(
-        r.siem.fields.rebase(Side::Siem, &landed).is_empty(),
+        r.siem.fields.rebase(Side::Siem, &landed) == Default::default(),
         "a write that landed is not repeated"
     );
+}
+
+#[test]
+fn a_redirected_xdr_incident_takes_no_writes() {
+    let (x, mut s, b) = synced();
+    s.fields.severity = Severity::High;
+    s.version.marker = "s2".into();
+    let r = run(ConflictPolicy::default(), Some(&b), &x, Some(&s));
+    let mut merged = x.fields.clone();
+    merged.status = Status::Redirected;
+    let rebased = r.xdr.fields.rebase(Side::Xdr, &merged);
+    assert!(rebased.patch.is_empty());
+    assert_eq!(
+        rebased.conflicts(Side::Xdr)[0].loser_value(),
+        &serde_json::json!("high")
+    );
+}
+
+#[test]
+fn a_write_on_top_of_the_consumed_version_advances_the_base() {
+    let (_, _, mut b) = synced();
+    let after = SideVersion {
+        marker: "s9".into(),
+        changed_at: at(50),
+    };
+    let elsewhere = SideVersion {
+        marker: "s5".into(),
+        changed_at: at(40),
+    };
+    assert!(
+        !b.advance_after_write(Side::Siem, &elsewhere, after.clone()),
+        "an edit came in between"
+    );
+    assert_eq!(b.siem.as_ref().unwrap().marker, "s1");
+    let before = b.siem.clone().unwrap();
+    assert!(b.advance_after_write(Side::Siem, &before, after.clone()));
+    assert_eq!(b.siem, Some(after));
 }
 
 #[test]

@@ -58,8 +58,10 @@ impl<T: SyncedValue> FieldInputs<'_, T> {
         match arbiter {
             _ if agreed => self.settle(Side::Xdr, None),
             Arbiter::Redirected => {
-                let reason = siem_changed.then_some(ConflictReason::Redirected);
-                self.settle(Side::Xdr, reason)
+                // Closing the twin is the point of a redirect; any other value it replaces is reported,
+                // since the XDR may never have taken it.
+                let lost = siem_changed || self.name != FieldName::Status;
+                self.settle(Side::Xdr, lost.then_some(ConflictReason::Redirected))
             }
             Arbiter::Policy(_) if !xdr_changed => self.settle(Side::Siem, None),
             Arbiter::Policy(_) if !siem_changed => self.settle(Side::Xdr, None),

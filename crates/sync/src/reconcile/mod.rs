@@ -21,7 +21,8 @@ pub use model::{
     SyncedFields, SyncedIncident, Verdict,
 };
 pub use patch::{
-    Change, CommentWrite, FieldPatch, PlannedWrite, SideWrites, SyncedValue, TagChange, Write,
+    Change, CommentWrite, FieldPatch, PlannedWrite, Rebased, SideWrites, SyncedValue, TagChange,
+    Write,
 };
 pub use policy::{Conflict, ConflictPolicy, ConflictReason, FieldName};
 

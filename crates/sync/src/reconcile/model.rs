@@ -204,4 +204,30 @@ impl Base {
             Side::Siem => self.siem.as_ref(),
         }
     }
+
+    /// Records the version a write to `side` produced, when the write was made on top of the version
+    /// last consumed (`before`): the result then holds nothing the connector has not seen, and an older
+    /// state delivered later (a poll overlap) is recognised as stale. Returns whether the base moved.
+    ///
+    /// When the side had changed in between, the base stays put so that the intervening edit is still
+    /// read as news.
+    pub fn advance_after_write(
+        &mut self,
+        side: Side,
+        before: &SideVersion,
+        after: SideVersion,
+    ) -> bool {
+        let slot = match side {
+            Side::Xdr => &mut self.xdr,
+            Side::Siem => match &mut self.siem {
+                Some(version) => version,
+                None => return false,
+            },
+        };
+        let advances = slot == before && after.changed_at >= before.changed_at;
+        if advances {
+            *slot = after;
+        }
+        advances
+    }
 }

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::identity::{PairKey, derive_name};
 use super::marker::render_marker;
 use super::model::{Classification, Comment, CommentOrigin, Severity, Side, Status, SyncedFields};
+use super::policy::{Conflict, ConflictReason, FieldName};
 
 /// Equality as a side can show it: the SIEM cannot hold a determination or the `Redirected` status.
 pub trait SyncedValue: Clone + PartialEq + Serialize {
@@ -51,18 +52,104 @@ pub struct Change<T> {
     pub to: T,
 }
 
+/// What became of one planned change when checked against the target's current value.
+enum Outcome<T> {
+    /// The target already shows the new value.
+    Landed,
+    /// The target still holds the value it had when the change was planned: write it.
+    Pending(Change<T>),
+    /// The target's field was edited after the change was planned: do not write.
+    Superseded(Change<T>),
+}
+
 impl<T: SyncedValue> Change<T> {
-    /// The part of this change still to perform against the target's current value, if any.
-    fn rebase(&self, side: Side, current: &T) -> Option<Change<T>> {
+    /// Checks the change against `current`; a `frozen` target takes no writes.
+    fn rebase(&self, side: Side, current: &T, frozen: bool) -> Outcome<T> {
         let untouched = self
             .from
             .as_ref()
             .is_none_or(|from| current.shows(side, from));
-        (!current.shows(side, &self.to) && untouched).then(|| Change {
-            from: Some(current.clone()),
-            to: self.to.clone(),
-        })
+        if current.shows(side, &self.to) {
+            Outcome::Landed
+        } else if untouched && !frozen {
+            Outcome::Pending(Change {
+                from: Some(current.clone()),
+                to: self.to.clone(),
+            })
+        } else {
+            Outcome::Superseded(Change {
+                from: Some(current.clone()),
+                to: self.to.clone(),
+            })
+        }
     }
+}
+
+/// Splits a change into the part to write and the part superseded.
+fn split<T: SyncedValue>(
+    change: &Option<Change<T>>,
+    side: Side,
+    current: &T,
+    frozen: bool,
+) -> (Option<Change<T>>, Option<Change<T>>) {
+    match change.as_ref().map(|c| c.rebase(side, current, frozen)) {
+        Some(Outcome::Pending(c)) => (Some(c), None),
+        Some(Outcome::Superseded(c)) => (None, Some(c)),
+        Some(Outcome::Landed) | None => (None, None),
+    }
+}
+
+/// A field patch checked against the target's current state.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Rebased {
+    /// The changes still to write.
+    pub patch: FieldPatch,
+    /// The changes whose field the target edited after they were planned, with `from` set to the
+    /// target's current value. They are not written: the person's later edit stands, reaches the other
+    /// side in the next reconciliation, and the planned value is reported ([`Rebased::conflicts`]).
+    pub superseded: FieldPatch,
+}
+
+impl Rebased {
+    /// The superseded changes as conflicts won by `target`, the side that was being written.
+    pub fn conflicts(&self, target: Side) -> Vec<Conflict> {
+        let s = &self.superseded;
+        [
+            lost(FieldName::Status, target, &s.status),
+            lost(FieldName::Severity, target, &s.severity),
+            lost(FieldName::Owner, target, &s.owner),
+            lost(FieldName::Classification, target, &s.classification),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}
+
+/// A superseded change as a conflict won by `target`.
+fn lost<T: Serialize>(
+    field: FieldName,
+    target: Side,
+    change: &Option<Change<T>>,
+) -> Option<Conflict> {
+    let change = change.as_ref()?;
+    let json = |v: &T| serde_json::to_value(v).unwrap_or_default();
+    let (kept, planned) = (
+        change.from.as_ref().map(json).unwrap_or_default(),
+        json(&change.to),
+    );
+    let (xdr, siem) = match target {
+        Side::Xdr => (kept, planned),
+        Side::Siem => (planned, kept),
+    };
+    Some(Conflict {
+        field,
+        reason: ConflictReason::Superseded,
+        base: None,
+        xdr,
+        siem,
+        winner: target,
+    })
 }
 
 /// A set of tags to add and remove; applied to whatever set the target holds, so it never undoes an edit.
@@ -139,30 +226,36 @@ impl FieldPatch {
         }
     }
 
-    /// The changes still to perform on `side`, whose current fields are `current`: a change already
-    /// visible is dropped, and so is one whose field was edited on `side` after it was planned.
-    pub fn rebase(&self, side: Side, current: &SyncedFields) -> FieldPatch {
-        FieldPatch {
-            status: self
-                .status
-                .as_ref()
-                .and_then(|c| c.rebase(side, &current.status)),
-            severity: self
-                .severity
-                .as_ref()
-                .and_then(|c| c.rebase(side, &current.severity)),
-            owner: self
-                .owner
-                .as_ref()
-                .and_then(|c| c.rebase(side, &current.owner)),
-            classification: self
-                .classification
-                .as_ref()
-                .and_then(|c| c.rebase(side, &current.classification)),
-            tags: self
-                .tags
-                .as_ref()
-                .and_then(|c| TagChange::between(&current.tags, &c.apply(&current.tags))),
+    /// Checks the patch against `side`'s current fields: a change already visible is dropped, a change
+    /// whose field was edited on `side` after it was planned is superseded, and the rest is still to
+    /// write. Nothing is ever written to a redirected XDR incident: there every change is superseded.
+    pub fn rebase(&self, side: Side, current: &SyncedFields) -> Rebased {
+        let frozen = side == Side::Xdr && current.status == Status::Redirected;
+        let (status, status_lost) = split(&self.status, side, &current.status, frozen);
+        let (severity, severity_lost) = split(&self.severity, side, &current.severity, frozen);
+        let (owner, owner_lost) = split(&self.owner, side, &current.owner, frozen);
+        let (classification, classification_lost) =
+            split(&self.classification, side, &current.classification, frozen);
+        let tags = self
+            .tags
+            .as_ref()
+            .filter(|_| !frozen)
+            .and_then(|c| TagChange::between(&current.tags, &c.apply(&current.tags)));
+        Rebased {
+            patch: FieldPatch {
+                status,
+                severity,
+                owner,
+                classification,
+                tags,
+            },
+            superseded: FieldPatch {
+                status: status_lost,
+                severity: severity_lost,
+                owner: owner_lost,
+                classification: classification_lost,
+                tags: None,
+            },
         }
     }
 }

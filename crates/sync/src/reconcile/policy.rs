@@ -48,7 +48,7 @@ impl ConflictPolicy {
 }
 
 /// A synced field, as named in conflicts and patches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum FieldName {
     /// [`SyncedFields::status`](super::SyncedFields::status).
@@ -69,6 +69,9 @@ pub enum ConflictReason {
     BothChanged,
     /// The XDR incident was merged into another; its twin follows the XDR and nothing is written back.
     Redirected,
+    /// A person edited the field on the side being written after the write was planned (found when the
+    /// write was performed or replayed); that later edit stands.
+    Superseded,
 }
 
 /// A value that lost, kept so that an operator can see and restore it.
