@@ -210,3 +210,27 @@ async fn hostile_text_is_escaped_everywhere() {
     roxmltree::Document::parse(inline_svg(&html, "timeline"))
         .expect("hostile labels keep the SVG well-formed");
 }
+
+#[tokio::test]
+async fn ids_with_reserved_characters_round_trip_through_urls() {
+    const ODD: &str = "tenant/42 #7?x";
+    let mut incident = multi_stage();
+    incident.summary.id = ODD.into();
+    let served = Served::start(MemoryBackend::new(vec![incident])).await;
+    let cookie = served.sign_in(&RESPONDER).await;
+    let path = incident_path(ODD);
+    assert!(
+        !path["/incidents/".len()..].contains(['/', ' ', '#', '?']),
+        "{path}"
+    );
+
+    let queue = served.page(&cookie, "/").await;
+    assert!(attribute_values(&queue, "href").contains(&path));
+    served.page(&cookie, &path).await;
+    let response = served
+        .post(Some(&cookie), &format!("{path}/tag"), &[("tag", "odd")])
+        .await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), path);
+    assert_eq!(served.backend.stored(ODD).summary.tags, ["finance", "odd"]);
+}
