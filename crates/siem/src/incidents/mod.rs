@@ -111,19 +111,19 @@ fn check_preconditions(
     body_etag: Option<&str>,
     what: &str,
 ) -> Result<(), IncidentError> {
-    if let Some(wanted) = if_match {
-        if !current.is_some_and(|etag| etag_matches(etag, wanted)) {
-            return Err(IncidentError::PreconditionFailed(format!(
-                "The If-Match header '{wanted}' does not match the current etag of {what}."
-            )));
-        }
+    if let Some(wanted) = if_match
+        && !current.is_some_and(|etag| etag_matches(etag, wanted))
+    {
+        return Err(IncidentError::PreconditionFailed(format!(
+            "The If-Match header '{wanted}' does not match the current etag of {what}."
+        )));
     }
-    if let (Some(stored), Some(given)) = (current, body_etag) {
-        if !etag_matches(stored, given) {
-            return Err(IncidentError::Conflict(format!(
-                "The etag '{given}' of the request does not match the current etag '{stored}' of {what}: it was changed since it was read."
-            )));
-        }
+    if let (Some(stored), Some(given)) = (current, body_etag)
+        && !etag_matches(stored, given)
+    {
+        return Err(IncidentError::Conflict(format!(
+            "The etag '{given}' of the request does not match the current etag '{stored}' of {what}: it was changed since it was read."
+        )));
     }
     Ok(())
 }
@@ -149,14 +149,14 @@ impl<'a> Incidents<'a> {
     /// The incident `name`.
     pub fn get(&self, name: &str) -> Result<Incident, IncidentError> {
         self.store
-            .read_incidents(|c| Ok(rows::incident::<IncidentState>(c, name)?))?
+            .read_incidents(|c| rows::incident::<IncidentState>(c, name))?
             .map(|s| s.resource)
             .ok_or_else(|| Self::not_found(name))
     }
 
     /// Every incident (filtering, ordering and paging happen in [`odata`]).
     pub fn all(&self) -> Result<Vec<Incident>, IncidentError> {
-        let states: Vec<IncidentState> = self.store.read_incidents(|c| rows::all_incidents(c))?;
+        let states: Vec<IncidentState> = self.store.read_incidents(rows::all_incidents)?;
         Ok(states.into_iter().map(|s| s.resource).collect())
     }
 
