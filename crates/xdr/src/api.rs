@@ -321,7 +321,8 @@ async fn patch_incident(
     caller.require_any(INCIDENT_WRITE)?;
     let id = incident_id(&id)?;
     let body = body_json(&body)?;
-    let doc = run(&state, move |xdr| xdr.update_incident(id, body)).await?;
+    let actor = caller.app_id.clone();
+    let doc = run(&state, move |xdr| xdr.update_incident(id, body, &actor)).await?;
     let origin = Origin::of(&headers, &state);
     Ok(Json(with_context(
         &origin,
@@ -374,7 +375,8 @@ async fn patch_alert(
 ) -> Result<Json<Value>, ApiError> {
     caller.require_any(ALERT_WRITE)?;
     let body = body_json(&body)?;
-    let doc = run(&state, move |xdr| xdr.update_alert(&id, body)).await?;
+    let actor = caller.app_id.clone();
+    let doc = run(&state, move |xdr| xdr.update_alert(&id, body, &actor)).await?;
     let origin = Origin::of(&headers, &state);
     Ok(Json(with_context(
         &origin,

@@ -11,7 +11,9 @@ use tandem_model::graph::{Alert, AlertSeverity, ServiceSource};
 
 use crate::clock;
 use crate::correlation::{self, Decision};
-use crate::service::{Invalid, XdrError, alert_facts, load_incident, refresh_incident, touch};
+use crate::service::{
+    Invalid, XDR_ACTOR, XdrError, alert_facts, load_incident, note, refresh_incident, touch,
+};
 use crate::store::{self, Change, IncidentRecord, StoreError};
 use crate::{Xdr, clock::to_nanos};
 
@@ -82,6 +84,13 @@ impl Xdr {
         doc.insert("incidentId".into(), json!(incident_id.to_string()));
         let seq = store::save_alert(change.conn, incident_id, &doc)?;
         store::save_entities(change.conn, seq, &facts.entities)?;
+        let title = doc.get("title").and_then(Value::as_str).unwrap_or_default();
+        note(
+            change,
+            incident_id,
+            XDR_ACTOR,
+            format!("Alert added: {title} ({})", facts.service_source),
+        )?;
         refresh_incident(change, incident_id)?;
         Ok(Accepted { id, incident_id })
     }
@@ -109,6 +118,7 @@ impl Xdr {
         });
         let doc = crate::service::object(doc);
         store::save_incident(change.conn, &IncidentRecord { id, doc })?;
+        note(change, id, XDR_ACTOR, "Incident created by correlation")?;
         Ok(id)
     }
 }
@@ -129,6 +139,18 @@ fn redirect(change: &mut Change<'_>, from: i64, into: i64) -> Result<(), XdrErro
         .insert("redirectIncidentId".into(), json!(into.to_string()));
     touch(change, &mut incident.doc);
     store::save_incident(change.conn, &incident)?;
+    note(
+        change,
+        from,
+        XDR_ACTOR,
+        format!("Merged into incident {into}"),
+    )?;
+    note(
+        change,
+        into,
+        XDR_ACTOR,
+        format!("Incident {from} merged into this one"),
+    )?;
     Ok(())
 }
 

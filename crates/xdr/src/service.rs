@@ -130,6 +130,50 @@ pub(crate) fn touch(change: &mut Change<'_>, doc: &mut Map<String, Value>) -> i6
     now
 }
 
+/// The actor named in the history for what the XDR does by itself.
+pub const XDR_ACTOR: &str = "Tandem XDR";
+
+/// Records a change of an incident in its history.
+pub(crate) fn note(
+    change: &mut Change<'_>,
+    incident_id: i64,
+    actor: &str,
+    description: impl Into<String>,
+) -> Result<(), StoreError> {
+    let entry = store::HistoryEntry {
+        at_ns: change.tick(),
+        actor: actor.to_owned(),
+        description: description.into(),
+    };
+    store::add_history(change.conn, incident_id, &entry)
+}
+
+/// Describes what changed between two versions of a document in the given members, such as
+/// `status: active → resolved; assignedTo: (none) → kai@contoso.com`; `None` when nothing did.
+pub(crate) fn describe_changes(
+    before: &Map<String, Value>,
+    after: &Map<String, Value>,
+    members: &[&str],
+) -> Option<String> {
+    let shown = |doc: &Map<String, Value>, name: &str| match doc.get(name) {
+        None | Some(Value::Null) => "(none)".to_owned(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(items)) if items.is_empty() => "(none)".to_owned(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Some(other) => other.to_string(),
+    };
+    let changes: Vec<String> = members
+        .iter()
+        .filter(|name| before.get(**name) != after.get(**name))
+        .map(|name| format!("{name}: {} → {}", shown(before, name), shown(after, name)))
+        .collect();
+    (!changes.is_empty()).then(|| changes.join("; "))
+}
+
 /// Recomputes the fields of an incident that follow from its alerts and stamps it.
 pub(crate) fn refresh_incident(change: &mut Change<'_>, incident_id: i64) -> Result<(), XdrError> {
     let mut incident = load_incident(change.conn, incident_id)?;

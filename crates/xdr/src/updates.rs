@@ -12,15 +12,37 @@ use tandem_model::graph::{
 use tandem_model::wire::Field;
 
 use crate::clock;
-use crate::service::{Invalid, Xdr, XdrError, load_incident, refresh_incident, touch};
+use crate::service::{
+    Invalid, Xdr, XdrError, describe_changes, load_incident, note, refresh_incident, touch,
+};
 use crate::store::{self, AlertRecord, Change};
 
 /// Incident members the XDR lets analysts edit beyond the documented update body.
 const INCIDENT_TEXT_FIELDS: [&str; 3] = ["description", "summary", "resolvingComment"];
 
+/// Every incident member a PATCH may change, as the history names them.
+const INCIDENT_EDITABLE: &[&str] = &[
+    "status",
+    "assignedTo",
+    "classification",
+    "determination",
+    "customTags",
+    "description",
+    "summary",
+    "resolvingComment",
+];
+
+/// Every alert member a PATCH may change.
+const ALERT_EDITABLE: &[&str] = &["status", "assignedTo", "classification", "determination"];
+
 impl Xdr {
-    /// Applies a PATCH body to an incident and returns the updated document.
-    pub fn update_incident(&self, id: i64, body: Value) -> Result<Map<String, Value>, XdrError> {
+    /// Applies a PATCH body to an incident on behalf of `actor` and returns the updated document.
+    pub fn update_incident(
+        &self,
+        id: i64,
+        body: Value,
+        actor: &str,
+    ) -> Result<Map<String, Value>, XdrError> {
         let Value::Object(mut body) = body else {
             return Err(Invalid::new(".", "the body must be a JSON object").into());
         };
@@ -28,6 +50,7 @@ impl Xdr {
         let update: IncidentUpdate = from_value(Value::Object(body)).map_err(Invalid::from)?;
         self.store().write(|change| {
             let mut incident = load_incident(change.conn, id)?;
+            let before = incident.doc.clone();
             let doc = &mut incident.doc;
             if let Some(status) = update.status.get() {
                 let status = settable_status(status)?;
@@ -46,17 +69,26 @@ impl Xdr {
                 doc.insert("customTags".into(), json!(tags));
             }
             doc.extend(texts);
-            touch(change, doc);
+            if let Some(changes) = describe_changes(&before, doc, INCIDENT_EDITABLE) {
+                note(change, id, actor, changes)?;
+            }
+            touch(change, &mut incident.doc);
             store::save_incident(change.conn, &incident)?;
             Ok(incident.doc)
         })
     }
 
-    /// Applies a PATCH body to an alert and returns the updated document.
-    pub fn update_alert(&self, id: &str, body: Value) -> Result<Map<String, Value>, XdrError> {
+    /// Applies a PATCH body to an alert on behalf of `actor` and returns the updated document.
+    pub fn update_alert(
+        &self,
+        id: &str,
+        body: Value,
+        actor: &str,
+    ) -> Result<Map<String, Value>, XdrError> {
         let update: AlertUpdate = from_value(body).map_err(Invalid::from)?;
         self.store().write(|change| {
             let mut alert = load_alert(change.conn, id)?;
+            let before = alert.doc.clone();
             let doc = &mut alert.doc;
             if let Some(status) = update.status.get() {
                 let status = known("status", status, AlertStatus::KNOWN, AlertStatus::as_str)?;
@@ -68,6 +100,14 @@ impl Xdr {
                 &update.classification,
                 &update.determination,
             )?;
+            if let Some(changes) = describe_changes(&before, &alert.doc, ALERT_EDITABLE) {
+                note(
+                    change,
+                    alert.incident_id,
+                    actor,
+                    format!("Alert {id}: {changes}"),
+                )?;
+            }
             save_alert_change(change, &mut alert)?;
             Ok(alert.doc)
         })
@@ -85,6 +125,7 @@ impl Xdr {
             let mut incident = load_incident(change.conn, id)?;
             let comments = append_comments(change, &mut incident.doc, &texts, author);
             store::save_incident(change.conn, &incident)?;
+            note(change, id, author, "Comment added")?;
             Ok(comments)
         })
     }
@@ -100,6 +141,12 @@ impl Xdr {
         self.store().write(|change| {
             let mut alert = load_alert(change.conn, id)?;
             let comments = append_comments(change, &mut alert.doc, &texts, author);
+            note(
+                change,
+                alert.incident_id,
+                author,
+                format!("Comment added to alert {id}"),
+            )?;
             save_alert_change(change, &mut alert)?;
             Ok(comments)
         })

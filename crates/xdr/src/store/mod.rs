@@ -18,8 +18,9 @@ use crate::clock::UpdateClock;
 
 pub use list::{Page, Table, list};
 pub use rows::{
-    AlertRecord, IncidentRecord, alert_by_id, alerts_of_incidents, incident_by_id, links_for,
-    next_incident_id, save_alert, save_entities, save_incident,
+    AlertRecord, HistoryEntry, IncidentRecord, add_history, alert_by_id, alerts_of_incidents,
+    history_of, incident_by_id, links_for, next_incident_id, save_alert, save_entities,
+    save_incident,
 };
 
 /// A failure of the database itself (not of the request).

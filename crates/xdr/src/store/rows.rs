@@ -47,6 +47,13 @@ CREATE TABLE IF NOT EXISTS alerts (
 CREATE INDEX IF NOT EXISTS alerts_incident ON alerts (incident_id, seq);
 CREATE INDEX IF NOT EXISTS alerts_created ON alerts (created_ns, seq);
 CREATE INDEX IF NOT EXISTS alerts_last_update ON alerts (last_update_ns, seq);
+CREATE TABLE IF NOT EXISTS incident_history (
+    incident_id INTEGER NOT NULL REFERENCES incidents (id),
+    at_ns INTEGER NOT NULL,
+    actor TEXT NOT NULL,
+    description TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS incident_history_incident ON incident_history (incident_id, at_ns);
 CREATE TABLE IF NOT EXISTS alert_entities (
     entity TEXT NOT NULL,
     alert_seq INTEGER NOT NULL REFERENCES alerts (seq),
@@ -72,6 +79,50 @@ pub struct AlertRecord {
     pub incident_id: i64,
     /// The Graph document.
     pub doc: Map<String, Value>,
+}
+
+/// One recorded change of an incident.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistoryEntry {
+    /// When it happened, in nanoseconds.
+    pub at_ns: i64,
+    /// Who made it: an app id, or the XDR itself.
+    pub actor: String,
+    /// What changed, in words.
+    pub description: String,
+}
+
+/// Records a change of an incident.
+pub fn add_history(
+    conn: &Connection,
+    incident_id: i64,
+    entry: &HistoryEntry,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(
+        "INSERT INTO incident_history (incident_id, at_ns, actor, description) VALUES (?, ?, ?, ?)",
+    )?
+    .execute(params![
+        incident_id,
+        entry.at_ns,
+        entry.actor,
+        entry.description
+    ])?;
+    Ok(())
+}
+
+/// The recorded changes of an incident, oldest first.
+pub fn history_of(conn: &Connection, incident_id: i64) -> Result<Vec<HistoryEntry>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT at_ns, actor, description FROM incident_history WHERE incident_id = ? ORDER BY at_ns",
+    )?;
+    let rows = stmt.query_map([incident_id], |row| {
+        Ok(HistoryEntry {
+            at_ns: row.get(0)?,
+            actor: row.get(1)?,
+            description: row.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// The latest `lastUpdateDateTime` stored, in nanoseconds (0 for an empty database).
