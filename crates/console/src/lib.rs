@@ -44,7 +44,7 @@ mod render;
 mod session;
 mod svg;
 mod text;
-pub mod view;
+mod view;
 
 use std::sync::Arc;
 
@@ -53,7 +53,6 @@ use axum::routing::{get, post};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 pub use backend::{ConsoleBackend, ConsoleError, ConsoleResult};
-pub use svg::{lag_chart_svg, timeline_svg};
 pub use view::{
     Action, AlertView, Caller, ChangeView, Choice, CommentView, ConflictView, ConsoleProfile,
     Count, Counts, DirectionHealth, EntityKind, EntityView, IncidentDetail, IncidentPage,
