@@ -1,7 +1,5 @@
 //! A SIEM started in-process for a test, with tokens for each app and URL builders for each API.
 
-#![allow(dead_code)]
-
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::Value;
 use tandem_server::ServerConfig;

@@ -1,9 +1,7 @@
 //! The Sentinel incidents API against a real server: history rows, etags, api-versions, roles, paging
 //! and alerts attached through relations.
 
-mod common;
-
-use common::{ARM_SCOPE, MONITOR_SCOPE, Siem, incident_body};
+use crate::common::{ARM_SCOPE, MONITOR_SCOPE, Siem, incident_body};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -247,7 +245,7 @@ async fn roles_audiences_and_workspace_scope_are_enforced() {
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let response = siem.writer(siem.http.get(&url)).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    let ingest_token = siem.token("ingest-app", common::QUERY_SCOPE).await;
+    let ingest_token = siem.token("ingest-app", crate::common::QUERY_SCOPE).await;
     let response = siem
         .http
         .post(siem.query_url())

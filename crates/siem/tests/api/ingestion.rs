@@ -1,9 +1,7 @@
 //! The Logs Ingestion API against a real server: accepted batches come back through queries, and every
 //! refused batch leaves nothing behind.
 
-mod common;
-
-use common::{MONITOR_SCOPE, Siem};
+use crate::common::{MONITOR_SCOPE, Siem};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -167,7 +165,7 @@ async fn unknown_rules_streams_and_bad_tokens_are_refused() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    let arm_token = siem.token("writer-app", common::ARM_SCOPE).await;
+    let arm_token = siem.token("writer-app", crate::common::ARM_SCOPE).await;
     let response = siem
         .http
         .post(siem.ingest_url("Custom-App_CL"))

@@ -1,9 +1,7 @@
 //! The Log Analytics query API against a real server: the KQL subset's operators over ingested rows,
 //! and clear 400s for what the subset does not run.
 
-mod common;
-
-use common::Siem;
+use crate::common::Siem;
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -68,7 +66,7 @@ async fn operators_of_the_subset() {
 #[tokio::test]
 async fn timespan_narrows_the_rows() {
     let siem = seeded().await;
-    let token = siem.token("reader-app", common::QUERY_SCOPE).await;
+    let token = siem.token("reader-app", crate::common::QUERY_SCOPE).await;
     let response = siem
         .http
         .post(siem.query_url())

@@ -1,0 +1,8 @@
+//! The SIEM's APIs against a real server on `127.0.0.1:0` with a real SQLite store in a temp dir: one
+//! test binary, one module per API, plus Microsoft's Python SDKs.
+
+mod common;
+mod incidents;
+mod ingestion;
+mod query;
+mod sdk;
