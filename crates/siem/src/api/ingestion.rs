@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -57,7 +57,7 @@ async fn upload(
     Path((rule, stream)): Path<(String, String)>,
     Query(params): Query<HashMap<String, String>>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Response {
     let caller = match caller {
         Ok(caller) => caller,
@@ -94,6 +94,14 @@ async fn upload(
             );
         }
     }
+    let Ok(body) = axum::body::to_bytes(body, ingest::MAX_BODY_BYTES).await else {
+        let declared = headers
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse().ok());
+        return refuse(IngestError::TooLarge(
+            declared.unwrap_or(ingest::MAX_BODY_BYTES + 1),
+        ));
+    };
     let gzip = headers
         .get(axum::http::header::CONTENT_ENCODING)
         .and_then(|v| v.to_str().ok())

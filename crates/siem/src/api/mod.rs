@@ -17,7 +17,6 @@ mod query;
 
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
 use axum::http::HeaderMap;
 use tandem_server::auth::normalize_audience;
 use tandem_server::{ApiError, Caller, DevRoles, ErrorStyle, Prepared, Router, ServiceSpec};
@@ -92,7 +91,6 @@ pub fn router(siem: Arc<Siem>) -> Router {
         .merge(ingestion::routes())
         .merge(query::routes())
         .merge(arm::routes())
-        .layer(DefaultBodyLimit::max(crate::ingest::MAX_BODY_BYTES * 8))
         .with_state(siem)
 }
 

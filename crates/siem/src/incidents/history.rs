@@ -101,22 +101,14 @@ pub(crate) fn incident_row(
 pub(crate) fn append(tx: &Transaction<'_>, row: SecurityIncidentRow) -> Result<(), StoreError> {
     let value = serde_json::to_value(row)?;
     let object = value.as_object().cloned().unwrap_or_default();
-    // The row is built from validated incident members, so every value fits its column; a value that
-    // did not would be dropped (stored as null) rather than lose the change.
-    let row = coerce_row(&security_incident(), &object).unwrap_or_else(|_| lenient(&object));
+    let row = coerce_row(&security_incident(), &object).map_err(|(column, message)| {
+        StoreError::RowMismatch {
+            table: SECURITY_INCIDENT.to_owned(),
+            column,
+            message,
+        }
+    })?;
     insert_rows(tx, SECURITY_INCIDENT, &[row])
-}
-
-fn lenient(object: &Map<String, Value>) -> Map<String, Value> {
-    let schema = security_incident();
-    object
-        .iter()
-        .filter_map(|(k, v)| {
-            schema
-                .column(k)
-                .map(|c| (k.clone(), c.kind.coerce(v).unwrap_or(Value::Null)))
-        })
-        .collect()
 }
 
 /// The latest `SecurityAlert` row of each id in `ids`, in the order of `ids` (ids without a row are

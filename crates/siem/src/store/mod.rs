@@ -21,6 +21,16 @@ pub enum StoreError {
     /// A stored document no longer parses (the database was edited by hand or is corrupt).
     #[error("stored data is unreadable: {0}")]
     Corrupt(#[from] serde_json::Error),
+    /// A row the server built itself does not fit its table.
+    #[error("row for table {table} does not fit column {column}: {message}")]
+    RowMismatch {
+        /// The table.
+        table: String,
+        /// The column.
+        column: String,
+        /// Why.
+        message: String,
+    },
 }
 
 /// The SQLite database behind the workspace.

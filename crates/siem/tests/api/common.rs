@@ -5,8 +5,11 @@ use serde_json::Value;
 use tandem_server::ServerConfig;
 use tandem_testkit::{ClientApp, InProcessServer, fetch_token};
 
+/// Token scope of the incidents API.
 pub const ARM_SCOPE: &str = "https://management.azure.com/.default";
+/// Token scope of the Logs Ingestion API.
 pub const MONITOR_SCOPE: &str = "https://monitor.azure.com/.default";
+/// Token scope of the query API.
 pub const QUERY_SCOPE: &str = "https://api.loganalytics.io/.default";
 
 /// Three apps: a responder that may also ingest, a reader, and an ingestion-only app.
@@ -29,12 +32,16 @@ client_secret = "ingest-secret"
 roles = ["Logs.Ingestion"]
 "#;
 
+/// A running SIEM and an HTTP client.
 pub struct Siem {
+    /// The server.
     pub server: InProcessServer,
+    /// A plain HTTP client.
     pub http: Client,
 }
 
 impl Siem {
+    /// Starts a SIEM in a fresh temp data dir.
     pub async fn start() -> Siem {
         let config = ServerConfig::parse(CONFIG).unwrap();
         let server = InProcessServer::start(tandem_siem::service_spec(), config, |prepared| {
@@ -48,6 +55,7 @@ impl Siem {
         }
     }
 
+    /// Starts a SIEM in `dir` (to restart it on the same data).
     pub async fn start_in(dir: &std::path::Path) -> Siem {
         let config = ServerConfig::parse(CONFIG).unwrap();
         let server =
@@ -62,10 +70,12 @@ impl Siem {
         }
     }
 
+    /// A `credentials.env` value.
     pub fn credential(&self, key: &str) -> String {
         self.server.credentials().get(key).unwrap().to_owned()
     }
 
+    /// A token for one of the configured apps (`writer-app`, `reader-app`, `ingest-app`).
     pub async fn token(&self, app: &str, scope: &str) -> String {
         let secret = format!("{}-secret", app.trim_end_matches("-app"));
         let tenant = self.credential("TANDEM_TENANT_ID");
@@ -77,6 +87,7 @@ impl Siem {
         fetch_token(self.server.url(), &app, scope).await.unwrap()
     }
 
+    /// The URL of `rest` under the workspace's `Microsoft.SecurityInsights` provider.
     pub fn arm(&self, rest: &str) -> String {
         format!(
             "{}/subscriptions/{}/resourceGroups/{}/providers/Microsoft.OperationalInsights/workspaces/{}/providers/Microsoft.SecurityInsights/{rest}",
@@ -87,6 +98,7 @@ impl Siem {
         )
     }
 
+    /// The ingestion URL of `stream` on the default data collection rule.
     pub fn ingest_url(&self, stream: &str) -> String {
         format!(
             "{}/dataCollectionRules/{}/streams/{stream}?api-version=2023-01-01",
@@ -95,6 +107,7 @@ impl Siem {
         )
     }
 
+    /// The query URL of the workspace.
     pub fn query_url(&self) -> String {
         format!(
             "{}/v1/workspaces/{}/query",
@@ -103,6 +116,7 @@ impl Siem {
         )
     }
 
+    /// Posts `rows` to `stream` as the writer.
     pub async fn ingest(&self, stream: &str, rows: &Value) -> Response {
         let token = self.token("writer-app", MONITOR_SCOPE).await;
         self.http
@@ -138,11 +152,13 @@ impl Siem {
         table.records()
     }
 
+    /// Sends a request with the writer's ARM token.
     pub async fn writer(&self, builder: RequestBuilder) -> Response {
         let token = self.token("writer-app", ARM_SCOPE).await;
         builder.bearer_auth(token).send().await.unwrap()
     }
 
+    /// PUTs incident `name` as the writer.
     pub async fn put_incident(&self, name: &str, body: &Value) -> Response {
         self.writer(
             self.http
@@ -152,6 +168,7 @@ impl Siem {
         .await
     }
 
+    /// GETs incident `name` (must exist).
     pub async fn get_incident(&self, name: &str) -> Value {
         let response = self
             .writer(
@@ -164,6 +181,7 @@ impl Siem {
     }
 }
 
+/// A minimal valid incident body.
 pub fn incident_body(title: &str) -> Value {
     serde_json::json!({"properties": {"title": title, "severity": "High", "status": "New"}})
 }

@@ -112,6 +112,9 @@ async fn every_refused_batch_writes_nothing() {
     let (status, body) = refused(&siem, "Custom-App_CL", big.into_bytes()).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(body["error"]["code"], json!("ContentLengthLimitExceeded"));
+    let huge = format!("[{{\"Pad\": \"{}\"}}]", "x".repeat(9 * 1024 * 1024));
+    let (status, body) = refused(&siem, "Custom-App_CL", huge.into_bytes()).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
 
     let (status, _) = refused(
         &siem,
