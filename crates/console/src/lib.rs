@@ -33,6 +33,9 @@
 //! timeline's `[data-testid=timeline-mark]`, and the close form's `#close-classification`,
 //! `#close-determination`, `#close-comment` and `#close-submit`.
 //!
+//! Pages carry a strict content security policy (scripts only from the console, no `eval`, no framing), so a
+//! browser test waits with locators rather than with script strings evaluated in the page.
+//!
 //! Every page requires a session. A session's caller either may write (action forms shown, `POST`s accepted) or
 //! only read (no action forms, `POST`s answered with 403). `POST`s whose `Origin` is another host are refused.
 

@@ -249,3 +249,25 @@ async fn the_session_cookie_is_secure_behind_an_https_proxy() {
         assert_eq!(cookie.contains("; Secure"), secure, "{proto}: {cookie}");
     }
 }
+
+#[tokio::test]
+async fn pages_forbid_framing_and_foreign_scripts() {
+    let served = served().await;
+    let cookie = served.sign_in(&RESPONDER).await;
+    for path in [
+        "/sign-in".to_owned(),
+        "/".to_owned(),
+        incident_path(MULTI_STAGE),
+    ] {
+        let response = served.get(Some(&cookie), &path).await;
+        let policy = response.headers()["content-security-policy"]
+            .to_str()
+            .unwrap();
+        assert!(
+            policy.contains("frame-ancestors 'none'"),
+            "{path}: {policy}"
+        );
+        assert!(policy.contains("default-src 'self'"), "{path}: {policy}");
+        assert_eq!(response.headers()["cache-control"], "no-store");
+    }
+}
