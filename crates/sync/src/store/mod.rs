@@ -1,1 +1,227 @@
-//! placeholder
+//! The connector's durable state, behind a trait so that another database can hold it.
+//!
+//! A [`SyncStore`] keeps the pairs and their bases, each side's poll watermark, the outbox of planned
+//! writes, the conflict log, quarantined items and poll history. Two operations carry the connector's
+//! crash safety:
+//! - [`SyncStore::commit`] stores, in one transaction, the planned writes and new base of every pair a
+//!   reconciliation touched, and (for a poll batch) the side's new watermark, so a watermark never moves
+//!   past an item whose plan is not stored;
+//! - [`SyncStore::complete_write`] marks one planned write done (and records what performing it taught
+//!   the base), so that after a restart [`SyncStore::pending_writes`] lists exactly the writes to replay.
+//!
+//! [`SqliteStore`] is the bundled implementation.
+
+mod sqlite;
+
+use std::time::Duration;
+
+use tandem_model::Timestamp;
+use uuid::Uuid;
+
+use crate::reconcile::{Base, Conflict, PairKey, PlannedWrite, Side, SideVersion};
+
+pub use sqlite::SqliteStore;
+
+/// A failure of the store.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed.
+    #[error("sync store: {0}")]
+    Database(#[from] rusqlite::Error),
+    /// The data directory could not be prepared.
+    #[error("sync store: cannot prepare `{path}`: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The failure.
+        source: std::io::Error,
+    },
+    /// A stored value could not be read back.
+    #[error("sync store: column `{column}` holds an unreadable value `{value}`: {message}")]
+    Corrupt {
+        /// `table.column`.
+        column: &'static str,
+        /// The offending value.
+        value: String,
+        /// What was wrong.
+        message: String,
+    },
+    /// A write was completed that the outbox does not hold.
+    #[error("sync store: no outbox entry with key {0}")]
+    UnknownWrite(Uuid),
+}
+
+/// A pair as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PairRecord {
+    /// The pair.
+    pub key: PairKey,
+    /// The SIEM twin's incident name.
+    pub siem_name: Uuid,
+    /// What both sides last agreed on.
+    pub base: Base,
+}
+
+/// The outcome of one reconciliation, to store atomically.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanCommit {
+    /// The pair.
+    pub pair: PairKey,
+    /// The new base.
+    pub base: Base,
+    /// The writes to perform (entries whose key is already in the outbox are not added again).
+    pub writes: Vec<PlannedWrite>,
+    /// Values that lost, for the conflict log.
+    pub conflicts: Vec<Conflict>,
+}
+
+/// A poll of one side, handled: its items' plans are in the same commit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PollRecord {
+    /// The side polled.
+    pub side: Side,
+    /// The new watermark: the side's change time of the newest item handled (by that side's clock).
+    pub watermark: Timestamp,
+    /// When the poll ran, by the connector's clock (shown by `tandem sync status`, decides nothing).
+    pub polled_at: Timestamp,
+    /// How many items the poll returned.
+    pub items: u32,
+    /// How far the newest item trailed the poll, when the side's clock allows a guess.
+    pub lag: Option<Duration>,
+}
+
+/// Everything one transaction stores.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Commit {
+    /// When, by the connector's clock (kept in the conflict log for operators).
+    pub at: Option<Timestamp>,
+    /// One entry per reconciled pair.
+    pub plans: Vec<PlanCommit>,
+    /// The poll whose batch these plans handle, if any; its watermark advances with them.
+    pub poll: Option<PollRecord>,
+}
+
+/// Whether a planned write still waits to be performed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteState {
+    /// Stored, not yet confirmed performed.
+    Planned,
+    /// Performed (or found superseded) and confirmed.
+    Done,
+}
+
+/// A planned write as the outbox holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxEntry {
+    /// Order of planning; replay in this order.
+    pub seq: i64,
+    /// The write.
+    pub write: PlannedWrite,
+    /// Its state.
+    pub state: WriteState,
+}
+
+/// What performing a write taught the connector.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct WriteOutcome {
+    /// The target's version before and after the write, when the write produced a new one: the base
+    /// advances if it had consumed `before` ([`Base::advance_after_write`]).
+    pub versions: Option<(SideVersion, SideVersion)>,
+    /// Changes the target had superseded ([`crate::reconcile::Rebased::conflicts`]).
+    pub conflicts: Vec<Conflict>,
+    /// When, by the connector's clock.
+    pub at: Option<Timestamp>,
+}
+
+/// A conflict as logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConflictRecord {
+    /// Log order.
+    pub id: i64,
+    /// The pair.
+    pub pair: PairKey,
+    /// When it was logged, by the connector's clock, if the caller said.
+    pub at: Option<String>,
+    /// The conflict.
+    pub conflict: Conflict,
+}
+
+/// An item the connector could not handle and set aside.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantinedItem {
+    /// The side it came from.
+    pub side: Side,
+    /// Its id on that side.
+    pub item: String,
+    /// The latest error.
+    pub error: String,
+    /// First failure, by the connector's clock.
+    pub first_seen: String,
+    /// Latest failure, by the connector's clock.
+    pub last_seen: String,
+    /// How many times it failed.
+    pub attempts: u32,
+}
+
+/// One side's poll history, for `tandem sync status`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct PollStatus {
+    /// The current watermark.
+    pub watermark: Option<Timestamp>,
+    /// The latest successful poll.
+    pub last_success: Option<PollRecord>,
+    /// The latest recorded failure: when, and the error.
+    pub last_failure: Option<(String, String)>,
+    /// Lag of the most recent polls, newest first.
+    pub recent_lags: Vec<Duration>,
+}
+
+/// The connector's durable state.
+pub trait SyncStore: Send {
+    /// The pair for an XDR incident.
+    fn pair(&self, key: &PairKey) -> Result<Option<PairRecord>, StoreError>;
+
+    /// The pair whose SIEM twin has this name.
+    fn pair_by_siem_name(&self, siem_name: &Uuid) -> Result<Option<PairKey>, StoreError>;
+
+    /// Stores plans, bases, conflicts and the poll's watermark in one transaction.
+    fn commit(&mut self, commit: &Commit) -> Result<(), StoreError>;
+
+    /// Planned writes not yet done, in planning order: on start-up, replay these first.
+    fn pending_writes(&self) -> Result<Vec<OutboxEntry>, StoreError>;
+
+    /// Marks a write done and records its outcome, in one transaction.
+    fn complete_write(&mut self, key: &Uuid, outcome: &WriteOutcome) -> Result<(), StoreError>;
+
+    /// A side's watermark.
+    fn watermark(&self, side: Side) -> Result<Option<Timestamp>, StoreError>;
+
+    /// Records a failed poll (the watermark stays).
+    fn record_poll_failure(
+        &mut self,
+        side: Side,
+        at: &Timestamp,
+        error: &str,
+    ) -> Result<(), StoreError>;
+
+    /// A side's poll history; `lags` limits the lag samples returned.
+    fn poll_status(&self, side: Side, lags: usize) -> Result<PollStatus, StoreError>;
+
+    /// The most recent conflicts, newest first.
+    fn conflicts(&self, limit: usize) -> Result<Vec<ConflictRecord>, StoreError>;
+
+    /// Sets an item aside after a failure, or counts another failure of one already set aside.
+    fn quarantine(
+        &mut self,
+        side: Side,
+        item: &str,
+        error: &str,
+        at: &Timestamp,
+    ) -> Result<(), StoreError>;
+
+    /// Takes an item out of quarantine (it was handled, or an operator retries it).
+    fn release(&mut self, side: Side, item: &str) -> Result<bool, StoreError>;
+
+    /// Every quarantined item.
+    fn quarantined(&self) -> Result<Vec<QuarantinedItem>, StoreError>;
+}
