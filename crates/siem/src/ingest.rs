@@ -161,13 +161,17 @@ fn kind_of(value: &Value) -> &'static str {
     }
 }
 
-/// Appends a batch to `table`, all or nothing. Returns the number of rows written.
+/// Appends a batch to `table`, all or nothing. Returns the number of rows written. An empty batch
+/// writes nothing (and creates no table).
 pub fn ingest(
     store: &Store,
     table: &str,
     rows: Vec<Value>,
     now: DateTime<Utc>,
 ) -> Result<usize, IngestError> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
     store.append(table, |current| prepare(table, current, rows, now))
 }
 

@@ -123,8 +123,7 @@ pub fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
 
 /// The canonical stored text of a point in time: UTC, seven fractional digits, `Z`.
 pub fn format_datetime(instant: DateTime<Utc>) -> String {
-    let ticks = instant.timestamp_subsec_nanos() / 100;
-    format!("{}.{ticks:07}Z", instant.format("%Y-%m-%dT%H:%M:%S"))
+    tandem_model::Timestamp::from_instant(instant).to_string()
 }
 
 /// One column of a table.

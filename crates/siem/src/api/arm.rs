@@ -178,10 +178,10 @@ impl ArmRequest {
             .map(str::to_owned)
     }
 
-    fn actor(&self) -> Actor {
+    fn actor(&self, siem: &Siem) -> Actor {
         Actor {
             app_id: self.caller.app_id.clone(),
-            name: self.caller.app_id.clone(),
+            name: siem.app_name(&self.caller.app_id),
         }
     }
 }
@@ -298,7 +298,7 @@ async fn put_incident(
 ) -> Result<Response, ApiError> {
     request.authorize(&siem, true)?;
     let body: Incident = parse_body(&body)?;
-    let (name, if_match, actor) = (request.incident(), request.if_match(), request.actor());
+    let (name, if_match, actor) = (request.incident(), request.if_match(), request.actor(&siem));
     let outcome = run(siem, &request, move |api| {
         api.put(&name, body, if_match.as_deref(), &actor)
     })
@@ -370,7 +370,7 @@ async fn put_comment(
         request.incident(),
         request.child(),
         request.if_match(),
-        request.actor(),
+        request.actor(&siem),
     );
     let outcome = run(siem, &request, move |api| {
         api.put_comment(&name, &child, body, if_match.as_deref(), &actor)
@@ -420,7 +420,7 @@ async fn put_relation(
         request.incident(),
         request.child(),
         request.if_match(),
-        request.actor(),
+        request.actor(&siem),
     );
     let outcome = run(siem, &request, move |api| {
         api.put_relation(&name, &child, body, if_match.as_deref(), &actor)
@@ -442,7 +442,7 @@ async fn delete_child(
     kind: ChildKind,
 ) -> Result<Response, ApiError> {
     request.authorize(&siem, true)?;
-    let (name, child, actor) = (request.incident(), request.child(), request.actor());
+    let (name, child, actor) = (request.incident(), request.child(), request.actor(&siem));
     Ok(deleted(
         run(siem, &request, move |api| {
             api.delete_child(&name, kind, &child, &actor)

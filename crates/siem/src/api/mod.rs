@@ -15,6 +15,7 @@ mod arm;
 mod ingestion;
 mod query;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::http::HeaderMap;
@@ -60,13 +61,26 @@ pub fn service_spec() -> ServiceSpec {
     }
 }
 
-/// What every handler shares: the store and the workspace.
+/// What every handler shares: the store, the workspace and the names of the registered apps.
 #[derive(Debug)]
 pub struct Siem {
     /// The database.
     pub store: Store,
     /// The workspace's identity.
     pub workspace: Workspace,
+    /// Display name of each app, by client id (comment authors and `ModifiedBy`).
+    pub app_names: HashMap<String, String>,
+}
+
+impl Siem {
+    /// The display name of app `client_id`, or the id itself when the app has none.
+    pub fn app_name(&self, client_id: &str) -> String {
+        self.app_names
+            .get(client_id)
+            .filter(|name| !name.is_empty())
+            .cloned()
+            .unwrap_or_else(|| client_id.to_owned())
+    }
 }
 
 /// Opens the SIEM inside a prepared server: the database under the data dir, the workspace from the
@@ -82,7 +96,17 @@ pub fn routes(prepared: &mut Prepared) -> Result<Router, SiemError> {
     for (key, value) in workspace.credentials() {
         prepared.add_credential(key, value);
     }
-    Ok(router(Arc::new(Siem { store, workspace })))
+    let app_names = prepared
+        .identity()
+        .apps()
+        .iter()
+        .map(|app| (app.client_id.clone(), app.display_name.clone()))
+        .collect();
+    Ok(router(Arc::new(Siem {
+        store,
+        workspace,
+        app_names,
+    })))
 }
 
 /// The routes over an opened SIEM.

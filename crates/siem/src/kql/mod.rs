@@ -15,7 +15,7 @@
 //! Supported: `T`, `where` (`==`, `!=`, `<`, `<=`, `>`, `>=`, `=~`, `!~`, `contains`, `!contains`,
 //! `has`, `!has`, `in`, `!in`, `and`, `or`, `not()`, parentheses, `ago()`, `now()`, `datetime()`),
 //! `project` (existing columns), `take` / `limit`, `order by` / `sort by` (`asc` / `desc`), and
-//! `summarize [name =] count() [by col, ...]`.
+//! `summarize [name =] count() [by col, ...]` and `count`.
 
 pub mod ast;
 pub mod eval;

@@ -129,6 +129,11 @@ impl Parser {
             "take" | "limit" => self.take(),
             "order" | "sort" => self.sort(),
             "summarize" => self.summarize(),
+            // `T | count` is `T | summarize Count = count()`.
+            "count" => Ok(Operator::Summarize {
+                count_column: "Count".to_owned(),
+                by: Vec::new(),
+            }),
             other => Err(KqlError::Unsupported(format!(
                 "the operator '{other}' (supported: {SUPPORTED_OPERATORS})"
             ))),
@@ -440,6 +445,14 @@ mod tests {
             Operator::Summarize {
                 count_column: "count_".into(),
                 by: vec!["A".into(), "B".into()]
+            }
+        );
+        let query = parse("T | count").unwrap();
+        assert_eq!(
+            query.operators[0],
+            Operator::Summarize {
+                count_column: "Count".into(),
+                by: vec![]
             }
         );
         let query = parse("T | summarize N = count()").unwrap();

@@ -19,6 +19,7 @@ tenant_id = "6f1a8b53-7a3c-4c0e-9a55-1d3e9c1f0b21"
 [[identity.apps]]
 client_id = "writer-app"
 client_secret = "writer-secret"
+display_name = "SOC automation"
 roles = ["Sentinel.Responder", "Logs.Ingestion"]
 purpose = "read-write"
 [[identity.apps]]

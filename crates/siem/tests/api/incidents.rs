@@ -43,7 +43,13 @@ async fn every_change_appends_exactly_one_history_row() {
         )
         .await;
     assert_eq!(comment.status(), StatusCode::CREATED);
+    let comment: Value = comment.json().await.unwrap();
+    assert_eq!(
+        comment["properties"]["author"]["name"],
+        json!("SOC automation")
+    );
     let rows = history(&siem, "inc-1").await;
+    assert_eq!(rows[2]["ModifiedBy"], json!("SOC automation"));
     assert_eq!(rows.len(), 3);
     let data: Value = serde_json::from_str(rows[2]["AdditionalData"].as_str().unwrap()).unwrap();
     assert_eq!(data["commentsCount"], json!(1));

@@ -61,6 +61,10 @@ async fn operators_of_the_subset() {
         ]
     );
     assert_eq!(siem.records("Ev_CL | limit 2").await.len(), 2);
+    assert_eq!(
+        siem.records("Ev_CL | where Level > 2 | count").await[0]["Count"],
+        json!(3)
+    );
 }
 
 #[tokio::test]
