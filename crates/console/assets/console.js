@@ -5,7 +5,7 @@
 // - GET forms and links update the address bar, so the back button and bookmarks keep working;
 // - POST forms follow the server's redirect and swap the fresh element from the page it leads to;
 // - an error page's message is shown in the #flash region instead of leaving the page;
-// - changing a select of such a GET form (the queue's filters) applies it at once.
+// - changing a select or checkbox of such a GET form (the queue's filters) applies it at once.
 // Requests carry X-Console-Target, so the server may answer with just the target's fragment.
 (function () {
   "use strict";
@@ -81,11 +81,12 @@
     }
   });
 
-  // A changed filter applies at once: selects of a GET form marked with data-target resubmit it.
+  // A changed filter applies at once: selects and checkboxes of a GET form marked with data-target resubmit it.
   document.addEventListener("change", function (event) {
     var field = event.target;
     var form = field.form;
-    if (field.tagName !== "SELECT" || !form || !form.hasAttribute("data-target")) { return; }
+    var choice = field.tagName === "SELECT" || field.type === "checkbox";
+    if (!choice || !form || !form.hasAttribute("data-target")) { return; }
     if ((form.getAttribute("method") || "get").toLowerCase() === "get") { form.requestSubmit(); }
   });
 

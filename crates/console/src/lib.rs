@@ -59,8 +59,8 @@ pub use backend::{ConsoleBackend, ConsoleError, ConsoleResult};
 pub use view::{
     Action, AlertView, Caller, ChangeView, Choice, CommentView, ConflictView, ConsoleProfile,
     Count, Counts, DirectionHealth, EntityKind, EntityView, IncidentDetail, IncidentPage,
-    IncidentQuery, IncidentSummary, LagSample, QuarantineView, Session, Severity, SortOrder,
-    SyncHealth, TimelineEvent, TimelineKind, TwinLink, Vocabulary,
+    IncidentQuery, IncidentSummary, LagSample, OwnerFilter, QuarantineView, Session, Severity,
+    SortOrder, SyncHealth, TimelineEvent, TimelineKind, TwinLink, Vocabulary,
 };
 
 /// The state every console handler shares: the backend.

@@ -11,8 +11,8 @@ use crate::render::{chrome, error_page, page, serde};
 use crate::session::Signed;
 use crate::svg::{lag_chart_svg, timeline_svg};
 use crate::view::{
-    Choice, ConsoleProfile, EntityKind, EntityView, IncidentDetail, IncidentQuery, Severity,
-    SortOrder, Vocabulary,
+    Choice, ConsoleProfile, EntityKind, EntityView, IncidentDetail, IncidentQuery, OwnerFilter,
+    Severity, SortOrder, Vocabulary,
 };
 use crate::{Console, incident_path};
 
@@ -34,6 +34,8 @@ struct QueueParams {
     severity: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     owner: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    unassigned: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     provider: String,
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -69,7 +71,7 @@ impl QueueParams {
             severity: non_empty(&self.severity)
                 .map(|s| Severity::parse("severity", &s))
                 .transpose()?,
-            owner: non_empty(&self.owner),
+            owner: self.owner_filter()?,
             provider: non_empty(&self.provider),
             search: non_empty(&self.q),
             sort: non_empty(&self.sort)
@@ -79,6 +81,30 @@ impl QueueParams {
             offset: parse_number("offset", &self.offset, 0)?,
             page_size: self.page_size()?,
         })
+    }
+
+    fn owner_filter(&self) -> Result<Option<OwnerFilter>, ConsoleError> {
+        let unassigned = match self.unassigned.trim() {
+            "" => false,
+            "1" | "on" | "true" => true,
+            other => {
+                return Err(ConsoleError::invalid(
+                    "unassigned",
+                    other,
+                    "expected 1 or nothing",
+                ));
+            }
+        };
+        match (non_empty(&self.owner), unassigned) {
+            (None, false) => Ok(None),
+            (None, true) => Ok(Some(OwnerFilter::Unassigned)),
+            (Some(owner), false) => Ok(Some(OwnerFilter::Named(owner))),
+            (Some(owner), true) => Err(ConsoleError::invalid(
+                "owner",
+                &owner,
+                "cannot be combined with unassigned",
+            )),
+        }
     }
 
     fn page_size(&self) -> Result<usize, ConsoleError> {
@@ -344,6 +370,8 @@ mod tests {
             ("sort=random", "sort", "random"),
             ("size=7", "size", "7"),
             ("offset=-1", "offset", "-1"),
+            ("unassigned=maybe", "unassigned", "maybe"),
+            ("unassigned=1&owner=bob", "owner", "bob"),
         ] {
             let error = QueueParams::parse(Some(raw))
                 .unwrap()

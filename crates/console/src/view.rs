@@ -210,8 +210,8 @@ pub struct IncidentQuery {
     pub status: Option<String>,
     /// Only incidents with this severity.
     pub severity: Option<Severity>,
-    /// Only incidents assigned to this owner (exact, case-insensitive).
-    pub owner: Option<String>,
+    /// Only incidents of one owner, or only unassigned ones.
+    pub owner: Option<OwnerFilter>,
     /// Only incidents with an alert from this product source.
     pub provider: Option<String>,
     /// Only incidents whose title contains this text (case-insensitive).
@@ -222,6 +222,15 @@ pub struct IncidentQuery {
     pub offset: usize,
     /// How many incidents to return at most.
     pub page_size: usize,
+}
+
+/// Whose incidents the queue shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OwnerFilter {
+    /// Only incidents nobody is assigned to.
+    Unassigned,
+    /// Only incidents assigned to this owner (exact, case-insensitive).
+    Named(String),
 }
 
 /// One page of the queue.

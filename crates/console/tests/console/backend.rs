@@ -9,7 +9,7 @@ use tandem_console::{
     Action, AlertView, Caller, ChangeView, Choice, CommentView, ConflictView, ConsoleBackend,
     ConsoleError, ConsoleProfile, ConsoleResult, Count, Counts, DirectionHealth, EntityKind,
     EntityView, IncidentDetail, IncidentPage, IncidentQuery, IncidentSummary, LagSample,
-    QuarantineView, Session, Severity, SortOrder, SyncHealth, TwinLink, Vocabulary,
+    OwnerFilter, QuarantineView, Session, Severity, SortOrder, SyncHealth, TwinLink, Vocabulary,
 };
 
 /// The status a closed incident gets.
@@ -147,10 +147,13 @@ fn matches(query: &IncidentQuery, i: &IncidentSummary) -> bool {
     let contains = |hay: &str, needle: &str| hay.to_lowercase().contains(&needle.to_lowercase());
     query.status.as_ref().is_none_or(|s| &i.status == s)
         && query.severity.is_none_or(|s| i.severity == s)
-        && query
-            .owner
-            .as_ref()
-            .is_none_or(|o| i.owner.as_ref().is_some_and(|x| x.eq_ignore_ascii_case(o)))
+        && query.owner.as_ref().is_none_or(|o| match o {
+            OwnerFilter::Unassigned => i.owner.is_none(),
+            OwnerFilter::Named(name) => i
+                .owner
+                .as_ref()
+                .is_some_and(|x| x.eq_ignore_ascii_case(name)),
+        })
         && query
             .provider
             .as_ref()

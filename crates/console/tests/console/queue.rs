@@ -93,6 +93,27 @@ async fn owner_provider_and_search_filters_combine() {
 }
 
 #[tokio::test]
+async fn the_unassigned_filter_shows_only_incidents_without_an_owner() {
+    let (served, cookie) = served(90).await;
+    let html = served.page(&cookie, "/?unassigned=1&size=200").await;
+    let expected: HashSet<String> = served
+        .backend
+        .summaries()
+        .into_iter()
+        .filter(|s| s.owner.is_none())
+        .map(|s| s.id)
+        .collect();
+    assert!(!expected.is_empty());
+    assert_eq!(row_ids(&html).into_iter().collect::<HashSet<_>>(), expected);
+    assert!(html.contains(r#"name="unassigned" value="1" checked"#));
+
+    let both = served
+        .get(Some(&cookie), "/?unassigned=1&owner=bob%40contoso.com")
+        .await;
+    assert_eq!(both.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
 async fn severity_sort_puts_the_most_severe_first() {
     let (served, cookie) = served(120).await;
     let html = served.page(&cookie, "/?sort=severity&size=100").await;
