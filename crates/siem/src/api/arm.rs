@@ -204,7 +204,7 @@ async fn run<T: Send + 'static>(
     request: &ArmRequest,
     work: impl FnOnce(&Incidents<'_>) -> Result<T, IncidentError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let base = base_url(&request.headers);
+    let base = siem.siem_url(&request.headers);
     blocking(move || work(&Incidents::new(&siem.store, &siem.workspace, &base)))
         .await?
         .map_err(incident_error)

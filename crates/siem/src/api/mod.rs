@@ -16,11 +16,14 @@ mod ingestion;
 mod query;
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use axum::http::HeaderMap;
 use tandem_server::auth::normalize_audience;
-use tandem_server::{ApiError, Caller, DevRoles, ErrorStyle, Prepared, Router, ServiceSpec};
+use tandem_server::{
+    ApiError, Caller, DataDir, DevRoles, ErrorStyle, Prepared, Router, ServiceSpec,
+    read_credentials,
+};
 
 use crate::store::{Store, StoreError};
 use crate::workspace::{SiemConfig, Workspace};
@@ -70,9 +73,46 @@ pub struct Siem {
     pub workspace: Workspace,
     /// Display name of each app, by client id (comment authors and `ModifiedBy`).
     pub app_names: HashMap<String, String>,
+    /// The data dir, whose `credentials.env` holds the server's URL once it is bound.
+    pub data_dir: DataDir,
+    /// The server's URL, read once from `credentials.env`.
+    siem_url: OnceLock<String>,
 }
 
 impl Siem {
+    /// The SIEM over an opened store.
+    pub fn new(
+        store: Store,
+        workspace: Workspace,
+        app_names: HashMap<String, String>,
+        data_dir: DataDir,
+    ) -> Siem {
+        Siem {
+            store,
+            workspace,
+            app_names,
+            data_dir,
+            siem_url: OnceLock::new(),
+        }
+    }
+
+    /// `TANDEM_SIEM_URL`, as the server wrote it to `credentials.env` when it bound its address (the
+    /// base of incident links); the request's own address if the file does not have it.
+    fn siem_url(&self, headers: &HeaderMap) -> String {
+        if let Some(url) = self.siem_url.get() {
+            return url.clone();
+        }
+        let url_key = service_spec().url_key;
+        let written = read_credentials(&self.data_dir)
+            .ok()
+            .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == url_key))
+            .map(|(_, url)| url);
+        match written {
+            Some(url) => self.siem_url.get_or_init(|| url).clone(),
+            None => base_url(headers),
+        }
+    }
+
     /// The display name of app `client_id`, or the id itself when the app has none.
     pub fn app_name(&self, client_id: &str) -> String {
         self.app_names
@@ -102,11 +142,10 @@ pub fn routes(prepared: &mut Prepared) -> Result<Router, SiemError> {
         .iter()
         .map(|app| (app.client_id.clone(), app.display_name.clone()))
         .collect();
-    Ok(router(Arc::new(Siem {
-        store,
-        workspace,
-        app_names,
-    })))
+    let data_dir = prepared.data_dir().clone();
+    Ok(router(Arc::new(Siem::new(
+        store, workspace, app_names, data_dir,
+    ))))
 }
 
 /// The routes over an opened SIEM.
