@@ -132,16 +132,21 @@ impl Origin {
     }
 }
 
+/// Runs `work` on a blocking thread (SQLite is synchronous).
+pub(crate) async fn offload<T: Send + 'static>(
+    state: &Shared,
+    work: impl FnOnce(&Xdr) -> Result<T, XdrError> + Send + 'static,
+) -> Result<T, XdrError> {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || work(&state.xdr)).await?
+}
+
 /// Runs `work` on a blocking thread and turns its failure into a Graph error.
 async fn run<T: Send + 'static>(
     state: &Shared,
     work: impl FnOnce(&Xdr) -> Result<T, XdrError> + Send + 'static,
 ) -> Result<T, ApiError> {
-    let state = state.clone();
-    tokio::task::spawn_blocking(move || work(&state.xdr))
-        .await
-        .map_err(|e| ApiError::internal(STYLE, format!("request task failed: {e}")))?
-        .map_err(api_error)
+    offload(state, work).await.map_err(api_error)
 }
 
 fn api_error(error: XdrError) -> ApiError {
@@ -149,7 +154,7 @@ fn api_error(error: XdrError) -> ApiError {
         XdrError::NotFound { .. } => ApiError::not_found(STYLE, error.to_string()),
         XdrError::Invalid(invalid) => ApiError::bad_request(STYLE, invalid_message(&invalid)),
         XdrError::Query(query) => ApiError::bad_request(STYLE, query.to_string()),
-        XdrError::Store(store) => ApiError::internal(STYLE, store.to_string()),
+        XdrError::Store(_) | XdrError::Worker(_) => ApiError::internal(STYLE, error.to_string()),
     }
 }
 

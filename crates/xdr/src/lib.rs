@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod clock;
+pub mod console;
 pub mod correlation;
 pub mod entities;
 pub mod intake;
@@ -39,13 +40,16 @@ pub enum StartError {
     Store(#[from] StoreError),
 }
 
-/// Opens the XDR's database under the server's data dir and builds its routes.
+/// Opens the XDR's database under the server's data dir and builds its routes: the Graph API, the
+/// alert intake and the web console.
 pub fn routes(server: &Prepared) -> Result<Router, StartError> {
     let config: XdrConfig = server.config().section("xdr")?.unwrap_or_default();
     let store = Store::open(&server.data_dir().path(DATABASE_FILE))?;
     let xdr = Xdr::new(store, server.identity().tenant_id(), &config);
-    Ok(api::router(Arc::new(api::AppState {
+    let state = Arc::new(api::AppState {
         xdr,
         public_url: config.public_url,
-    })))
+    });
+    let console = console::XdrConsole::new(state.clone(), server.identity().clone());
+    Ok(api::router(state).merge(tandem_console::router(Arc::new(console))))
 }

@@ -61,6 +61,9 @@ pub enum XdrError {
     /// The database failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The worker thread running the request failed.
+    #[error("request worker failed: {0}")]
+    Worker(#[from] tokio::task::JoinError),
 }
 
 /// A rejected field: its path in the body and what was wrong with it.

@@ -48,10 +48,7 @@ impl Xdr {
         };
         let texts = take_text_fields(&mut body)?;
         let update: IncidentUpdate = from_value(Value::Object(body)).map_err(Invalid::from)?;
-        self.store().write(|change| {
-            let mut incident = load_incident(change.conn, id)?;
-            let before = incident.doc.clone();
-            let doc = &mut incident.doc;
+        self.edit_incident(id, actor, |change, doc| {
             if let Some(status) = update.status.get() {
                 let status = settable_status(status)?;
                 if status == IncidentStatus::Resolved.as_str() {
@@ -69,7 +66,45 @@ impl Xdr {
                 doc.insert("customTags".into(), json!(tags));
             }
             doc.extend(texts);
-            if let Some(changes) = describe_changes(&before, doc, INCIDENT_EDITABLE) {
+            Ok(())
+        })
+    }
+
+    /// Adds `tag` to an incident's custom tags (`present`) or removes it, on behalf of `actor`.
+    pub fn set_tag(
+        &self,
+        id: i64,
+        tag: &str,
+        present: bool,
+        actor: &str,
+    ) -> Result<Map<String, Value>, XdrError> {
+        self.edit_incident(id, actor, |_, doc| {
+            let mut tags: Vec<Value> = match doc.remove("customTags") {
+                Some(Value::Array(tags)) => tags,
+                _ => Vec::new(),
+            };
+            tags.retain(|t| t.as_str() != Some(tag));
+            if present {
+                tags.push(json!(tag));
+            }
+            doc.insert("customTags".into(), json!(tags));
+            Ok(())
+        })
+    }
+
+    /// Runs `edit` on an incident's document in one transaction, records what changed in its history
+    /// and stamps it.
+    fn edit_incident(
+        &self,
+        id: i64,
+        actor: &str,
+        edit: impl FnOnce(&mut Change<'_>, &mut Map<String, Value>) -> Result<(), XdrError>,
+    ) -> Result<Map<String, Value>, XdrError> {
+        self.store().write(|change| {
+            let mut incident = load_incident(change.conn, id)?;
+            let before = incident.doc.clone();
+            edit(change, &mut incident.doc)?;
+            if let Some(changes) = describe_changes(&before, &incident.doc, INCIDENT_EDITABLE) {
                 note(change, id, actor, changes)?;
             }
             touch(change, &mut incident.doc);

@@ -6,6 +6,7 @@
 //! [`UpdateClock`], so change feeds see strictly increasing times.
 
 mod list;
+mod queue;
 mod rows;
 
 use std::path::Path;
@@ -17,6 +18,7 @@ use rusqlite::Connection;
 use crate::clock::UpdateClock;
 
 pub use list::{Page, Table, list};
+pub use queue::{OwnerMatch, QueueCounts, QueueOrder, QueueQuery, counts, queue};
 pub use rows::{
     AlertRecord, HistoryEntry, IncidentRecord, add_history, alert_by_id, alerts_of_incidents,
     history_of, incident_by_id, links_for, next_incident_id, save_alert, save_entities,

@@ -1,0 +1,523 @@
+//! The XDR's web console: [`tandem_console`]'s pages over the XDR's store, so that `incidentWebUrl`
+//! (`{TANDEM_XDR_URL}/incidents/{id}`) opens a real incident page.
+//!
+//! Analysts sign in with an app registration's client id and secret, the same credentials the token
+//! endpoint takes; apps with the incident read-write role may act, the others only read. Actions go
+//! through the same operations as the Graph API, so they land in the same history and change feed.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde_json::{Map, Value, json};
+use tandem_console::{
+    Action, AlertView, Caller, ChangeView, Choice, CommentView, ConsoleBackend, ConsoleError,
+    ConsoleProfile, ConsoleResult, Count, Counts, EntityKind, EntityView, IncidentDetail,
+    IncidentPage, IncidentQuery, IncidentSummary, OwnerFilter, Session, Severity, SortOrder,
+    Vocabulary,
+};
+use tandem_server::Identity;
+
+use crate::api::{AppState, offload};
+use crate::clock;
+use crate::service::XdrError;
+use crate::store::{self, OwnerMatch, QueueOrder, QueueQuery};
+
+/// The incident role that lets a console session act.
+const WRITE_ROLE: &str = "SecurityIncident.ReadWrite.All";
+/// How long a console session lasts.
+const SESSION_HOURS: i64 = 8;
+
+/// The XDR's [`ConsoleBackend`].
+#[derive(Debug)]
+pub struct XdrConsole {
+    state: Arc<AppState>,
+    identity: Identity,
+    profile: ConsoleProfile,
+    sessions: Mutex<HashMap<String, Session>>,
+}
+
+impl XdrConsole {
+    /// A console over the XDR in `state`, signing in the apps of `identity`.
+    pub fn new(state: Arc<AppState>, identity: Identity) -> Self {
+        XdrConsole {
+            state,
+            identity,
+            profile: profile(),
+            sessions: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn sessions(&self) -> ConsoleResult<std::sync::MutexGuard<'_, HashMap<String, Session>>> {
+        self.sessions
+            .lock()
+            .map_err(|_| ConsoleError::store("session table lock poisoned"))
+    }
+}
+
+fn profile() -> ConsoleProfile {
+    let choices = |pairs: &[(&str, &str)]| pairs.iter().map(|(v, l)| Choice::new(*v, *l)).collect();
+    ConsoleProfile {
+        product: "Tandem XDR".into(),
+        slug: "xdr".into(),
+        twin_product: "Tandem SIEM".into(),
+        has_sync_health: false,
+        vocabulary: Vocabulary {
+            statuses: choices(&[
+                ("active", "Active"),
+                ("inProgress", "In progress"),
+                ("resolved", "Resolved"),
+            ]),
+            classifications: choices(&[
+                ("truePositive", "True positive"),
+                (
+                    "informationalExpectedActivity",
+                    "Informational, expected activity",
+                ),
+                ("falsePositive", "False positive"),
+            ]),
+            determinations: choices(&[
+                ("multiStagedAttack", "Multi-staged attack"),
+                ("malware", "Malware"),
+                ("phishing", "Phishing"),
+                ("compromisedAccount", "Compromised account"),
+                ("maliciousUserActivity", "Malicious user activity"),
+                ("unwantedSoftware", "Unwanted software"),
+                ("securityTesting", "Security testing"),
+                ("lineOfBusinessApplication", "Line-of-business application"),
+                ("confirmedActivity", "Confirmed activity"),
+                ("notMalicious", "Not malicious"),
+                ("notEnoughDataToValidate", "Not enough data to validate"),
+                ("other", "Other"),
+            ]),
+            providers: PRODUCTS.iter().map(|(v, l)| Choice::new(*v, *l)).collect(),
+            close_verb: "Resolve".into(),
+        },
+    }
+}
+
+/// Service sources and the product names analysts know them by.
+const PRODUCTS: [(&str, &str); 6] = [
+    (
+        "microsoftDefenderForEndpoint",
+        "Microsoft Defender for Endpoint",
+    ),
+    (
+        "microsoftDefenderForIdentity",
+        "Microsoft Defender for Identity",
+    ),
+    (
+        "microsoftDefenderForOffice365",
+        "Microsoft Defender for Office 365",
+    ),
+    (
+        "microsoftDefenderForCloudApps",
+        "Microsoft Defender for Cloud Apps",
+    ),
+    ("azureAdIdentityProtection", "Microsoft Entra ID Protection"),
+    ("microsoft365Defender", "Microsoft Defender XDR"),
+];
+
+fn product_label(source: &str) -> String {
+    PRODUCTS
+        .iter()
+        .find(|(value, _)| value.eq_ignore_ascii_case(source))
+        .map_or_else(|| source.to_owned(), |(_, label)| (*label).to_owned())
+}
+
+impl ConsoleBackend for XdrConsole {
+    fn profile(&self) -> &ConsoleProfile {
+        &self.profile
+    }
+
+    async fn sign_in(&self, client_id: &str, client_secret: &str) -> ConsoleResult<Session> {
+        let app = self
+            .identity
+            .app(client_id)
+            .filter(|app| same_secret(&app.client_secret, client_secret))
+            .ok_or(ConsoleError::BadCredentials)?;
+        let session = Session {
+            token: format!(
+                "{}{}",
+                uuid::Uuid::new_v4().simple(),
+                uuid::Uuid::new_v4().simple()
+            ),
+            caller: Caller {
+                display_name: app.display_name.clone(),
+                can_write: app.roles.iter().any(|r| r == WRITE_ROLE),
+            },
+            expires: Some(Utc::now() + TimeDelta::hours(SESSION_HOURS)),
+        };
+        self.sessions()?
+            .insert(session.token.clone(), session.clone());
+        Ok(session)
+    }
+
+    async fn verify_session(&self, token: &str) -> ConsoleResult<Option<Caller>> {
+        let mut sessions = self.sessions()?;
+        let now = Utc::now();
+        sessions.retain(|_, s| s.expires.is_none_or(|e| e > now));
+        Ok(sessions.get(token).map(|s| s.caller.clone()))
+    }
+
+    async fn sign_out(&self, token: &str) -> ConsoleResult<()> {
+        self.sessions()?.remove(token);
+        Ok(())
+    }
+
+    async fn list_incidents(&self, query: &IncidentQuery) -> ConsoleResult<IncidentPage> {
+        let query = query.clone();
+        let (items, total) = offload(&self.state, move |xdr| {
+            xdr.store().read(|conn| {
+                let (incidents, total) = store::queue(conn, &queue_query(&query))?;
+                let ids: Vec<i64> = incidents.iter().map(|i| i.id).collect();
+                let alerts = store::alerts_of_incidents(conn, &ids)?;
+                let mut by_incident: BTreeMap<i64, Vec<Map<String, Value>>> = BTreeMap::new();
+                for alert in alerts {
+                    by_incident
+                        .entry(alert.incident_id)
+                        .or_default()
+                        .push(alert.doc);
+                }
+                let items = incidents
+                    .iter()
+                    .map(|i| summary(&i.doc, by_incident.get(&i.id).map_or(&[], Vec::as_slice)))
+                    .collect();
+                Ok::<_, XdrError>((items, total))
+            })
+        })
+        .await
+        .map_err(console_error)?;
+        Ok(IncidentPage { items, total })
+    }
+
+    async fn counts(&self) -> ConsoleResult<Counts> {
+        let counts = offload(&self.state, |xdr| Ok(xdr.store().read(store::counts)?))
+            .await
+            .map_err(console_error)?;
+        let mut severities: BTreeMap<Severity, usize> = BTreeMap::new();
+        for (value, count) in counts.by_severity {
+            *severities.entry(severity(&value)).or_default() += count;
+        }
+        Ok(Counts {
+            by_status: counts
+                .by_status
+                .into_iter()
+                .map(|(value, count)| Count { value, count })
+                .collect(),
+            by_severity: Severity::ALL
+                .into_iter()
+                .filter_map(|s| severities.get(&s).map(|&count| Count { value: s, count }))
+                .collect(),
+            total: counts.total,
+        })
+    }
+
+    async fn incident(&self, id: &str) -> ConsoleResult<Option<IncidentDetail>> {
+        let Ok(number) = id.parse::<i64>() else {
+            return Ok(None);
+        };
+        let found = offload(&self.state, move |xdr| {
+            let view = xdr.incident(number, true)?;
+            let history = xdr.store().read(|conn| store::history_of(conn, number))?;
+            Ok((view, history))
+        })
+        .await;
+        let (view, history) = match found {
+            Ok(found) => found,
+            Err(XdrError::NotFound { .. }) => return Ok(None),
+            Err(other) => return Err(console_error(other)),
+        };
+        let alerts = view.alerts.unwrap_or_default();
+        let doc = &view.incident;
+        Ok(Some(IncidentDetail {
+            summary: summary(doc, &alerts),
+            description: doc
+                .get("description")
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+            alerts: alerts.iter().map(alert_view).collect(),
+            entities: entity_views(&alerts),
+            history: history
+                .into_iter()
+                .map(|h| ChangeView {
+                    at: clock::from_nanos(h.at_ns),
+                    actor: h.actor,
+                    description: h.description,
+                })
+                .collect(),
+            comments: comment_views(doc),
+            twin: None,
+        }))
+    }
+
+    async fn apply(&self, caller: &Caller, id: &str, action: Action) -> ConsoleResult<()> {
+        if !caller.can_write {
+            return Err(ConsoleError::Forbidden(format!(
+                "{} may only read",
+                caller.display_name
+            )));
+        }
+        let number = id
+            .parse::<i64>()
+            .map_err(|_| ConsoleError::NotFound(id.to_owned()))?;
+        let actor = caller.display_name.clone();
+        offload(&self.state, move |xdr| {
+            match action {
+                Action::Assign { owner } => {
+                    xdr.update_incident(number, json!({ "assignedTo": owner }), &actor)?;
+                }
+                Action::SetStatus { status } => {
+                    xdr.update_incident(number, json!({ "status": status }), &actor)?;
+                }
+                Action::Close {
+                    classification,
+                    determination,
+                    comment,
+                } => {
+                    let mut update =
+                        json!({ "status": "resolved", "classification": classification });
+                    if let Some(determination) = determination {
+                        update["determination"] = json!(determination);
+                    }
+                    if let Some(comment) = &comment {
+                        update["resolvingComment"] = json!(comment);
+                    }
+                    xdr.update_incident(number, update, &actor)?;
+                    if let Some(comment) = comment {
+                        xdr.comment_incident(number, json!({ "comment": comment }), &actor)?;
+                    }
+                }
+                Action::AddTag { tag } => {
+                    xdr.set_tag(number, &tag, true, &actor)?;
+                }
+                Action::RemoveTag { tag } => {
+                    xdr.set_tag(number, &tag, false, &actor)?;
+                }
+                Action::Comment { text } => {
+                    xdr.comment_incident(number, json!({ "comment": text }), &actor)?;
+                }
+            }
+            Ok(())
+        })
+        .await
+        .map_err(console_error)
+    }
+}
+
+/// Compares secrets in time independent of where they differ.
+fn same_secret(expected: &str, given: &str) -> bool {
+    expected.len() == given.len()
+        && expected
+            .bytes()
+            .zip(given.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+}
+
+fn queue_query(query: &IncidentQuery) -> QueueQuery<'_> {
+    QueueQuery {
+        status: query.status.as_deref(),
+        severity: query.severity.map(Severity::as_str),
+        owner: query.owner.as_ref().map(|owner| match owner {
+            OwnerFilter::Unassigned => OwnerMatch::Unassigned,
+            OwnerFilter::Named(name) => OwnerMatch::Named(name),
+        }),
+        provider: query.provider.as_deref(),
+        search: query.search.as_deref(),
+        order: match query.sort {
+            SortOrder::Newest => QueueOrder::Newest,
+            SortOrder::Oldest => QueueOrder::Oldest,
+            SortOrder::Severity => QueueOrder::Severity,
+        },
+        offset: query.offset,
+        limit: query.page_size,
+    }
+}
+
+fn console_error(error: XdrError) -> ConsoleError {
+    match error {
+        XdrError::NotFound { id, .. } => ConsoleError::NotFound(id),
+        XdrError::Invalid(invalid) => ConsoleError::invalid(&invalid.target, "", &invalid.message),
+        XdrError::Query(query) => ConsoleError::invalid(&query.option, "", &query.message),
+        other => ConsoleError::store(other),
+    }
+}
+
+fn text<'a>(doc: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+    doc.get(name).and_then(Value::as_str)
+}
+
+fn instant(doc: &Map<String, Value>, name: &str) -> Option<DateTime<Utc>> {
+    text(doc, name).and_then(clock::parse_instant)
+}
+
+fn severity(value: &str) -> Severity {
+    Severity::parse("severity", value).unwrap_or(Severity::Unknown)
+}
+
+fn strings(value: Option<&Value>) -> Vec<String> {
+    value
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// A verdict value, or `None` while it is still `unknown`.
+fn verdict(doc: &Map<String, Value>, name: &str) -> Option<String> {
+    text(doc, name)
+        .filter(|v| !v.eq_ignore_ascii_case("unknown"))
+        .map(str::to_owned)
+}
+
+fn summary(doc: &Map<String, Value>, alerts: &[Map<String, Value>]) -> IncidentSummary {
+    let providers: BTreeSet<String> = alerts
+        .iter()
+        .filter_map(|a| text(a, "serviceSource"))
+        .map(str::to_owned)
+        .collect();
+    IncidentSummary {
+        id: text(doc, "id").unwrap_or_default().to_owned(),
+        title: text(doc, "displayName").unwrap_or_default().to_owned(),
+        severity: severity(text(doc, "severity").unwrap_or_default()),
+        status: text(doc, "status").unwrap_or_default().to_owned(),
+        owner: text(doc, "assignedTo").map(str::to_owned),
+        classification: verdict(doc, "classification"),
+        determination: verdict(doc, "determination"),
+        tags: strings(doc.get("customTags")),
+        providers: providers.into_iter().collect(),
+        alert_count: alerts.len(),
+        created: instant(doc, "createdDateTime").unwrap_or_default(),
+        updated: instant(doc, "lastUpdateDateTime").unwrap_or_default(),
+    }
+}
+
+fn alert_view(alert: &Map<String, Value>) -> AlertView {
+    AlertView {
+        id: text(alert, "id").unwrap_or_default().to_owned(),
+        title: text(alert, "title").unwrap_or_default().to_owned(),
+        severity: severity(text(alert, "severity").unwrap_or_default()),
+        product: product_label(text(alert, "serviceSource").unwrap_or_default()),
+        mitre_techniques: strings(alert.get("mitreTechniques")),
+        first_activity: instant(alert, "firstActivityDateTime"),
+        last_activity: instant(alert, "lastActivityDateTime"),
+        created: instant(alert, "createdDateTime").unwrap_or_default(),
+    }
+}
+
+fn comment_views(doc: &Map<String, Value>) -> Vec<CommentView> {
+    let comments = doc.get("comments").and_then(Value::as_array);
+    comments
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_object)
+        .map(|c| CommentView {
+            at: instant(c, "createdDateTime").unwrap_or_default(),
+            author: text(c, "createdByDisplayName")
+                .unwrap_or_default()
+                .to_owned(),
+            text: text(c, "comment").unwrap_or_default().to_owned(),
+        })
+        .collect()
+}
+
+/// The evidence of all alerts, one entry per entity.
+fn entity_views(alerts: &[Map<String, Value>]) -> Vec<EntityView> {
+    let mut seen = BTreeSet::new();
+    alerts
+        .iter()
+        .filter_map(|a| a.get("evidence").and_then(Value::as_array))
+        .flatten()
+        .filter_map(Value::as_object)
+        .map(entity_view)
+        .filter(|e| seen.insert((e.kind, e.name.clone())))
+        .collect()
+}
+
+/// Labelled facts about an entity, each present or not.
+type Details<'a> = Vec<(&'a str, Option<String>)>;
+
+fn entity_view(evidence: &Map<String, Value>) -> EntityView {
+    let kind_name = text(evidence, "@odata.type")
+        .and_then(|t| t.rsplit('.').next())
+        .unwrap_or("evidence");
+    let nested = |outer: &str, inner: &str| {
+        evidence
+            .get(outer)
+            .and_then(Value::as_object)
+            .and_then(|o| text(o, inner))
+            .map(str::to_owned)
+    };
+    let field = |name: &str| text(evidence, name).map(str::to_owned);
+    let (kind, name, details): (EntityKind, Option<String>, Details<'_>) = match kind_name {
+        "deviceEvidence" => (
+            EntityKind::Device,
+            field("deviceDnsName").or_else(|| field("mdeDeviceId")),
+            vec![
+                ("Device id", field("mdeDeviceId")),
+                ("OS", field("osPlatform")),
+            ],
+        ),
+        "userEvidence" => (
+            EntityKind::User,
+            nested("userAccount", "userPrincipalName")
+                .or_else(|| nested("userAccount", "accountName")),
+            vec![
+                ("Object id", nested("userAccount", "azureAdUserId")),
+                ("SID", nested("userAccount", "userSid")),
+            ],
+        ),
+        "mailboxEvidence" => (
+            EntityKind::Mailbox,
+            field("primaryAddress"),
+            vec![("Name", field("displayName"))],
+        ),
+        "analyzedMessageEvidence" => (
+            EntityKind::Other,
+            field("subject").map(|s| format!("Email: {s}")),
+            vec![
+                ("Recipient", field("recipientEmailAddress")),
+                ("Sender IP", field("senderIp")),
+            ],
+        ),
+        "ipEvidence" => (
+            EntityKind::Ip,
+            field("ipAddress"),
+            vec![("Country", field("countryLetterCode"))],
+        ),
+        "fileEvidence" => (
+            EntityKind::File,
+            nested("fileDetails", "fileName"),
+            vec![
+                ("SHA-256", nested("fileDetails", "sha256")),
+                ("Path", nested("fileDetails", "filePath")),
+            ],
+        ),
+        "processEvidence" => (
+            EntityKind::Process,
+            field("processCommandLine").or_else(|| nested("imageFile", "fileName")),
+            vec![("Image SHA-256", nested("imageFile", "sha256"))],
+        ),
+        "urlEvidence" => (EntityKind::Url, field("url"), Vec::new()),
+        "cloudApplicationEvidence" => (
+            EntityKind::CloudApp,
+            field("displayName"),
+            vec![("App id", evidence.get("appId").map(|v| v.to_string()))],
+        ),
+        other => (EntityKind::Other, Some(other.to_owned()), Vec::new()),
+    };
+    EntityView {
+        kind,
+        name: name.unwrap_or_else(|| kind_name.to_owned()),
+        details: details
+            .into_iter()
+            .filter_map(|(label, value)| value.map(|v| (label.to_owned(), v)))
+            .collect(),
+    }
+}
