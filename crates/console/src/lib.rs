@@ -26,12 +26,12 @@
 //!
 //! Browser tests find their way by stable hooks: on the sign-in page `#client-id`, `#client-secret` and
 //! `#sign-in-submit`; on the queue `#filter-q`, `#filter-status`, `#filter-severity`, `#filter-owner`,
-//! `#filter-provider`, `#filter-sort`, `#filter-apply`, rows `[data-testid=incident-row]` with
-//! `data-incident-id`, their `[data-testid=incident-link]`, and `#queue-next` / `#queue-prev`; on the incident
-//! page `#incident-title`, `[data-testid=incident-status]`, `[data-testid=alert-row]`,
-//! `[data-testid=entity]` with `data-kind`, `[data-testid=comment]`, `[data-testid=twin-link]`, the
-//! timeline's `[data-testid=timeline-mark]`, and the close form's `#close-classification`,
-//! `#close-determination`, `#close-comment` and `#close-submit`.
+//! `#filter-unassigned`, `#filter-provider`, `#filter-sort`, `#filter-apply`, rows
+//! `[data-testid=incident-row]` with `data-incident-id`, their `[data-testid=incident-link]`, and
+//! `#queue-next` / `#queue-prev`; on the incident page `#incident-title`, `[data-testid=incident-status]`,
+//! `[data-testid=alert-row]`, `[data-testid=entity]` with `data-kind`, `[data-testid=comment]`,
+//! `[data-testid=twin-link]`, the timeline's `[data-testid=timeline-mark]`, and the close form's
+//! `#close-classification`, `#close-determination`, `#close-comment` and `#close-submit`.
 //!
 //! Pages carry a strict content security policy (scripts only from the console, no `eval`, no framing), so a
 //! browser test waits with locators rather than with script strings evaluated in the page.
