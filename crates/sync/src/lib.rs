@@ -5,5 +5,9 @@
 //! bases, watermarks, the outbox of planned writes, conflicts, quarantine, poll history) sits behind the
 //! [`store::SyncStore`] trait.
 
+pub mod config;
+pub mod graph;
+pub mod logs_ingestion;
 pub mod reconcile;
+pub mod sentinel;
 pub mod store;

@@ -77,7 +77,8 @@ impl GraphClient {
         text: &str,
     ) -> Result<Vec<AlertComment>, ClientError> {
         let url = format!("{}/comments", self.incident_url(id)?);
-        let list: Collection<AlertComment> = self.api.post_json(&url, &NewComment::new(text)).await?;
+        let list: Collection<AlertComment> =
+            self.api.post_json(&url, &NewComment::new(text)).await?;
         Ok(list.value)
     }
 

@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 
 use tandem_model::Field;
 use tandem_model::graph::{
-    AlertClassification, AlertComment, AlertDetermination, AlertSeverity, Incident,
-    IncidentStatus, IncidentUpdate,
+    AlertClassification, AlertComment, AlertDetermination, AlertSeverity, Incident, IncidentStatus,
+    IncidentUpdate,
 };
 
 use crate::reconcile::{
@@ -45,14 +45,24 @@ pub fn synced_incident(incident: &Incident) -> Result<SyncedIncident, GraphMappi
         .last_update_date_time
         .get()
         .cloned()
-        .ok_or_else(|| error("lastUpdateDateTime", "absent".into(), "the change marker is required"))?;
+        .ok_or_else(|| {
+            error(
+                "lastUpdateDateTime",
+                "absent".into(),
+                "the change marker is required",
+            )
+        })?;
     let status = match incident.status.get() {
         None | Some(IncidentStatus::Active) => Status::New,
         Some(IncidentStatus::Resolved) => Status::Closed,
         Some(IncidentStatus::Redirected) => Status::Redirected,
         Some(IncidentStatus::InProgress | IncidentStatus::AwaitingAction) => Status::Active,
         Some(other) => {
-            return Err(error("status", other.as_str().to_owned(), "not a status Tandem syncs"));
+            return Err(error(
+                "status",
+                other.as_str().to_owned(),
+                "not a status Tandem syncs",
+            ));
         }
     };
     Ok(SyncedIncident {
@@ -65,7 +75,13 @@ pub fn synced_incident(incident: &Incident) -> Result<SyncedIncident, GraphMappi
                 .map(|o| o.trim().to_lowercase())
                 .filter(|o| !o.is_empty()),
             classification: classification(incident),
-            tags: incident.custom_tags.get().into_iter().flatten().cloned().collect(),
+            tags: incident
+                .custom_tags
+                .get()
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect(),
         },
         comments: comments(incident.comments()),
         version: SideVersion {
@@ -168,12 +184,18 @@ fn status(status: Status) -> IncidentStatus {
 fn verdict(classification: &Classification) -> (AlertClassification, AlertDetermination) {
     let (graph, fallback) = match classification.verdict {
         Verdict::Undetermined => (AlertClassification::Unknown, AlertDetermination::Unknown),
-        Verdict::TruePositive => (AlertClassification::TruePositive, AlertDetermination::OtherOutcome),
+        Verdict::TruePositive => (
+            AlertClassification::TruePositive,
+            AlertDetermination::OtherOutcome,
+        ),
         Verdict::BenignPositive => (
             AlertClassification::InformationalExpectedActivity,
             AlertDetermination::OtherOutcome,
         ),
-        Verdict::FalsePositive => (AlertClassification::FalsePositive, AlertDetermination::OtherOutcome),
+        Verdict::FalsePositive => (
+            AlertClassification::FalsePositive,
+            AlertDetermination::OtherOutcome,
+        ),
     };
     let determination = classification
         .determination

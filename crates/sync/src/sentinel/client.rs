@@ -2,11 +2,11 @@
 //! relations, and the idempotent PUTs that create or change them.
 
 use tandem_client::{ApiClient, ClientError, Pager};
+use tandem_model::Field;
 use tandem_model::Timestamp;
 use tandem_model::sentinel::{
     Incident, IncidentComment, IncidentCommentProperties, IncidentRelation, RelationProperties,
 };
-use tandem_model::Field;
 
 use super::config::SentinelConfig;
 use crate::config::SyncConfigError;
@@ -53,7 +53,10 @@ impl SentinelClient {
             if let Some(since) = since {
                 query.append_pair(
                     "$filter",
-                    &format!("properties/lastModifiedTimeUtc ge {}", since.to_rfc3339_millis()),
+                    &format!(
+                        "properties/lastModifiedTimeUtc ge {}",
+                        since.to_rfc3339_millis()
+                    ),
                 );
             }
         }
@@ -115,7 +118,10 @@ impl SentinelClient {
     ) -> Result<IncidentRelation, ClientError> {
         let url = self.url(&["incidents", name, "relations", relation])?;
         let body = IncidentRelation::new(RelationProperties {
-            related_resource_id: Field::Value(format!("{}/entities/{alert_id}", self.workspace_path)),
+            related_resource_id: Field::Value(format!(
+                "{}/entities/{alert_id}",
+                self.workspace_path
+            )),
             ..RelationProperties::default()
         });
         self.api.put_json(url.as_str(), &body, None).await
@@ -132,7 +138,8 @@ impl SentinelClient {
         url.path_segments_mut()
             .map_err(|()| bad("cannot be a base URL".into()))?
             .extend(segments);
-        url.query_pairs_mut().append_pair("api-version", &self.api_version);
+        url.query_pairs_mut()
+            .append_pair("api-version", &self.api_version);
         Ok(url)
     }
 }
