@@ -521,3 +521,38 @@ fn entity_view(evidence: &Map<String, Value>) -> EntityView {
             .collect(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_must_match_exactly() {
+        assert!(same_secret("s3cret", "s3cret"));
+        assert!(!same_secret("s3cret", "s3creT"));
+        assert!(!same_secret("s3cret", "s3cret!"));
+        assert!(!same_secret("s3cret", ""));
+    }
+
+    #[test]
+    fn evidence_becomes_named_entities() {
+        let file = object(json!({
+            "@odata.type": "#microsoft.graph.security.fileEvidence",
+            "fileDetails": {"fileName": "a.exe", "sha256": "ab"}
+        }));
+        let view = entity_view(&file);
+        assert_eq!((view.kind, view.name.as_str()), (EntityKind::File, "a.exe"));
+        assert_eq!(view.details, vec![("SHA-256".to_owned(), "ab".to_owned())]);
+        let unknown = entity_view(&object(
+            json!({"@odata.type": "#microsoft.graph.security.blobEvidence"}),
+        ));
+        assert_eq!(
+            (unknown.kind, unknown.name.as_str()),
+            (EntityKind::Other, "blobEvidence")
+        );
+    }
+
+    fn object(value: Value) -> Map<String, Value> {
+        crate::service::object(value)
+    }
+}

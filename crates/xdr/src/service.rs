@@ -233,3 +233,40 @@ pub(crate) fn object(value: Value) -> Map<String, Value> {
         _ => Map::new(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describe_changes_names_each_changed_member() {
+        let before =
+            object(json!({"status": "active", "assignedTo": null, "customTags": [], "title": "a"}));
+        let after = object(
+            json!({"status": "resolved", "assignedTo": "kai", "customTags": ["x", "y"], "title": "b"}),
+        );
+        let described = describe_changes(&before, &after, &["status", "assignedTo", "customTags"]);
+        assert_eq!(
+            described.as_deref(),
+            Some("status: active → resolved; assignedTo: (none) → kai; customTags: (none) → x, y")
+        );
+        assert_eq!(describe_changes(&before, &before, &["status"]), None);
+    }
+
+    #[test]
+    fn alert_facts_default_activity_to_creation() {
+        let doc = object(json!({
+            "severity": "high", "serviceSource": "microsoftDefenderForEndpoint",
+            "createdDateTime": "2024-01-01T00:00:00Z",
+            "evidence": [{"@odata.type": "#microsoft.graph.security.urlEvidence", "url": "https://x.example"}]
+        }));
+        let facts = alert_facts(&doc);
+        assert_eq!(
+            facts.first_activity,
+            clock::parse_instant("2024-01-01T00:00:00Z").unwrap()
+        );
+        assert_eq!(facts.last_activity, facts.first_activity);
+        assert_eq!(facts.category, None);
+        assert_eq!(facts.entities.len(), 1);
+    }
+}
