@@ -44,7 +44,12 @@ pub struct Siem {
 impl Siem {
     /// Starts a SIEM in a fresh temp data dir.
     pub async fn start() -> Siem {
-        let config = ServerConfig::parse(CONFIG).unwrap();
+        Siem::start_with("").await
+    }
+
+    /// Starts a SIEM whose config file has `extra` after the identity (such as a `[siem]` section).
+    pub async fn start_with(extra: &str) -> Siem {
+        let config = ServerConfig::parse(&format!("{CONFIG}\n{extra}")).unwrap();
         let server = InProcessServer::start(tandem_siem::service_spec(), config, |prepared| {
             tandem_siem::routes(prepared).unwrap()
         })

@@ -44,6 +44,24 @@ async fn accepted_rows_are_queryable_with_types_and_time_generated() {
 }
 
 #[tokio::test]
+async fn the_config_maps_streams_to_tables() {
+    let siem = Siem::start_with(
+        "[siem]\n[[siem.streams]]\nstream = \"Custom-Firewall\"\ntable = \"Firewall_CL\"\n",
+    )
+    .await;
+    assert_eq!(
+        siem.ingest("Custom-Firewall", &json!([{"Action": "deny"}]))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        siem.records("Firewall_CL").await[0]["Action"],
+        json!("deny")
+    );
+}
+
+#[tokio::test]
 async fn gzip_bodies_are_accepted() {
     let siem = Siem::start().await;
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());

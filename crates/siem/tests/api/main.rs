@@ -2,6 +2,7 @@
 //! test binary, one module per API, plus Microsoft's Python SDKs.
 
 mod common;
+mod conformance;
 mod incidents;
 mod ingestion;
 mod query;
