@@ -1,5 +1,6 @@
 //! The subcommands, one file each.
 
+mod demo;
 mod siem;
 mod sync;
 mod xdr;
@@ -15,6 +16,8 @@ pub enum Command {
     Siem(siem::SiemArgs),
     /// Run the connector between an XDR and a SIEM, or its tools (`config`, `status`).
     Sync(sync::SyncArgs),
+    /// Run the XDR, the SIEM and the connector together, fed with a generated attack scenario.
+    Demo(demo::DemoArgs),
 }
 
 impl Command {
@@ -24,6 +27,7 @@ impl Command {
             Command::Xdr(args) => args.run().await,
             Command::Siem(args) => args.run().await,
             Command::Sync(args) => args.run().await,
+            Command::Demo(args) => args.run().await,
         }
     }
 }
