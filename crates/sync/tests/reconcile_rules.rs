@@ -486,3 +486,55 @@ fn comment_keys_name_the_origin_and_field_keys_the_plan() {
         pair().siem_comment_name(&origin(Side::Siem, "c1"))
     );
 }
+
+#[test]
+fn a_field_the_xdr_cannot_take_stays_apart_until_the_xdr_changes_it() {
+    let reconciler = IncidentReconciler::default().with_xdr_read_only([FieldName::Severity]);
+    let (mut x, mut s, b) = synced();
+    s.fields.severity = Severity::Low;
+    s.fields.owner = Some("ana@example.com".into());
+    s.version.marker = "s2".into();
+    let pair = pair();
+    let input = ReconcileInput {
+        pair: &pair,
+        base: Some(&b),
+        xdr: &x,
+        siem: Some(&s),
+    };
+    let apart = reconciler.reconcile(&input);
+    assert!(apart.xdr.fields.severity.is_none() && apart.siem.fields.severity.is_none());
+    assert!(
+        apart.xdr.fields.owner.is_some(),
+        "other fields still flow to the XDR"
+    );
+    assert_eq!(apart.base.fields.severity, Severity::Medium);
+    assert!(apart.conflicts.is_empty());
+
+    // The XDR changes it: the SIEM's value is overwritten even when the SIEM has nothing new to say
+    // (its own value is not in the base), and reported when it is news.
+    x.fields.severity = Severity::High;
+    x.version.marker = "x2".into();
+    let input = ReconcileInput {
+        pair: &pair,
+        base: Some(&apart.base),
+        xdr: &x,
+        siem: Some(&s),
+    };
+    let quiet_siem = reconciler.reconcile(&input);
+    let change = quiet_siem.siem.fields.severity.clone().unwrap();
+    assert_eq!((change.from, change.to), (None, Severity::High));
+    let rebased = quiet_siem.siem.fields.rebase(Side::Siem, &s.fields);
+    assert_eq!(rebased.patch.apply(&s.fields).severity, Severity::High);
+    s.version.marker = "s3".into();
+    let input = ReconcileInput {
+        pair: &pair,
+        base: Some(&apart.base),
+        xdr: &x,
+        siem: Some(&s),
+    };
+    let fresh_siem = reconciler.reconcile(&input);
+    assert_eq!(
+        fresh_siem.conflicts[0].loser_value(),
+        &serde_json::json!("low")
+    );
+}

@@ -44,6 +44,8 @@ pub(crate) enum Arbiter {
     Policy(Side),
     /// The XDR incident is redirected: the XDR's values stand and nothing is written back.
     Redirected,
+    /// The XDR takes no writes of this field: its changes reach the SIEM, the SIEM's stay there.
+    XdrOwned,
 }
 
 impl<T: SyncedValue> FieldInputs<'_, T> {
@@ -63,10 +65,35 @@ impl<T: SyncedValue> FieldInputs<'_, T> {
                 let lost = siem_changed || self.name != FieldName::Status;
                 self.settle(Side::Xdr, lost.then_some(ConflictReason::Redirected))
             }
+            Arbiter::XdrOwned if !xdr_changed => self.keep_apart(),
+            Arbiter::XdrOwned => self.overwrite_siem(siem_changed),
             Arbiter::Policy(_) if !xdr_changed => self.settle(Side::Siem, None),
             Arbiter::Policy(_) if !siem_changed => self.settle(Side::Xdr, None),
             Arbiter::Policy(winner) => self.settle(winner, Some(ConflictReason::BothChanged)),
         }
+    }
+
+    /// Leaves a SIEM edit the XDR cannot take where it is: the base keeps the XDR's value.
+    fn keep_apart(&self) -> Merged<T> {
+        Merged {
+            value: self.xdr.clone(),
+            xdr: None,
+            siem: None,
+            conflict: None,
+        }
+    }
+
+    /// Sends the XDR's value of a field it owns to the SIEM whatever the SIEM holds (the SIEM's own
+    /// value may be one kept apart earlier, which the base does not show), reporting it when seen.
+    fn overwrite_siem(&self, siem_changed: bool) -> Merged<T> {
+        let mut merged = self.settle(
+            Side::Xdr,
+            siem_changed.then_some(ConflictReason::BothChanged),
+        );
+        if let Some(change) = &mut merged.siem {
+            change.from = None;
+        }
+        merged
     }
 
     /// Keeps `winner`'s value, plans the write to the other side, and records the loser if `conflict`.

@@ -26,7 +26,7 @@ pub use patch::{
 };
 pub use policy::{Conflict, ConflictPolicy, ConflictReason, FieldName};
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use merge::{Arbiter, CommentInputs, FieldInputs, TagInputs};
 
@@ -89,17 +89,30 @@ impl Reconciliation {
     }
 }
 
-/// The reconciler, configured with a conflict policy.
-#[derive(Debug, Clone, Copy, Default)]
+/// The reconciler, configured with a conflict policy and the fields the XDR cannot be written.
+#[derive(Debug, Clone, Default)]
 pub struct IncidentReconciler {
     /// How fields changed on both sides are settled.
     pub policy: ConflictPolicy,
+    /// Fields the XDR accepts no writes for (Graph's incident `PATCH` has no `severity`). The XDR owns
+    /// them: its changes reach the SIEM, a SIEM edit stays in the SIEM until the XDR changes the field
+    /// again (which then overwrites it, reported as a conflict).
+    pub xdr_read_only: BTreeSet<FieldName>,
 }
 
 impl IncidentReconciler {
-    /// A reconciler with `policy`.
+    /// A reconciler with `policy`, where every synced field can be written on both sides.
     pub fn new(policy: ConflictPolicy) -> Self {
-        IncidentReconciler { policy }
+        IncidentReconciler {
+            policy,
+            xdr_read_only: BTreeSet::new(),
+        }
+    }
+
+    /// The same reconciler with `fields` read-only on the XDR.
+    pub fn with_xdr_read_only(mut self, fields: impl IntoIterator<Item = FieldName>) -> Self {
+        self.xdr_read_only.extend(fields);
+        self
     }
 
     /// Decides the writes for one pair, the new base and the conflicts.
@@ -120,6 +133,7 @@ impl IncidentReconciler {
             xdr,
             siem,
             base: base.map(|b| &b.fields),
+            xdr_read_only: &self.xdr_read_only,
         };
         let mut out = fields.merge(arbiter);
 
@@ -194,6 +208,7 @@ struct FieldsInputs<'a> {
     xdr: &'a SyncedFields,
     siem: Option<&'a SyncedFields>,
     base: Option<&'a SyncedFields>,
+    xdr_read_only: &'a BTreeSet<FieldName>,
 }
 
 /// The merged fields with each side's patch and the conflicts.
@@ -205,28 +220,31 @@ struct MergedFields {
 }
 
 impl<'a> FieldsInputs<'a> {
-    fn field<T>(
+    /// Merges one field; a field read-only on the XDR is owned by it unless a redirect decides already.
+    fn field<T: SyncedValue + 'a>(
         &self,
         name: FieldName,
         get: impl Fn(&'a SyncedFields) -> &'a T,
-    ) -> FieldInputs<'a, T> {
-        FieldInputs {
+        arbiter: Arbiter,
+    ) -> merge::Merged<T> {
+        let arbiter = match arbiter {
+            Arbiter::Policy(_) if self.xdr_read_only.contains(&name) => Arbiter::XdrOwned,
+            other => other,
+        };
+        let inputs = FieldInputs {
             name,
             xdr: get(self.xdr),
             siem: self.siem.map(&get),
             base: self.base.map(&get),
-        }
+        };
+        inputs.merge(arbiter)
     }
 
     fn merge(&self, arbiter: Arbiter) -> MergedFields {
-        let status = self.field(FieldName::Status, |f| &f.status).merge(arbiter);
-        let severity = self
-            .field(FieldName::Severity, |f| &f.severity)
-            .merge(arbiter);
-        let owner = self.field(FieldName::Owner, |f| &f.owner).merge(arbiter);
-        let classification = self
-            .field(FieldName::Classification, |f| &f.classification)
-            .merge(arbiter);
+        let status = self.field(FieldName::Status, |f| &f.status, arbiter);
+        let severity = self.field(FieldName::Severity, |f| &f.severity, arbiter);
+        let owner = self.field(FieldName::Owner, |f| &f.owner, arbiter);
+        let classification = self.field(FieldName::Classification, |f| &f.classification, arbiter);
         let tags = TagInputs {
             xdr: &self.xdr.tags,
             siem: self.siem.map(|s| &s.tags),
