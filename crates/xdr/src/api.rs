@@ -65,7 +65,8 @@ pub fn router(state: Arc<AppState>) -> Router {
         .with_state(state)
 }
 
-/// Where the request came in, as `http://host:port`.
+/// Where the request came in, as `http://host:port` (`https` behind a proxy that says so), and the
+/// console base URL portal links point into.
 struct Origin {
     base: String,
     portal: String,
@@ -77,7 +78,15 @@ impl Origin {
             .get(HOST)
             .and_then(|h| h.to_str().ok())
             .unwrap_or("localhost");
-        let base = format!("http://{host}");
+        // Behind a TLS-terminating proxy the links must say https.
+        let scheme = match headers
+            .get("x-forwarded-proto")
+            .and_then(|h| h.to_str().ok())
+        {
+            Some(proto) if proto.eq_ignore_ascii_case("https") => "https",
+            _ => "http",
+        };
+        let base = format!("{scheme}://{host}");
         let portal = state
             .public_url
             .clone()

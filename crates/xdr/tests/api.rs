@@ -338,6 +338,14 @@ async fn skip_top_count_and_orderby() {
             .unwrap()
             .starts_with(xdr.server.url())
     );
+    let (_, proxied) = xdr
+        .call_with_header(
+            "/v1.0/security/incidents?$top=1",
+            ("x-forwarded-proto", "https"),
+        )
+        .await;
+    let link = proxied["@odata.nextLink"].as_str().unwrap();
+    assert!(link.starts_with("https://127.0.0.1:"), "{link}");
     let ascending = xdr
         .all("/v1.0/security/incidents?$orderby=createdDateTime asc&$top=2")
         .await;

@@ -96,6 +96,24 @@ impl Xdr {
         (status, body)
     }
 
+    /// GETs `path` with the read-write token and one extra header; returns status and JSON body.
+    pub async fn call_with_header(
+        &self,
+        path: &str,
+        (name, value): (&str, &str),
+    ) -> (StatusCode, Value) {
+        let response = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(&self.token)
+            .header(name, value)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        (status, response.json().await.expect("JSON body"))
+    }
+
     /// Sends a request with the read-write token and expects 200.
     pub async fn ok(&self, method: Method, path: &str, body: Option<&Value>) -> Value {
         let (status, answer) = self
