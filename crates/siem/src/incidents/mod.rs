@@ -311,14 +311,17 @@ impl<'a> Incidents<'a> {
         name: &str,
         kind: ChildKind,
     ) -> Result<Vec<T>, IncidentError> {
-        self.store
-            .read_incidents(|c| {
-                Ok(match rows::incident::<IncidentState>(c, name)? {
-                    Some(_) => Some(rows::children(c, kind, name)?),
-                    None => None,
-                })
-            })?
-            .ok_or_else(|| Self::not_found(name))
+        let (exists, children) = self.store.read_incidents(|c| {
+            Ok((
+                rows::incident::<IncidentState>(c, name)?.is_some(),
+                rows::children(c, kind, name)?,
+            ))
+        })?;
+        if exists {
+            Ok(children)
+        } else {
+            Err(Self::not_found(name))
+        }
     }
 
     /// One comment or relation of incident `name`.
@@ -328,23 +331,20 @@ impl<'a> Incidents<'a> {
         kind: ChildKind,
         child: &str,
     ) -> Result<T, IncidentError> {
-        self.store
-            .read_incidents(|c| {
-                Ok(match rows::incident::<IncidentState>(c, name)? {
-                    Some(_) => rows::child(c, kind, name, child)?.ok_or(false),
-                    None => Err(true),
-                })
-            })?
-            .map_err(|incident_missing| {
-                if incident_missing {
-                    Self::not_found(name)
-                } else {
-                    IncidentError::NotFound(format!(
-                        "{} '{child}' of incident '{name}' was not found.",
-                        kind_label(kind)
-                    ))
-                }
-            })
+        let (exists, found) = self.store.read_incidents(|c| {
+            Ok((
+                rows::incident::<IncidentState>(c, name)?.is_some(),
+                rows::child(c, kind, name, child)?,
+            ))
+        })?;
+        match (exists, found) {
+            (false, _) => Err(Self::not_found(name)),
+            (true, Some(resource)) => Ok(resource),
+            (true, None) => Err(IncidentError::NotFound(format!(
+                "{} '{child}' of incident '{name}' was not found.",
+                kind_label(kind)
+            ))),
+        }
     }
 
     /// Creates or replaces comment `comment` of incident `name`.

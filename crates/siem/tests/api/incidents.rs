@@ -427,3 +427,90 @@ async fn incidents_and_comments_survive_a_restart() {
         json!(2)
     );
 }
+
+#[tokio::test]
+async fn comments_and_relations_are_read_back_and_missing_ones_are_404() {
+    let siem = Siem::start().await;
+    assert_eq!(
+        siem.put_incident("inc", &incident_body("t")).await.status(),
+        StatusCode::CREATED
+    );
+    let url = |rest: &str| siem.arm(&format!("incidents/{rest}?api-version=2024-09-01"));
+    let put = siem
+        .writer(
+            siem.http
+                .put(url("inc/comments/c1"))
+                .json(&json!({"properties": {"message": "hello"}})),
+        )
+        .await;
+    assert_eq!(put.status(), StatusCode::CREATED);
+    let got: Value = siem
+        .writer(siem.http.get(url("inc/comments/c1")))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["properties"]["message"], json!("hello"));
+    let listed: Value = siem
+        .writer(siem.http.get(url("inc/comments")))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["value"].as_array().unwrap().len(), 1);
+    let empty = siem
+        .writer(
+            siem.http
+                .put(url("inc/comments/c2"))
+                .json(&json!({"properties": {"message": ""}})),
+        )
+        .await;
+    assert_eq!(empty.status(), StatusCode::BAD_REQUEST);
+
+    let bookmark = siem
+        .arm("bookmarks/b1")
+        .split(siem.server.url())
+        .nth(1)
+        .unwrap()
+        .to_owned();
+    let put = siem
+        .writer(
+            siem.http
+                .put(url("inc/relations/r1"))
+                .json(&json!({"properties": {"relatedResourceId": bookmark}})),
+        )
+        .await;
+    assert_eq!(put.status(), StatusCode::CREATED);
+    let got: Value = siem
+        .writer(siem.http.get(url("inc/relations/r1")))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        got["properties"]["relatedResourceType"],
+        json!("Microsoft.SecurityInsights/bookmarks")
+    );
+    assert_eq!(
+        siem.get_incident("inc").await["properties"]["additionalData"]["bookmarksCount"],
+        json!(1)
+    );
+
+    for missing in [
+        "inc/comments/nope",
+        "inc/relations/nope",
+        "nope/comments",
+        "nope",
+    ] {
+        let response = siem.writer(siem.http.get(url(missing))).await;
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{missing}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], json!("NotFound"), "{missing}");
+    }
+    let gone = siem.writer(siem.http.delete(url("inc"))).await;
+    assert_eq!(gone.status(), StatusCode::OK);
+    let again = siem.writer(siem.http.delete(url("inc"))).await;
+    assert_eq!(again.status(), StatusCode::NO_CONTENT);
+    let response = siem.writer(siem.http.get(url("inc/comments/c1"))).await;
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+}
