@@ -1,5 +1,6 @@
 //! The subcommands, one file each.
 
+mod bench;
 mod demo;
 mod siem;
 mod sync;
@@ -18,6 +19,8 @@ pub enum Command {
     Sync(sync::SyncArgs),
     /// Run the XDR, the SIEM and the connector together, fed with a generated attack scenario.
     Demo(demo::DemoArgs),
+    /// Measure the connector: change latency, backfill time and footprint.
+    Bench(bench::BenchArgs),
 }
 
 impl Command {
@@ -28,6 +31,7 @@ impl Command {
             Command::Siem(args) => args.run().await,
             Command::Sync(args) => args.run().await,
             Command::Demo(args) => args.run().await,
+            Command::Bench(args) => args.run().await,
         }
     }
 }
