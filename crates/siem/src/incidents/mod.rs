@@ -20,7 +20,9 @@ use chrono::Utc;
 use rusqlite::{Connection, Transaction};
 use serde_json::{Map, Value, json};
 use tandem_model::sentinel::{
-    ClientInfo, Incident, IncidentAdditionalData, IncidentComment, IncidentRelation, IncidentStatus,
+    ClientInfo, Incident, IncidentAdditionalData, IncidentClassification,
+    IncidentClassificationReason, IncidentComment, IncidentRelation, IncidentSeverity,
+    IncidentStatus,
 };
 use tandem_model::{Field, Timestamp};
 
@@ -613,6 +615,43 @@ fn validate_incident(body: &Incident) -> Result<(), IncidentError> {
             "properties.{member}: the member is required"
         )));
     }
+    let unknown = [
+        (
+            "severity",
+            p.severity
+                .get()
+                .map(|v| (v.as_str(), matches!(v, IncidentSeverity::Other(_)))),
+        ),
+        (
+            "status",
+            p.status
+                .get()
+                .map(|v| (v.as_str(), matches!(v, IncidentStatus::Other(_)))),
+        ),
+        (
+            "classification",
+            p.classification
+                .get()
+                .map(|v| (v.as_str(), matches!(v, IncidentClassification::Other(_)))),
+        ),
+        (
+            "classificationReason",
+            p.classification_reason.get().map(|v| {
+                (
+                    v.as_str(),
+                    matches!(v, IncidentClassificationReason::Other(_)),
+                )
+            }),
+        ),
+    ];
+    if let Some((member, Some((value, _)))) = unknown
+        .iter()
+        .find(|(_, v)| v.is_some_and(|(_, other)| other))
+    {
+        return Err(IncidentError::BadRequest(format!(
+            "properties.{member}: '{value}' is not a valid value"
+        )));
+    }
     if matches!(p.status.get(), Some(IncidentStatus::Closed)) && p.classification.get().is_none() {
         return Err(IncidentError::BadRequest("properties.classification: closing an incident (status 'Closed') requires a classification".into()));
     }
@@ -698,6 +737,41 @@ fn additional_data(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn body(properties: serde_json::Value) -> Incident {
+        serde_json::from_value(json!({ "properties": properties })).unwrap()
+    }
+
+    #[test]
+    fn incident_bodies_are_validated() {
+        let ok = json!({"title": "t", "severity": "high", "status": "New"});
+        assert!(
+            validate_incident(&body(ok)).is_ok(),
+            "enum spellings are case-insensitive"
+        );
+        let cases = [
+            (
+                json!({"severity": "High", "status": "New"}),
+                "properties.title",
+            ),
+            (
+                json!({"title": "t", "severity": "Critical", "status": "New"}),
+                "Critical",
+            ),
+            (
+                json!({"title": "t", "severity": "Low", "status": "Done"}),
+                "properties.status",
+            ),
+            (
+                json!({"title": "t", "severity": "Low", "status": "Closed"}),
+                "properties.classification",
+            ),
+        ];
+        for (properties, needle) in cases {
+            let err = validate_incident(&body(properties)).unwrap_err();
+            assert!(err.to_string().contains(needle), "{err}");
+        }
+    }
 
     #[test]
     fn etags_compare_without_quotes_or_weak_prefix() {
