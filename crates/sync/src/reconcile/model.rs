@@ -106,7 +106,7 @@ pub enum Verdict {
 ///
 /// The SIEM has room only for the verdict, so its adapter reports `determination: None` unless it can
 /// read the detail back (for example from a label). A `None` on the SIEM side means "cannot tell", never
-/// "cleared": the reconciler then keeps the detail it already knows (see [`Classification::matches_on`]).
+/// "cleared": the reconciler then keeps the detail it already knows (see [`SyncedValue::shows`](super::SyncedValue::shows)).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Classification {
     /// The coarse verdict.
