@@ -142,3 +142,51 @@ async fn alerts_and_entities_parse_as_sentinel_types() {
     assert_eq!(entities.entities.len(), 2);
     assert_eq!(entities.meta_data.get().map(Vec::len), Some(2));
 }
+
+/// Rows as the connector writes them (the model's row types) are accepted and read back through the
+/// query API into the same types.
+#[tokio::test]
+async fn model_rows_round_trip_through_ingestion_and_query() {
+    use tandem_model::tables::{QueryResponse, SecurityAlertRow, SecurityIncidentRow};
+
+    let siem = Siem::start().await;
+    let alert: SecurityAlertRow = serde_json::from_value(json!({
+        "TimeGenerated": "2024-05-01T10:00:00.0000000Z", "SystemAlertId": "a1", "AlertName": "Malware",
+        "AlertSeverity": "High", "ConfidenceScore": 0.5, "IsIncident": false,
+        "Entities": "[{\"Type\":\"host\",\"HostName\":\"pc-7\"}]", "Tactics": "Execution",
+    }))
+    .unwrap();
+    let incident: SecurityIncidentRow = serde_json::from_value(json!({
+        "TimeGenerated": "2024-05-01T10:00:00.0000000Z", "IncidentName": "i1", "IncidentNumber": 7,
+        "Title": "Ransomware", "Severity": "High", "Status": "Active",
+        "Owner": {"objectId": "o1", "assignedTo": "alice"}, "AlertIds": ["a1"], "Labels": [],
+    }))
+    .unwrap();
+    assert_eq!(
+        siem.ingest("Custom-SecurityAlert", &json!([alert]))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        siem.ingest("Custom-SecurityIncident", &json!([incident]))
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+
+    let (_, body) = siem.query("SecurityAlert").await;
+    let response: QueryResponse = serde_json::from_value(body).unwrap();
+    let alerts: Vec<SecurityAlertRow> = response.tables[0].typed_records().unwrap();
+    assert_eq!(alerts[0].system_alert_id, alert.system_alert_id);
+    assert_eq!(alerts[0].confidence_score, alert.confidence_score);
+    assert_eq!(alerts[0].entities().unwrap(), alert.entities().unwrap());
+    assert_eq!(alerts[0].time_generated, alert.time_generated);
+
+    let (_, body) = siem.query("SecurityIncident").await;
+    let response: QueryResponse = serde_json::from_value(body).unwrap();
+    let incidents: Vec<SecurityIncidentRow> = response.tables[0].typed_records().unwrap();
+    assert_eq!(incidents[0].incident_number, incident.incident_number);
+    assert_eq!(incidents[0].alert_ids().unwrap(), vec!["a1".to_owned()]);
+    assert_eq!(incidents[0].owner().unwrap(), incident.owner().unwrap());
+}
