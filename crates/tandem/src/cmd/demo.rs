@@ -1,14 +1,222 @@
-//! `tandem demo`: the XDR, the SIEM and the connector in one process.
+//! `tandem demo`: the XDR, the SIEM and the connector in one process, fed with a generated attack.
+//!
+//! The point is to show the whole workflow on one machine with one command: an attack that crosses
+//! four products turns into one XDR incident, the connector copies it into the SIEM, an analyst closes
+//! it in the SIEM's console and the XDR follows.
+//!
+//! Both servers share one data dir, so they share one tenant and the same two app registrations (as one
+//! directory tenant serves both Microsoft Graph and Azure in real life), and `DIR/credentials.env` holds
+//! the keys of both. The connector's config is generated from that file and its state sits in the same
+//! dir. Running the demo again over the same dir resumes: the servers keep their stores, the connector
+//! its pairs, and the feed its schedule, so nothing is posted or copied twice.
 
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use anyhow::Context as _;
 use clap::Args;
+use serde_json::Value;
+use tandem_server::{
+    CREDENTIALS_FILE, DataDir, Prepared, RunningServer, ServerConfig, ServerOptions, ServiceSpec,
+    read_credentials, shutdown_signal,
+};
+use tandem_xdr::simulate;
+use tokio::task::JoinHandle;
 
 /// Flags of `tandem demo`.
 #[derive(Debug, Args)]
-pub struct DemoArgs {}
+pub struct DemoArgs {
+    /// Directory for both servers' stores, the shared identity, credentials.env and the connector's state
+    #[arg(long, value_name = "DIR", default_value = "./tandem-data/demo")]
+    data_dir: PathBuf,
+    /// Address of the XDR (API and console), HOST:PORT (port 0 picks a free port)
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8710")]
+    xdr_listen: String,
+    /// Address of the SIEM (APIs and console), HOST:PORT (port 0 picks a free port)
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8720")]
+    siem_listen: String,
+    /// Seconds between two runs of the multi-stage attack (the first runs at start)
+    #[arg(long, value_name = "SECS", default_value_t = 180)]
+    scenario_every: u64,
+    /// Seconds between two single low-severity alerts of background noise
+    #[arg(long, value_name = "SECS", default_value_t = 40)]
+    noise_every: u64,
+}
 
 impl DemoArgs {
-    /// Runs the demo until Ctrl-C.
+    /// Runs the demo until Ctrl-C or SIGTERM.
     pub async fn run(self) -> anyhow::Result<()> {
-        anyhow::bail!("tandem demo is not built yet")
+        let dir = DataDir::open(&self.data_dir).context("tandem demo: data dir")?;
+        let (xdr, siem) = self.start_servers(&dir).await?;
+        print_banner(&dir, &xdr, &siem)?;
+        let feed = Feed {
+            dir: dir.clone(),
+            xdr_url: xdr.url().to_owned(),
+            scenario_every: Duration::from_secs(self.scenario_every.max(1)),
+            noise_every: Duration::from_secs(self.noise_every.max(1)),
+        };
+        let feeding = tokio::spawn(feed.run());
+        shutdown_signal().await;
+        stop(feeding, xdr, siem).await
     }
+
+    /// Opens and binds both servers over the shared data dir, then lets them answer.
+    async fn start_servers(&self, dir: &DataDir) -> anyhow::Result<(RunningServer, RunningServer)> {
+        let options = |listen: &str| ServerOptions {
+            listen: listen.to_owned(),
+            data_dir: dir.root().to_owned(),
+            config: ServerConfig::default(),
+        };
+        let xdr = Prepared::open(options(&self.xdr_listen), ServiceSpec::xdr())
+            .context("tandem demo: xdr")?;
+        let xdr_routes = tandem_xdr::routes(&xdr).context("tandem demo: xdr")?;
+        let mut siem = Prepared::open(options(&self.siem_listen), tandem_siem::service_spec())
+            .context("tandem demo: siem")?;
+        let siem_routes = tandem_siem::routes(&mut siem).context("tandem demo: siem")?;
+        let xdr = xdr.bind(xdr_routes).await.context("tandem demo: xdr")?;
+        let siem = siem.bind(siem_routes).await.context("tandem demo: siem")?;
+        Ok((xdr.spawn(), siem.spawn()))
+    }
+}
+
+/// Stops the feed, then both servers, finishing their in-flight requests.
+async fn stop(
+    feeding: JoinHandle<()>,
+    xdr: RunningServer,
+    siem: RunningServer,
+) -> anyhow::Result<()> {
+    feeding.abort();
+    let _ = feeding.await;
+    siem.stop().await.context("tandem demo: siem")?;
+    xdr.stop().await.context("tandem demo: xdr")?;
+    println!("tandem demo stopped; run it again to resume where it left off");
+    Ok(())
+}
+
+/// Tells the user where to look and how to sign in.
+fn print_banner(dir: &DataDir, xdr: &RunningServer, siem: &RunningServer) -> anyhow::Result<()> {
+    let pairs = read_credentials(dir).context("tandem demo: credentials.env")?;
+    let key = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("?", |(_, v)| v.as_str())
+    };
+    let credentials = dir.path(CREDENTIALS_FILE);
+    let credentials = credentials.display();
+    println!(
+        "Tandem demo is running (data in {root})\n\
+         \n\
+         \x20 SIEM console   {siem}/   incidents arrive here from the XDR within seconds\n\
+         \x20 XDR console    {xdr}/\n\
+         \n\
+         Sign in to either console with an app's client id and secret:\n\
+         \x20 analyst (may act)   client id {writer}   secret: TANDEM_CLIENT_SECRET in {credentials}\n\
+         \x20 reader (read-only)  client id {reader}   secret: TANDEM_READER_CLIENT_SECRET in {credentials}\n\
+         \n\
+         The same apps call the APIs (tenant {tenant}; `source {credentials}` sets every key):\n\
+         \x20 Microsoft Graph security API  {xdr}/v1.0/security/incidents\n\
+         \x20                               token: {xdr}/{tenant}/oauth2/v2.0/token\n\
+         \x20 Microsoft Sentinel incidents  {siem}/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.OperationalInsights/workspaces/{workspace}/providers/Microsoft.SecurityInsights/incidents\n\
+         \x20                               token: {siem}/{tenant}/oauth2/v2.0/token\n\
+         \n\
+         A multi-stage attack (Office 365, Endpoint, Identity, Cloud Apps) is posted to the XDR now and\n\
+         again every few minutes, with low-severity noise in between. Ctrl-C stops the demo.",
+        root = dir.root().display(),
+        siem = siem.url(),
+        xdr = xdr.url(),
+        writer = key("TANDEM_CLIENT_ID"),
+        reader = key("TANDEM_READER_CLIENT_ID"),
+        tenant = key("TANDEM_TENANT_ID"),
+        subscription = key("TANDEM_SIEM_SUBSCRIPTION_ID"),
+        group = key("TANDEM_SIEM_RESOURCE_GROUP"),
+        workspace = key("TANDEM_SIEM_WORKSPACE_NAME"),
+    );
+    Ok(())
+}
+
+/// The file in the data dir that remembers when the multi-stage attack last ran (seconds since the
+/// Unix epoch), so that a restart keeps the schedule instead of posting a fresh attack.
+const LAST_SCENARIO_FILE: &str = "demo-last-scenario";
+
+/// The generated traffic: the multi-stage attack on a schedule and single low-severity alerts between.
+struct Feed {
+    dir: DataDir,
+    xdr_url: String,
+    scenario_every: Duration,
+    noise_every: Duration,
+}
+
+impl Feed {
+    /// Posts until aborted; a failed post is logged and tried again at the next tick.
+    async fn run(self) {
+        let client = match simulate::client_from_data_dir(&self.xdr_url, self.dir.root()) {
+            Ok(client) => client,
+            Err(error) => {
+                tracing::error!(%error, "the demo cannot post alerts to the XDR");
+                return;
+            }
+        };
+        let first_scenario = self.scenario_due_in();
+        let mut scenario = tokio::time::interval_at(
+            tokio::time::Instant::now() + first_scenario,
+            self.scenario_every,
+        );
+        let mut noise = tokio::time::interval_at(
+            tokio::time::Instant::now() + self.noise_every,
+            self.noise_every,
+        );
+        loop {
+            let alerts = tokio::select! {
+                _ = scenario.tick() => {
+                    self.remember_scenario();
+                    simulate::multi_stage(chrono::Utc::now())
+                }
+                _ = noise.tick() => noise_alert(),
+            };
+            match simulate::post_alerts(&client, &self.xdr_url, &alerts, 100).await {
+                Ok(posted) => tracing::info!(alerts = posted.len(), "posted to the XDR"),
+                Err(error) => tracing::warn!(%error, "posting to the XDR failed"),
+            }
+        }
+    }
+
+    /// How long until the multi-stage attack is due: now on a fresh data dir, else what is left of the
+    /// interval since it last ran.
+    fn scenario_due_in(&self) -> Duration {
+        let last = self
+            .dir
+            .read(LAST_SCENARIO_FILE)
+            .ok()
+            .flatten()
+            .and_then(|text| text.trim().parse::<u64>().ok())
+            .map(|secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs));
+        let elapsed = last.and_then(|at| SystemTime::now().duration_since(at).ok());
+        match elapsed {
+            Some(elapsed) => self.scenario_every.saturating_sub(elapsed),
+            None => Duration::ZERO,
+        }
+    }
+
+    fn remember_scenario(&self) {
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        if let Err(error) = self
+            .dir
+            .write_atomic(LAST_SCENARIO_FILE, format!("{now}\n").as_bytes())
+        {
+            tracing::warn!(%error, "cannot remember when the attack ran");
+        }
+    }
+}
+
+/// One low-severity endpoint alert on an entity of its own, so it becomes an incident by itself.
+fn noise_alert() -> Vec<Value> {
+    let mut alerts = simulate::load(chrono::Utc::now(), 1, 1);
+    for alert in &mut alerts {
+        alert["severity"] = Value::from("low");
+    }
+    alerts
 }
