@@ -5,6 +5,7 @@
 //! stored; the `[siem]` section of the config file may set any of them.
 
 use serde::Deserialize;
+use tandem_server::ThrottleConfig;
 use uuid::Uuid;
 
 /// The `[siem]` section of the config file.
@@ -24,6 +25,29 @@ pub struct SiemConfig {
     /// Explicit stream-to-table mappings of the default rule.
     #[serde(default)]
     pub streams: Vec<StreamMapping>,
+    /// Ingestion requests the rule takes per minute before answering 429 (Log Analytics: 12,000).
+    pub rule_requests_per_minute: Option<u32>,
+}
+
+/// Log Analytics' limit of ingestion requests per minute and data collection rule.
+pub const RULE_REQUESTS_PER_MINUTE: u32 = 12_000;
+
+impl SiemConfig {
+    /// The request budget of the data collection rule; fails on a budget of zero.
+    pub fn rule_budget(&self) -> Result<ThrottleConfig, String> {
+        match self
+            .rule_requests_per_minute
+            .unwrap_or(RULE_REQUESTS_PER_MINUTE)
+        {
+            0 => Err(
+                "siem.rule_requests_per_minute: 0 would refuse every upload; use at least 1".into(),
+            ),
+            requests => Ok(ThrottleConfig {
+                requests,
+                window_secs: 60,
+            }),
+        }
+    }
 }
 
 /// `[[siem.streams]]`: one stream of the default data collection rule and the table it feeds.

@@ -1,7 +1,9 @@
 //! `POST /dataCollectionRules/{ruleId}/streams/{stream}?api-version=2023-01-01`: the Logs Ingestion API.
 //!
 //! 204 once the batch is committed. Errors come in Azure Core's error shape
-//! (`{"error":{"code","message","target"}}`, plus the `x-ms-error-code` header).
+//! (`{"error":{"code","message","target"}}`, plus the `x-ms-error-code` header). Past the rule's budget
+//! of requests per minute (`[siem] rule_requests_per_minute`, default 12,000 as in Log Analytics) the
+//! answer is 429 with `Retry-After`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -93,6 +95,9 @@ async fn upload(
                 None,
             );
         }
+    }
+    if let Err(wait) = siem.rule_throttle.charge(&rule.to_ascii_lowercase()) {
+        return ApiError::too_many_requests(tandem_server::ErrorStyle::Arm, wait).into_response();
     }
     let Ok(body) = axum::body::to_bytes(body, ingest::MAX_BODY_BYTES).await else {
         let declared = headers

@@ -20,8 +20,9 @@ use std::sync::{Arc, OnceLock};
 
 use axum::http::HeaderMap;
 use tandem_server::auth::normalize_audience;
+use tandem_server::throttle::Throttle;
 use tandem_server::{
-    ApiError, Caller, DataDir, DevRoles, ErrorStyle, Prepared, Router, ServiceSpec,
+    ApiError, Caller, DataDir, DevRoles, ErrorStyle, Prepared, Router, ServiceSpec, ThrottleConfig,
     read_credentials,
 };
 
@@ -51,6 +52,9 @@ pub enum SiemError {
     /// The `[siem]` config section is invalid.
     #[error("config: {0}")]
     Config(#[from] tandem_server::ServerError),
+    /// A value of the `[siem]` section is out of range.
+    #[error("config: {0}")]
+    Invalid(String),
     /// The database could not be opened.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -77,15 +81,18 @@ pub struct Siem {
     pub data_dir: DataDir,
     /// The server's URL, read once from `credentials.env`.
     siem_url: OnceLock<String>,
+    /// The ingestion request budget of the data collection rule.
+    rule_throttle: Throttle,
 }
 
 impl Siem {
-    /// The SIEM over an opened store.
+    /// The SIEM over an opened store; the rule takes `rule_budget` ingestion requests per window.
     pub fn new(
         store: Store,
         workspace: Workspace,
         app_names: HashMap<String, String>,
         data_dir: DataDir,
+        rule_budget: ThrottleConfig,
     ) -> Siem {
         Siem {
             store,
@@ -93,6 +100,7 @@ impl Siem {
             app_names,
             data_dir,
             siem_url: OnceLock::new(),
+            rule_throttle: Throttle::new(rule_budget),
         }
     }
 
@@ -128,6 +136,7 @@ impl Siem {
 /// the routes to mount.
 pub fn routes(prepared: &mut Prepared) -> Result<Router, SiemError> {
     let config: SiemConfig = prepared.config().section("siem")?.unwrap_or_default();
+    let rule_budget = config.rule_budget().map_err(SiemError::Invalid)?;
     let workspace = Workspace::new(prepared.identity().tenant_id(), config);
     let store = Store::open(&prepared.data_dir().path(DATABASE_FILE))?;
     for table in crate::tables::builtin() {
@@ -143,9 +152,8 @@ pub fn routes(prepared: &mut Prepared) -> Result<Router, SiemError> {
         .map(|app| (app.client_id.clone(), app.display_name.clone()))
         .collect();
     let data_dir = prepared.data_dir().clone();
-    Ok(router(Arc::new(Siem::new(
-        store, workspace, app_names, data_dir,
-    ))))
+    let siem = Siem::new(store, workspace, app_names, data_dir, rule_budget);
+    Ok(router(Arc::new(siem)))
 }
 
 /// The routes over an opened SIEM.

@@ -62,6 +62,23 @@ async fn the_config_maps_streams_to_tables() {
 }
 
 #[tokio::test]
+async fn the_rule_budget_answers_429_with_retry_after() {
+    let siem = Siem::start_with("[siem]\nrule_requests_per_minute = 2\n").await;
+    for _ in 0..2 {
+        assert_eq!(
+            siem.ingest("Custom-App_CL", &json!([{"N": 1}]))
+                .await
+                .status(),
+            StatusCode::NO_CONTENT
+        );
+    }
+    let response = siem.ingest("Custom-App_CL", &json!([{"N": 1}])).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().get("retry-after").is_some());
+    assert_eq!(count(&siem, "App_CL").await, 2);
+}
+
+#[tokio::test]
 async fn gzip_bodies_are_accepted() {
     let siem = Siem::start().await;
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
