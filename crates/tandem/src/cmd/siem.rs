@@ -2,6 +2,25 @@
 //!
 //! `tandem siem [--listen HOST:PORT] [--data-dir DIR] [--config FILE]` runs the server (so does
 //! `tandem siem serve ...`); further tools of the SIEM become more subcommands beside `serve`.
+//!
+//! The config file's `[siem]` section (all optional):
+//!
+//! ```toml
+//! [siem]
+//! subscription_id = "…"            # ARM coordinates of the workspace (derived from the tenant)
+//! resource_group = "tandem"
+//! workspace_name = "tandem-siem"
+//! workspace_id = "…"               # Log Analytics workspace id for the query API
+//! dcr_immutable_id = "dcr-…"       # the default data collection rule
+//! rule_requests_per_minute = 12000 # ingestion budget of the rule (429 beyond it)
+//! [[siem.streams]]                 # explicit stream-to-table mappings
+//! stream = "Custom-Firewall"
+//! table = "Firewall_CL"
+//! ```
+//!
+//! Everything the server writes lives in the data dir: `siem.db` (SQLite, WAL) and
+//! `credentials.env` (URL, tenant, apps, and the workspace's ids as `TANDEM_SIEM_*` /
+//! `TANDEM_DCR_IMMUTABLE_ID`).
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand};
