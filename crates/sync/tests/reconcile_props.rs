@@ -2,7 +2,8 @@
 //! edits on both sides, stale and duplicate deliveries, and crashes at every point of a cycle.
 //!
 //! After the edits stop, a few quiet rounds must reach a fixed point where both sides hold the same
-//! values and the reconciler plans nothing; every user edit that did not survive must be explained by a
+//! values (but for a field read-only on the XDR, whose SIEM edits stay in the SIEM) and the reconciler
+//! plans nothing; every user edit that did not survive must be explained by a
 //! reported conflict or by an edit on the other side that the connector saw in a later cycle.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -286,10 +287,11 @@ struct World {
 }
 
 impl World {
-    fn new(policy: ConflictPolicy, siem_skew: i64) -> Self {
+    /// A world whose connector uses `reconciler`.
+    fn new(reconciler: IncidentReconciler, siem_skew: i64) -> Self {
         World {
             pair: PairKey::new("tenant", "1"),
-            reconciler: IncidentReconciler::new(policy),
+            reconciler,
             xdr: {
                 let mut xdr = Service::empty(Side::Xdr, 0);
                 xdr.store(SyncedFields::default_for_test(), 0);
@@ -448,6 +450,7 @@ impl World {
             };
             let mut twin = Service::empty(Side::Siem, self.xdr.clock + self.siem_skew);
             twin.store(patch.apply(&twin.fields), 1);
+            self.see(Side::Siem, twin.version, &twin.fields);
             self.siem = Some(twin);
             return;
         }
@@ -485,9 +488,7 @@ impl World {
             version.map(|v| v.marker.clone())
         };
         let (xdr_seen, siem_seen) = (consumed(Side::Xdr), consumed(Side::Siem));
-        let xdr = self
-            .xdr
-            .delivered(xdr_lag, xdr_seen.as_deref(), anything);
+        let xdr = self.xdr.delivered(xdr_lag, xdr_seen.as_deref(), anything);
         let siem = self
             .siem
             .as_ref()
@@ -508,6 +509,13 @@ impl World {
             assert!(
                 plan.xdr.is_empty(),
                 "a redirected incident is written to: {plan:?}"
+            );
+        }
+        for field in &self.reconciler.xdr_read_only {
+            let severity = plan.xdr.fields.severity.is_some();
+            assert!(
+                *field != FieldName::Severity || !severity,
+                "a read-only field is written to the XDR"
             );
         }
         if let Crash::BeforeStore = crash {
@@ -622,10 +630,10 @@ fn check_converged(world: &World) {
         x.status
     };
     assert_eq!(s.status, expected_status);
-    assert_eq!(
-        (s.severity, &s.owner, &s.tags),
-        (x.severity, &x.owner, &x.tags)
-    );
+    assert_eq!((&s.owner, &s.tags), (&x.owner, &x.tags));
+    if world.reconciler.xdr_read_only.is_empty() {
+        assert_eq!(s.severity, x.severity);
+    }
     assert_eq!(s.classification.verdict, x.classification.verdict);
 
     let (xdr_origins, siem_origins) = (world.xdr.origins(), siem.origins());
@@ -646,7 +654,7 @@ fn check_converged(world: &World) {
     }
 }
 
-/// Every user edit that did not survive lost a reported conflict, or was overwritten by an edit on the
+/// Every user edit (but the SIEM's of a field the XDR owns) that did not survive lost a reported conflict, or was overwritten by an edit on the
 /// other side that the connector saw in a later cycle than it saw (or agreed on) this one, or that was
 /// made after.
 fn check_no_lost_update(world: &World) {
@@ -657,6 +665,9 @@ fn check_no_lost_update(world: &World) {
         .iter()
         .filter_map(|(k, v)| Some((k, v.last()?)))
     {
+        if *side == Side::Siem && world.reconciler.xdr_read_only.contains(field) {
+            continue; // The XDR owns the field: a SIEM edit lasts until the XDR changes it.
+        }
         let service = if *side == Side::Xdr { &world.xdr } else { siem };
         let survived = same_value(*field, &field_value(&service.fields, *field), &edit.value);
         if survived {
@@ -687,9 +698,12 @@ proptest! {
     fn both_sides_converge_without_losing_updates(
         policy in policy(),
         siem_skew in -30i64..30,
+        severity_read_only in any::<bool>(),
         ops in prop::collection::vec(op(), 0..40),
     ) {
-        let mut world = World::new(policy, siem_skew);
+        let read_only = severity_read_only.then_some(FieldName::Severity);
+        let reconciler = IncidentReconciler::new(policy).with_xdr_read_only(read_only);
+        let mut world = World::new(reconciler, siem_skew);
         for op in &ops {
             world.apply(op);
         }
@@ -705,7 +719,7 @@ proptest! {
         policy in policy(),
         ops in prop::collection::vec(op(), 0..30),
     ) {
-        let mut world = World::new(policy, 0);
+        let mut world = World::new(IncidentReconciler::new(policy), 0);
         for op in &ops {
             world.apply(op);
         }

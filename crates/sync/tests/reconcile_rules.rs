@@ -511,7 +511,7 @@ fn a_field_the_xdr_cannot_take_stays_apart_until_the_xdr_changes_it() {
     assert!(apart.conflicts.is_empty());
 
     // The XDR changes it: the SIEM's value is overwritten even when the SIEM has nothing new to say
-    // (its own value is not in the base), and reported when it is news.
+    // (the change is planned from the value read, not the base's), and reported when it is news.
     x.fields.severity = Severity::High;
     x.version.marker = "x2".into();
     let input = ReconcileInput {
@@ -522,7 +522,10 @@ fn a_field_the_xdr_cannot_take_stays_apart_until_the_xdr_changes_it() {
     };
     let quiet_siem = reconciler.reconcile(&input);
     let change = quiet_siem.siem.fields.severity.clone().unwrap();
-    assert_eq!((change.from, change.to), (None, Severity::High));
+    assert_eq!(
+        (change.from, change.to),
+        (Some(Severity::Low), Severity::High)
+    );
     let rebased = quiet_siem.siem.fields.rebase(Side::Siem, &s.fields);
     assert_eq!(rebased.patch.apply(&s.fields).severity, Severity::High);
     s.version.marker = "s3".into();

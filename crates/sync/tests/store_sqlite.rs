@@ -11,7 +11,7 @@ use tandem_sync::reconcile::{
     SyncedIncident,
 };
 use tandem_sync::store::{
-    Commit, PlanCommit, PollRecord, SqliteStore, StoreError, SyncStore, WriteOutcome,
+    Commit, FILE_NAME, PlanCommit, PollRecord, SqliteStore, StoreError, SyncStore, WriteOutcome,
 };
 
 fn at(seconds: i64) -> Timestamp {
@@ -450,7 +450,8 @@ fn the_store_is_a_wal_file_in_the_data_dir() {
     let dir = tempfile::tempdir().unwrap();
     let nested = dir.path().join("data").join("sync");
     let store = SqliteStore::open(&nested).unwrap();
-    assert!(store.path().starts_with(&nested) && store.path().exists());
+    assert_eq!(store.path(), nested.join(FILE_NAME));
+    assert!(store.path().exists());
     let raw = rusqlite::Connection::open(store.path()).unwrap();
     let mode: String = raw
         .query_row("PRAGMA journal_mode", [], |r| r.get(0))

@@ -21,6 +21,9 @@ pub enum EngineError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The XDR incident of a pair no longer exists.
+    #[error("XDR incident {0} no longer exists")]
+    Gone(String),
     /// A SIEM twin name that is not a name the connector derives.
     #[error("SIEM incident name {0:?} is not a UUID")]
     TwinName(String),
@@ -51,7 +54,10 @@ impl EngineError {
                 }
                 _ => Disposition::Transient,
             },
-            EngineError::Graph(_) | EngineError::Sentinel(_) | EngineError::TwinName(_) => {
+            EngineError::Graph(_)
+            | EngineError::Sentinel(_)
+            | EngineError::TwinName(_)
+            | EngineError::Gone(_) => {
                 Disposition::Poison
             }
             EngineError::Store(_) => Disposition::Transient,

@@ -35,6 +35,8 @@ pub(crate) struct FieldInputs<'a, T> {
     pub xdr: &'a T,
     pub siem: Option<&'a T>,
     pub base: Option<&'a T>,
+    /// The SIEM's value as read, even when the state was no news and `siem` is the base's value.
+    pub siem_read: Option<&'a T>,
 }
 
 /// How a field changed on both sides is settled for this pair.
@@ -83,15 +85,15 @@ impl<T: SyncedValue> FieldInputs<'_, T> {
         }
     }
 
-    /// Sends the XDR's value of a field it owns to the SIEM whatever the SIEM holds (the SIEM's own
-    /// value may be one kept apart earlier, which the base does not show), reporting it when seen.
+    /// Sends the XDR's value of a field it owns to the SIEM. The SIEM's own value may be one kept apart
+    /// earlier, which the base does not show, so the change is planned from the value as read.
     fn overwrite_siem(&self, siem_changed: bool) -> Merged<T> {
         let mut merged = self.settle(
             Side::Xdr,
             siem_changed.then_some(ConflictReason::BothChanged),
         );
         if let Some(change) = &mut merged.siem {
-            change.from = None;
+            change.from = self.siem_read.cloned();
         }
         merged
     }

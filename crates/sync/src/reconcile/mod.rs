@@ -133,6 +133,7 @@ impl IncidentReconciler {
             xdr,
             siem,
             base: base.map(|b| &b.fields),
+            siem_read: input.siem.map(|s| &s.fields),
             xdr_read_only: &self.xdr_read_only,
         };
         let mut out = fields.merge(arbiter);
@@ -208,6 +209,7 @@ struct FieldsInputs<'a> {
     xdr: &'a SyncedFields,
     siem: Option<&'a SyncedFields>,
     base: Option<&'a SyncedFields>,
+    siem_read: Option<&'a SyncedFields>,
     xdr_read_only: &'a BTreeSet<FieldName>,
 }
 
@@ -236,6 +238,7 @@ impl<'a> FieldsInputs<'a> {
             xdr: get(self.xdr),
             siem: self.siem.map(&get),
             base: self.base.map(&get),
+            siem_read: self.siem_read.map(&get),
         };
         inputs.merge(arbiter)
     }

@@ -20,7 +20,7 @@ use uuid::Uuid;
 
 use crate::reconcile::{Base, Conflict, PairKey, PlannedWrite, Side, SideVersion};
 
-pub use sqlite::SqliteStore;
+pub use sqlite::{FILE_NAME, SqliteStore};
 
 /// A failure of the store.
 #[derive(Debug, thiserror::Error)]

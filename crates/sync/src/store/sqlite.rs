@@ -256,7 +256,14 @@ fn decode_outbox(
 ) -> Result<OutboxEntry, StoreError> {
     let state = match state.as_str() {
         "planned" => WriteState::Planned,
-        _ => WriteState::Done,
+        "done" => WriteState::Done,
+        _ => {
+            return Err(StoreError::Corrupt {
+                column: "outbox.state",
+                message: "not a write state (planned or done)".into(),
+                value: state,
+            });
+        }
     };
     Ok(OutboxEntry {
         seq,

@@ -1,0 +1,201 @@
+//! One pair's cycle: reconcile both sides against the base, store the plan and the new base in one
+//! transaction, perform each write, mark it done. A write refused because the SIEM twin moved on (409 or
+//! 412) makes the pair read both sides and reconcile again.
+
+use tandem_model::Timestamp;
+use tandem_model::graph;
+
+use super::error::{Disposition, EngineError};
+use super::sides::Twin;
+use super::Connector;
+use crate::graph::mapping as graph_map;
+use crate::reconcile::{PairKey, PlannedWrite, ReconcileInput, Side, SyncedIncident};
+use crate::sentinel::mapping as siem_map;
+use crate::store::{Commit, PlanCommit, WriteOutcome};
+
+/// How often one pair is read again after its twin moved on under a write.
+const MAX_REREADS: usize = 3;
+
+/// What syncing one pair did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PairOutcome {
+    /// Writes performed (fields, comments, relations, row batches).
+    pub writes: usize,
+    /// True when the reconciliation planned nothing and no alert was missing.
+    pub quiet: bool,
+}
+
+/// Both sides' states, with each side's change time for the lag histogram.
+struct States {
+    xdr: SyncedIncident,
+    siem: Option<SyncedIncident>,
+}
+
+impl States {
+    fn read(xdr: &graph::Incident, twin: Option<&Twin>) -> Result<States, EngineError> {
+        Ok(States {
+            xdr: graph_map::synced_incident(xdr)?,
+            siem: twin
+                .map(|t| siem_map::synced_incident(&t.incident, &t.comments))
+                .transpose()?,
+        })
+    }
+
+    /// The change time of the side whose change a write to `target` carries.
+    fn source_time(&self, target: Side) -> Option<&Timestamp> {
+        match target {
+            Side::Siem => Some(&self.xdr.version.changed_at),
+            Side::Xdr => self.siem.as_ref().map(|s| &s.version.changed_at),
+        }
+    }
+}
+
+impl Connector {
+    /// Syncs one pair from the states just read, reading again after a 409/412 from the SIEM.
+    pub(crate) async fn sync_pair(
+        &self,
+        pair: &PairKey,
+        mut xdr: graph::Incident,
+        mut twin: Option<Twin>,
+    ) -> Result<PairOutcome, EngineError> {
+        let mut attempt = 1;
+        loop {
+            match self.sync_pair_once(pair, &xdr, twin.as_ref()).await {
+                Err(e) if e.disposition() == Disposition::Reread && attempt < MAX_REREADS => {
+                    tracing::info!(xdr_id = %pair.xdr_id, error = %e, "the SIEM twin moved on; reading again");
+                    attempt += 1;
+                    xdr = self
+                        .sides
+                        .read_xdr(pair)
+                        .await?
+                        .ok_or_else(|| EngineError::Gone(pair.xdr_id.clone()))?;
+                    twin = self.sides.read_twin(pair).await?;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn sync_pair_once(
+        &self,
+        pair: &PairKey,
+        xdr: &graph::Incident,
+        twin: Option<&Twin>,
+    ) -> Result<PairOutcome, EngineError> {
+        let states = States::read(xdr, twin)?;
+        let record = self.with_store(|s| s.pair(pair))?;
+        let base = record.as_ref().map(|r| &r.base);
+        let xdr_fresh = base.is_none_or(|b| b.xdr.marker != states.xdr.version.marker);
+        let input = ReconcileInput {
+            pair,
+            base,
+            xdr: &states.xdr,
+            siem: states.siem.as_ref(),
+        };
+        let reconciliation = self.reconciler.reconcile(&input);
+        let planned = reconciliation.planned_writes(&input);
+        if self.dry_run {
+            self.describe(&planned, twin.is_none());
+            return Ok(PairOutcome {
+                writes: 0,
+                quiet: planned.is_empty(),
+            });
+        }
+        let conflicts = reconciliation.conflicts.len();
+        self.with_store(|s| {
+            s.commit(&Commit {
+                at: Some(Timestamp::now()),
+                plans: vec![PlanCommit {
+                    pair: pair.clone(),
+                    base: reconciliation.base.clone(),
+                    writes: planned.clone(),
+                    conflicts: reconciliation.conflicts.clone(),
+                }],
+                poll: None,
+            })
+        })?;
+        self.metrics.conflicts(conflicts);
+        let mut outcome = PairOutcome {
+            writes: 0,
+            quiet: planned.is_empty(),
+        };
+        for write in &planned {
+            let source = states.source_time(write.side);
+            outcome.writes += usize::from(self.perform(write, source).await?);
+        }
+        let attached = self.land_alerts(pair, xdr, xdr_fresh).await?;
+        outcome.writes += attached;
+        outcome.quiet &= attached == 0;
+        Ok(outcome)
+    }
+
+    /// Performs a write and marks it done; returns whether a request changed the target. A write the
+    /// target refused for good, or that a 409/412 overtook, is marked done too (the pair is reconciled
+    /// again from fresh reads); one that failed for a passing reason stays in the outbox for replay.
+    pub(crate) async fn perform(
+        &self,
+        write: &PlannedWrite,
+        source: Option<&Timestamp>,
+    ) -> Result<bool, EngineError> {
+        match self.sides.perform(write).await {
+            Ok(performed) => {
+                self.metrics.conflicts(performed.outcome.conflicts.len());
+                let outcome = WriteOutcome {
+                    at: Some(Timestamp::now()),
+                    ..performed.outcome
+                };
+                self.with_store(|s| s.complete_write(&write.key, &outcome))?;
+                if let Some(kind) = performed.written {
+                    self.metrics.write(write.side, kind);
+                    if let Some(source) = source {
+                        let lag = (chrono::Utc::now() - source.instant()).to_std().unwrap_or_default();
+                        self.metrics.lag(lag);
+                    }
+                }
+                Ok(performed.written.is_some())
+            }
+            Err(e) => {
+                if e.disposition() != Disposition::Transient {
+                    self.with_store(|s| s.complete_write(&write.key, &WriteOutcome::default()))?;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Lands a new XDR version as table rows and attaches the alerts the twin lacks.
+    async fn land_alerts(
+        &self,
+        pair: &PairKey,
+        xdr: &graph::Incident,
+        fresh: bool,
+    ) -> Result<usize, EngineError> {
+        let mut writes = 0;
+        if fresh {
+            self.sides.ingest_rows(pair, xdr).await?;
+            self.metrics.write(Side::Siem, super::metrics::WriteKind::Rows);
+            writes += 1;
+        }
+        let attached = self.sides.attach_alerts(pair, xdr).await?;
+        for _ in 0..attached {
+            self.metrics.write(Side::Siem, super::metrics::WriteKind::Relation);
+        }
+        Ok(writes + attached)
+    }
+
+    /// Prints what a dry run would write.
+    fn describe(&self, planned: &[PlannedWrite], creates_twin: bool) {
+        for write in planned {
+            let what = serde_json::to_string(&write.write).unwrap_or_default();
+            let verb = if creates_twin && write.side == Side::Siem {
+                "would create/write"
+            } else {
+                "would write"
+            };
+            self.report_line(format!(
+                "{verb} {} for XDR incident {}: {what}",
+                write.side, write.pair.xdr_id
+            ));
+        }
+    }
+}

@@ -1,0 +1,257 @@
+//! Change detection: each side is polled for items changed since its watermark minus the overlap, page
+//! by page; items already consumed (same change marker as the base) are skipped, the rest are synced
+//! pair by pair. The watermark advances only after every item of the batch is durably handled: its
+//! plan stored, or the item quarantined.
+
+use std::time::Duration;
+
+use tandem_client::Pager;
+use tandem_model::{Field, Timestamp};
+use tandem_model::{graph, sentinel};
+use uuid::Uuid;
+
+use super::error::{Disposition, EngineError};
+use super::sides::Twin;
+use super::{Connector, PageProgress};
+use crate::reconcile::{PairKey, Side};
+use crate::store::{Commit, PollRecord};
+
+/// What one poll of one side found and did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PollSummary {
+    /// Items the side returned.
+    pub items: usize,
+    /// Items synced (not skipped as already consumed).
+    pub synced: usize,
+    /// Pairs that needed a write.
+    pub changed: usize,
+    /// Writes performed.
+    pub writes: usize,
+    /// Items that failed for a passing reason (the watermark then stays).
+    pub deferred: usize,
+    /// Items set aside.
+    pub quarantined: usize,
+}
+
+/// Whether an item needs syncing, and how it ended.
+enum Handled {
+    Skipped,
+    Synced(super::pair::PairOutcome),
+}
+
+/// How a poll reads its side.
+#[derive(Clone, Copy)]
+pub(crate) enum Scope<'a> {
+    /// Since the watermark minus the overlap; consumed items are skipped.
+    Changes,
+    /// Since the given time (a backfill); consumed items are skipped.
+    Since(&'a Timestamp),
+    /// Everything, nothing skipped (a full reconciliation); the watermark stays.
+    Everything,
+}
+
+impl Connector {
+    /// Polls the XDR and syncs what changed.
+    pub(crate) async fn poll_xdr(
+        &self,
+        scope: Scope<'_>,
+        progress: Option<&dyn PageProgress>,
+    ) -> Result<PollSummary, EngineError> {
+        let since = self.since(Side::Xdr, scope)?;
+        let pager = self.sides.graph.changed_since(since.as_ref(), self.settings.page_size)?;
+        self.poll(Side::Xdr, scope, pager, progress, |incident: &graph::Incident| {
+            incident.last_update_date_time.get().cloned()
+        })
+        .await
+    }
+
+    /// Polls the SIEM and syncs what changed in twins.
+    pub(crate) async fn poll_siem(&self, scope: Scope<'_>) -> Result<PollSummary, EngineError> {
+        let since = self.since(Side::Siem, scope)?;
+        let pager = self.sides.sentinel.changed_since(since.as_ref(), self.settings.page_size)?;
+        self.poll(Side::Siem, scope, pager, None, |incident: &sentinel::Incident| {
+            incident.properties.last_modified_time_utc.get().cloned()
+        })
+        .await
+    }
+
+    /// The lower bound of a poll: the watermark less the overlap, or the backfill's date.
+    fn since(&self, side: Side, scope: Scope<'_>) -> Result<Option<Timestamp>, EngineError> {
+        Ok(match scope {
+            Scope::Everything => None,
+            Scope::Since(date) => Some(date.clone()),
+            Scope::Changes => self.with_store(|s| s.watermark(side))?.map(|w| {
+                let overlap = chrono::Duration::from_std(self.settings.overlap())
+                    .unwrap_or(chrono::Duration::zero());
+                Timestamp::from_instant(w.instant() - overlap)
+            }),
+        })
+    }
+
+    /// Walks the pages, syncs each item, and advances the watermark if the whole batch was handled.
+    async fn poll<T>(
+        &self,
+        side: Side,
+        scope: Scope<'_>,
+        mut pager: Pager<T>,
+        progress: Option<&dyn PageProgress>,
+        changed_at: impl Fn(&T) -> Option<Timestamp>,
+    ) -> Result<PollSummary, EngineError>
+    where
+        T: serde::de::DeserializeOwned + PollItem,
+    {
+        let polled_at = Timestamp::now();
+        let mut summary = PollSummary::default();
+        let mut newest: Option<Timestamp> = None;
+        while let Some(page) = pager.next_page().await? {
+            let count = page.items.len();
+            for item in page.items {
+                summary.items += 1;
+                if let Some(at) = changed_at(&item) {
+                    newest = newest.max(Some(at));
+                }
+                let id = item.id();
+                let skip_consumed = !matches!(scope, Scope::Everything);
+                match item.handle(self, skip_consumed).await {
+                    Ok(Handled::Skipped) => {}
+                    Ok(Handled::Synced(outcome)) => {
+                        summary.synced += 1;
+                        summary.writes += outcome.writes;
+                        summary.changed += usize::from(!outcome.quiet);
+                        self.with_store(|s| s.release(side, &id))?;
+                    }
+                    Err(e) => self.set_aside(side, &id, &e, &mut summary)?,
+                }
+            }
+            if let Some(progress) = progress {
+                progress.page(count);
+            }
+        }
+        if !matches!(scope, Scope::Everything) && summary.deferred == 0 && !self.dry_run {
+            self.advance(side, polled_at, newest, summary.items)?;
+        }
+        Ok(summary)
+    }
+
+    /// Quarantines an item that cannot be handled, or counts it as deferred.
+    fn set_aside(
+        &self,
+        side: Side,
+        id: &str,
+        error: &EngineError,
+        summary: &mut PollSummary,
+    ) -> Result<(), EngineError> {
+        match error.disposition() {
+            Disposition::Poison => {
+                tracing::warn!(%side, id, %error, "quarantined");
+                self.with_store(|s| s.quarantine(side, id, &error.to_string(), &Timestamp::now()))?;
+                self.metrics.quarantined();
+                summary.quarantined += 1;
+            }
+            Disposition::Reread | Disposition::Transient => {
+                tracing::warn!(%side, id, %error, "deferred to the next poll");
+                summary.deferred += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// Stores the new watermark with the poll's record.
+    fn advance(
+        &self,
+        side: Side,
+        polled_at: Timestamp,
+        newest: Option<Timestamp>,
+        items: usize,
+    ) -> Result<(), EngineError> {
+        let Some(watermark) = newest.or(self.with_store(|s| s.watermark(side))?) else {
+            return Ok(());
+        };
+        let lag = (polled_at.instant() - watermark.instant()).to_std().unwrap_or(Duration::ZERO);
+        let poll = PollRecord {
+            side,
+            watermark,
+            polled_at,
+            items: u32::try_from(items).unwrap_or(u32::MAX),
+            lag: (items > 0).then_some(lag),
+        };
+        self.with_store(|s| {
+            s.commit(&Commit {
+                at: None,
+                plans: Vec::new(),
+                poll: Some(poll),
+            })
+        })
+    }
+}
+
+/// An item one side's poll returns.
+pub(crate) trait PollItem {
+    /// Its id on its side, for quarantine.
+    fn id(&self) -> String;
+
+    /// Syncs its pair, unless `skip_consumed` and the base already consumed this version.
+    async fn handle(self, connector: &Connector, skip_consumed: bool) -> Result<Handled, EngineError>;
+}
+
+impl PollItem for graph::Incident {
+    fn id(&self) -> String {
+        self.id.clone()
+    }
+
+    async fn handle(self, connector: &Connector, skip_consumed: bool) -> Result<Handled, EngineError> {
+        let pair = connector.sides.pair(&self.id);
+        let marker = self.last_update_date_time.get().map(Timestamp::as_str);
+        if skip_consumed && connector.consumed(&pair, Side::Xdr, marker)? {
+            return Ok(Handled::Skipped);
+        }
+        let twin = connector.sides.read_twin(&pair).await?;
+        Ok(Handled::Synced(connector.sync_pair(&pair, self, twin).await?))
+    }
+}
+
+impl PollItem for sentinel::Incident {
+    fn id(&self) -> String {
+        self.name.get().cloned().unwrap_or_default()
+    }
+
+    async fn handle(self, connector: &Connector, skip_consumed: bool) -> Result<Handled, EngineError> {
+        let Some(pair) = connector.twin_pair(&self.name)? else {
+            return Ok(Handled::Skipped);
+        };
+        let marker = self.etag.get().map(String::as_str);
+        if skip_consumed && connector.consumed(&pair, Side::Siem, marker)? {
+            return Ok(Handled::Skipped);
+        }
+        let xdr = connector
+            .sides
+            .read_xdr(&pair)
+            .await?
+            .ok_or_else(|| EngineError::Gone(pair.xdr_id.clone()))?;
+        let name = pair.siem_incident_name().to_string();
+        let comments = connector.sides.sentinel.comments(&name).await?;
+        let twin = Twin {
+            incident: self,
+            comments,
+        };
+        Ok(Handled::Synced(connector.sync_pair(&pair, xdr, Some(twin)).await?))
+    }
+}
+
+impl Connector {
+    /// Whether the pair's base already consumed `marker` from `side`.
+    fn consumed(&self, pair: &PairKey, side: Side, marker: Option<&str>) -> Result<bool, EngineError> {
+        let record = self.with_store(|s| s.pair(pair))?;
+        Ok(record
+            .and_then(|r| r.base.version(side).map(|v| Some(v.marker.as_str()) == marker))
+            .unwrap_or(false))
+    }
+
+    /// The pair a SIEM incident is the twin of; `None` for incidents the connector did not create.
+    fn twin_pair(&self, name: &Field<String>) -> Result<Option<PairKey>, EngineError> {
+        let Some(uuid) = name.get().and_then(|n| Uuid::parse_str(n).ok()) else {
+            return Ok(None);
+        };
+        self.with_store(|s| s.pair_by_siem_name(&uuid))
+    }
+}

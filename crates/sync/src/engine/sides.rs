@@ -1,0 +1,249 @@
+//! The engine's hands: reading a pair's two incidents, and performing one planned write on its target
+//! side idempotently.
+//!
+//! Every write first reads the target and rebases the planned change on what it holds now, so a write
+//! replayed after a crash, or made after a person edited the target, never undoes that edit. SIEM field
+//! writes carry the etag they were based on in `If-Match`; SIEM comments and relations have derived names
+//! and are PUTs; an XDR comment is a POST, so the incident's comments are searched for the origin marker
+//! first.
+
+use std::collections::BTreeSet;
+
+use tandem_model::graph::{self, IncidentUpdate};
+use tandem_model::mapping::Provider;
+use tandem_model::sentinel::{self, IncidentComment};
+use uuid::Uuid;
+
+use super::error::EngineError;
+use super::metrics::WriteKind;
+use crate::config::SyncConfig;
+use crate::graph::GraphClient;
+use crate::graph::mapping as graph_map;
+use crate::logs_ingestion::LogsIngestionClient;
+use crate::logs_ingestion::mapping::incident_rows;
+use crate::reconcile::{
+    CommentWrite, FieldPatch, PairKey, PlannedWrite, Side, TANDEM_NAMESPACE, Write,
+};
+use crate::sentinel::SentinelClient;
+use crate::sentinel::mapping as siem_map;
+use crate::store::WriteOutcome;
+
+/// A SIEM incident with its comments.
+#[derive(Debug, Clone)]
+pub struct Twin {
+    /// The incident.
+    pub incident: sentinel::Incident,
+    /// Its comments.
+    pub comments: Vec<IncidentComment>,
+}
+
+/// What performing a write did.
+#[derive(Debug, Clone, Default)]
+pub struct Performed {
+    /// For the store: versions before and after, superseded changes.
+    pub outcome: WriteOutcome,
+    /// The kind of request made, or `None` when the target already showed the change.
+    pub written: Option<WriteKind>,
+}
+
+/// The three APIs and what the connector says about itself on them.
+#[derive(Debug, Clone)]
+pub struct Sides {
+    /// The XDR.
+    pub graph: GraphClient,
+    /// The SIEM's incidents.
+    pub sentinel: SentinelClient,
+    /// The SIEM's tables.
+    pub logs: LogsIngestionClient,
+    /// The XDR tenant.
+    pub tenant: String,
+    /// The product name on twins and rows.
+    pub provider: Provider,
+    incident_stream: String,
+    alert_stream: String,
+}
+
+impl Sides {
+    /// Clients for every API `config` names (secrets and CA files are read now).
+    pub fn new(config: &SyncConfig) -> Result<Sides, crate::config::SyncConfigError> {
+        Ok(Sides {
+            graph: GraphClient::new(&config.xdr)?,
+            sentinel: SentinelClient::new(&config.siem)?,
+            logs: LogsIngestionClient::new(&config.logs_ingestion)?,
+            tenant: config.xdr.tenant().to_owned(),
+            provider: config.xdr.provider(),
+            incident_stream: config.logs_ingestion.incident_stream.clone(),
+            alert_stream: config.logs_ingestion.alert_stream.clone(),
+        })
+    }
+
+    /// The pair of an XDR incident.
+    pub fn pair(&self, xdr_id: &str) -> PairKey {
+        PairKey::new(self.tenant.clone(), xdr_id)
+    }
+
+    /// The XDR incident of a pair, with alerts; `None` when it is gone.
+    pub async fn read_xdr(&self, pair: &PairKey) -> Result<Option<graph::Incident>, EngineError> {
+        Ok(self.graph.incident(&pair.xdr_id).await?)
+    }
+
+    /// The SIEM twin of a pair with its comments; `None` before it is created.
+    pub async fn read_twin(&self, pair: &PairKey) -> Result<Option<Twin>, EngineError> {
+        let name = pair.siem_incident_name().to_string();
+        let Some(incident) = self.sentinel.incident(&name).await? else {
+            return Ok(None);
+        };
+        let comments = self.sentinel.comments(&name).await?;
+        Ok(Some(Twin { incident, comments }))
+    }
+
+    /// Performs one planned write.
+    pub async fn perform(&self, write: &PlannedWrite) -> Result<Performed, EngineError> {
+        match (&write.side, &write.write) {
+            (Side::Siem, Write::Fields { patch }) => self.siem_fields(&write.pair, patch).await,
+            (Side::Xdr, Write::Fields { patch }) => self.xdr_fields(&write.pair, patch).await,
+            (Side::Siem, Write::Comment(comment)) => self.siem_comment(&write.pair, comment).await,
+            (Side::Xdr, Write::Comment(comment)) => self.xdr_comment(&write.pair, comment).await,
+        }
+    }
+
+    /// Creates the twin (from the XDR incident as it is now) or changes its fields under `If-Match`.
+    async fn siem_fields(&self, pair: &PairKey, patch: &FieldPatch) -> Result<Performed, EngineError> {
+        let name = pair.siem_incident_name().to_string();
+        let Some(current) = self.sentinel.incident(&name).await? else {
+            let xdr = self.xdr_or_gone(pair).await?;
+            let mut twin = siem_map::new_twin(&xdr, &self.provider);
+            twin.properties = siem_map::apply_patch(twin.properties, patch);
+            self.sentinel.put_incident(&name, &twin, None).await?;
+            return Ok(Performed {
+                outcome: WriteOutcome::default(),
+                written: Some(WriteKind::Fields),
+            });
+        };
+        let before = siem_map::synced_incident(&current, &[])?;
+        let rebased = patch.rebase(Side::Siem, &before.fields);
+        let mut performed = Performed {
+            outcome: WriteOutcome {
+                conflicts: rebased.conflicts(Side::Siem),
+                ..WriteOutcome::default()
+            },
+            written: None,
+        };
+        if rebased.patch.is_empty() {
+            return Ok(performed);
+        }
+        let etag = current.etag.get().cloned();
+        let mut body = current;
+        body.properties = siem_map::apply_patch(body.properties, &rebased.patch);
+        let after = self.sentinel.put_incident(&name, &body, etag.as_deref()).await?;
+        let after = siem_map::synced_incident(&after, &[])?;
+        performed.outcome.versions = Some((before.version, after.version));
+        performed.written = Some(WriteKind::Fields);
+        Ok(performed)
+    }
+
+    /// Changes the XDR incident's fields (absolute values: repeating the PATCH is harmless).
+    async fn xdr_fields(&self, pair: &PairKey, patch: &FieldPatch) -> Result<Performed, EngineError> {
+        let current = self.xdr_or_gone(pair).await?;
+        let before = graph_map::synced_incident(&current)?;
+        let rebased = patch.rebase(Side::Xdr, &before.fields);
+        let mut performed = Performed {
+            outcome: WriteOutcome {
+                conflicts: rebased.conflicts(Side::Xdr),
+                ..WriteOutcome::default()
+            },
+            written: None,
+        };
+        let update = graph_map::incident_update(&rebased.patch, &before.fields);
+        if update == IncidentUpdate::default() {
+            return Ok(performed);
+        }
+        let after = self.graph.update(&pair.xdr_id, &update).await?;
+        let after_version = graph_map::synced_incident(&after).ok().map(|s| s.version);
+        performed.outcome.versions = after_version.map(|after| (before.version, after));
+        performed.written = Some(WriteKind::Fields);
+        Ok(performed)
+    }
+
+    /// Mirrors a comment into the twin under its derived name.
+    async fn siem_comment(
+        &self,
+        pair: &PairKey,
+        comment: &CommentWrite,
+    ) -> Result<Performed, EngineError> {
+        let name = pair.siem_incident_name().to_string();
+        let comment_name = pair.siem_comment_name(&comment.origin).to_string();
+        self.sentinel.put_comment(&name, &comment_name, &comment.body()).await?;
+        Ok(Performed {
+            outcome: WriteOutcome::default(),
+            written: Some(WriteKind::Comment),
+        })
+    }
+
+    /// Posts a comment to the XDR incident unless one carrying its origin marker is already there.
+    async fn xdr_comment(
+        &self,
+        pair: &PairKey,
+        comment: &CommentWrite,
+    ) -> Result<Performed, EngineError> {
+        let current = self.xdr_or_gone(pair).await?;
+        if graph_map::has_comment_from(&current, &comment.origin) {
+            return Ok(Performed::default());
+        }
+        self.graph.add_comment(&pair.xdr_id, &comment.body()).await?;
+        Ok(Performed {
+            outcome: WriteOutcome::default(),
+            written: Some(WriteKind::Comment),
+        })
+    }
+
+    /// Lands this version of the incident and its alerts as table rows.
+    pub async fn ingest_rows(&self, pair: &PairKey, xdr: &graph::Incident) -> Result<(), EngineError> {
+        let rows = incident_rows(xdr, &pair.siem_incident_name().to_string(), &self.provider);
+        self.logs.upload(&self.incident_stream, &[rows.incident]).await?;
+        if !rows.alerts.is_empty() {
+            self.logs.upload(&self.alert_stream, &rows.alerts).await?;
+        }
+        Ok(())
+    }
+
+    /// Attaches every alert of the XDR incident that the twin lacks; returns how many were attached.
+    pub async fn attach_alerts(
+        &self,
+        pair: &PairKey,
+        xdr: &graph::Incident,
+    ) -> Result<usize, EngineError> {
+        let name = pair.siem_incident_name().to_string();
+        let attached: BTreeSet<String> = self
+            .sentinel
+            .relations(&name)
+            .await?
+            .into_iter()
+            .filter_map(|r| r.properties.related_resource_name.get().cloned())
+            .collect();
+        let missing: Vec<&str> = xdr
+            .alerts()
+            .iter()
+            .map(|a| a.id.as_str())
+            .filter(|id| !attached.contains(*id))
+            .collect();
+        for alert in &missing {
+            let relation = relation_name(pair, alert).to_string();
+            self.sentinel.relate_alert(&name, &relation, alert).await?;
+        }
+        Ok(missing.len())
+    }
+
+    async fn xdr_or_gone(&self, pair: &PairKey) -> Result<graph::Incident, EngineError> {
+        self.read_xdr(pair)
+            .await?
+            .ok_or_else(|| EngineError::Gone(pair.xdr_id.clone()))
+    }
+}
+
+/// The relation that attaches `alert` to a pair's twin: derived, so attaching twice is one relation.
+fn relation_name(pair: &PairKey, alert: &str) -> Uuid {
+    let text = format!("relation\n{}\n{}\n{alert}", pair.tenant, pair.xdr_id);
+    Uuid::new_v5(&TANDEM_NAMESPACE, text.as_bytes())
+}
+
