@@ -51,3 +51,57 @@ pub enum KqlError {
     #[error("type error: {0}")]
     Type(String),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{Column, ColumnType, TableSchema};
+    use proptest::prelude::*;
+
+    fn table() -> Table {
+        let schema = TableSchema {
+            name: "T".into(),
+            columns: vec![
+                Column::new("A", ColumnType::Long),
+                Column::new("B", ColumnType::String),
+            ],
+        };
+        let rows: Vec<_> = (0..5)
+            .map(|i| {
+                serde_json::json!({"A": i, "B": format!("v{i}")})
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .collect();
+        Table::from_stored(&schema, &rows)
+    }
+
+    proptest! {
+        /// No text makes the engine panic: it parses and runs, or it says why not.
+        #[test]
+        fn any_text_parses_or_fails_cleanly(text in "\\PC{0,80}") {
+            if let Ok(query) = parse(&text) {
+                let _ = execute(&query, table(), chrono::Utc::now());
+            }
+        }
+
+        /// Queries built from the subset's own pieces never panic either.
+        #[test]
+        fn pipelines_of_known_pieces_run_or_fail_cleanly(
+            pieces in proptest::collection::vec(
+                prop_oneof![
+                    Just("| where A > 1"), Just("| where B has 'v1' or A in (1, 2)"), Just("| take 2"),
+                    Just("| sort by A asc"), Just("| project B"), Just("| summarize count() by B"),
+                    Just("| count"), Just("| where (A"), Just("| where C == 1"), Just(")"), Just("|"),
+                ],
+                0..6,
+            )
+        ) {
+            let text = format!("T {}", pieces.join(" "));
+            if let Ok(query) = parse(&text) {
+                let _ = execute(&query, table(), chrono::Utc::now());
+            }
+        }
+    }
+}
