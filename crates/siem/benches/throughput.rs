@@ -75,9 +75,9 @@ async fn main() {
     let prefix = format!(
         "{}/subscriptions/{}/resourceGroups/{}/providers/Microsoft.OperationalInsights/workspaces/{}/providers/Microsoft.SecurityInsights/incidents",
         server.url(),
-        c.get("TANDEM_SIEM_SUBSCRIPTION_ID").unwrap(),
-        c.get("TANDEM_SIEM_RESOURCE_GROUP").unwrap(),
-        c.get("TANDEM_SIEM_WORKSPACE_NAME").unwrap()
+        c.get("TANDEM_SUBSCRIPTION_ID").unwrap(),
+        c.get("TANDEM_RESOURCE_GROUP").unwrap(),
+        c.get("TANDEM_WORKSPACE_NAME").unwrap()
     );
     let started = Instant::now();
     for i in 0..INCIDENT_PUTS {

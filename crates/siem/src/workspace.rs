@@ -124,10 +124,10 @@ impl Workspace {
     /// The `credentials.env` keys that tell clients where the workspace is.
     pub fn credentials(&self) -> Vec<(String, String)> {
         [
-            ("TANDEM_SIEM_SUBSCRIPTION_ID", &self.subscription_id),
-            ("TANDEM_SIEM_RESOURCE_GROUP", &self.resource_group),
-            ("TANDEM_SIEM_WORKSPACE_NAME", &self.workspace_name),
-            ("TANDEM_SIEM_WORKSPACE_ID", &self.workspace_id),
+            ("TANDEM_SUBSCRIPTION_ID", &self.subscription_id),
+            ("TANDEM_RESOURCE_GROUP", &self.resource_group),
+            ("TANDEM_WORKSPACE_NAME", &self.workspace_name),
+            ("TANDEM_WORKSPACE_ID", &self.workspace_id),
             ("TANDEM_DCR_IMMUTABLE_ID", &self.dcr_immutable_id),
         ]
         .into_iter()

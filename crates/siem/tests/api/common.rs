@@ -98,9 +98,9 @@ impl Siem {
         format!(
             "{}/subscriptions/{}/resourceGroups/{}/providers/Microsoft.OperationalInsights/workspaces/{}/providers/Microsoft.SecurityInsights/{rest}",
             self.server.url(),
-            self.credential("TANDEM_SIEM_SUBSCRIPTION_ID"),
-            self.credential("TANDEM_SIEM_RESOURCE_GROUP"),
-            self.credential("TANDEM_SIEM_WORKSPACE_NAME"),
+            self.credential("TANDEM_SUBSCRIPTION_ID"),
+            self.credential("TANDEM_RESOURCE_GROUP"),
+            self.credential("TANDEM_WORKSPACE_NAME"),
         )
     }
 
@@ -118,7 +118,7 @@ impl Siem {
         format!(
             "{}/v1/workspaces/{}/query",
             self.server.url(),
-            self.credential("TANDEM_SIEM_WORKSPACE_ID")
+            self.credential("TANDEM_WORKSPACE_ID")
         )
     }
 

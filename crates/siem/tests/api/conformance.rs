@@ -104,9 +104,9 @@ async fn alerts_and_entities_parse_as_sentinel_types() {
     );
     let target = format!(
         "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.OperationalInsights/workspaces/{}/providers/Microsoft.SecurityInsights/entities/a1",
-        siem.credential("TANDEM_SIEM_SUBSCRIPTION_ID"),
-        siem.credential("TANDEM_SIEM_RESOURCE_GROUP"),
-        siem.credential("TANDEM_SIEM_WORKSPACE_NAME"),
+        siem.credential("TANDEM_SUBSCRIPTION_ID"),
+        siem.credential("TANDEM_RESOURCE_GROUP"),
+        siem.credential("TANDEM_WORKSPACE_NAME"),
     );
     let relation = json!({"properties": {"relatedResourceId": target}});
     let response = siem

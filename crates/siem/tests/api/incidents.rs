@@ -244,7 +244,7 @@ async fn roles_audiences_and_workspace_scope_are_enforced() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     let other = url.replace(
-        &siem.credential("TANDEM_SIEM_WORKSPACE_NAME"),
+        &siem.credential("TANDEM_WORKSPACE_NAME"),
         "someone-else",
     );
     let response = siem.writer(siem.http.get(other)).await;

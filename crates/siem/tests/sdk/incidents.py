@@ -21,11 +21,11 @@ def main():
     url = os.environ["TANDEM_SIEM_URL"]
     client = SecurityInsights(
         TandemCredential.from_env("TANDEM_SIEM_URL"),
-        os.environ["TANDEM_SIEM_SUBSCRIPTION_ID"],
+        os.environ["TANDEM_SUBSCRIPTION_ID"],
         base_url=url,
     )
-    group = os.environ["TANDEM_SIEM_RESOURCE_GROUP"]
-    workspace = os.environ["TANDEM_SIEM_WORKSPACE_NAME"]
+    group = os.environ["TANDEM_RESOURCE_GROUP"]
+    workspace = os.environ["TANDEM_WORKSPACE_NAME"]
     name = str(uuid.uuid4())
 
     created = client.incidents.create_or_update(

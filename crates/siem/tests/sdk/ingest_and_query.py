@@ -30,7 +30,7 @@ def main():
 
     query = LogsQueryClient(credential=reader, endpoint=f"{url}/v1", audience="https://api.loganalytics.io")
     result = query.query_workspace(
-        os.environ["TANDEM_SIEM_WORKSPACE_ID"],
+        os.environ["TANDEM_WORKSPACE_ID"],
         "SdkEvents_CL | where Level >= 200 | summarize count()",
         timespan=datetime.timedelta(hours=1),
         enforce_https=False,
@@ -40,7 +40,7 @@ def main():
     assert count == 50, f"expected 50 rows with Level >= 200, got {count}"
 
     result = query.query_workspace(
-        os.environ["TANDEM_SIEM_WORKSPACE_ID"],
+        os.environ["TANDEM_WORKSPACE_ID"],
         "SdkEvents_CL | where Computer == 'host-7' | project Computer, Level",
         timespan=None,
         enforce_https=False,
