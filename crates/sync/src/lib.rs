@@ -6,6 +6,7 @@
 //! [`store::SyncStore`] trait.
 
 pub mod config;
+pub mod engine;
 pub mod graph;
 pub mod logs_ingestion;
 pub mod reconcile;

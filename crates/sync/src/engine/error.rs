@@ -24,9 +24,6 @@ pub enum EngineError {
     /// The XDR incident of a pair no longer exists.
     #[error("XDR incident {0} no longer exists")]
     Gone(String),
-    /// A SIEM twin name that is not a name the connector derives.
-    #[error("SIEM incident name {0:?} is not a UUID")]
-    TwinName(String),
 }
 
 /// What to do about a failure.
@@ -54,10 +51,7 @@ impl EngineError {
                 }
                 _ => Disposition::Transient,
             },
-            EngineError::Graph(_)
-            | EngineError::Sentinel(_)
-            | EngineError::TwinName(_)
-            | EngineError::Gone(_) => {
+            EngineError::Graph(_) | EngineError::Sentinel(_) | EngineError::Gone(_) => {
                 Disposition::Poison
             }
             EngineError::Store(_) => Disposition::Transient,

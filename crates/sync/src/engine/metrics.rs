@@ -126,10 +126,26 @@ impl Metrics {
         self.render_polls(&mut out);
         self.render_writes(&mut out);
         let scalars = [
-            ("tandem_sync_conflicts_total", "Field conflicts logged.", &self.conflicts),
-            ("tandem_sync_quarantined_total", "Items set aside after a failure.", &self.quarantined),
-            ("tandem_sync_full_reconciliations_total", "Full reconciliations run.", &self.full_reconciliations),
-            ("tandem_sync_repaired_total", "Pairs a full reconciliation found drifted and repaired.", &self.repaired),
+            (
+                "tandem_sync_conflicts_total",
+                "Field conflicts logged.",
+                &self.conflicts,
+            ),
+            (
+                "tandem_sync_quarantined_total",
+                "Items set aside after a failure.",
+                &self.quarantined,
+            ),
+            (
+                "tandem_sync_full_reconciliations_total",
+                "Full reconciliations run.",
+                &self.full_reconciliations,
+            ),
+            (
+                "tandem_sync_repaired_total",
+                "Pairs a full reconciliation found drifted and repaired.",
+                &self.repaired,
+            ),
         ];
         for (name, help, value) in scalars {
             header(&mut out, name, help, "counter");
@@ -141,18 +157,31 @@ impl Metrics {
     }
 
     fn render_polls(&self, out: &mut String) {
-        header(out, "tandem_sync_polls_total", "Polls of each side.", "counter");
+        header(
+            out,
+            "tandem_sync_polls_total",
+            "Polls of each side.",
+            "counter",
+        );
         let polls = self.polls.lock().map(|p| p.clone()).unwrap_or_default();
         for side in Side::BOTH {
             for (ok, outcome) in [(true, "ok"), (false, "error")] {
                 let n = polls.get(&(side, ok)).copied().unwrap_or(0);
-                let _ = writeln!(out, "tandem_sync_polls_total{{side=\"{side}\",outcome=\"{outcome}\"}} {n}");
+                let _ = writeln!(
+                    out,
+                    "tandem_sync_polls_total{{side=\"{side}\",outcome=\"{outcome}\"}} {n}"
+                );
             }
         }
     }
 
     fn render_writes(&self, out: &mut String) {
-        header(out, "tandem_sync_writes_total", "Writes performed, by target side and kind.", "counter");
+        header(
+            out,
+            "tandem_sync_writes_total",
+            "Writes performed, by target side and kind.",
+            "counter",
+        );
         let writes = self.writes.lock().map(|w| w.clone()).unwrap_or_default();
         for ((side, kind), n) in writes {
             let _ = writeln!(
@@ -165,7 +194,12 @@ impl Metrics {
 
     fn render_lag(&self, out: &mut String) {
         let name = "tandem_sync_change_to_write_seconds";
-        header(out, name, "Time from a change on one side to its write on the other.", "histogram");
+        header(
+            out,
+            name,
+            "Time from a change on one side to its write on the other.",
+            "histogram",
+        );
         let Ok(h) = self.lag.lock() else { return };
         for (count, bound) in h.buckets.iter().zip(LAG_BUCKETS) {
             let _ = writeln!(out, "{name}_bucket{{le=\"{bound}\"}} {count}");
@@ -176,14 +210,37 @@ impl Metrics {
     }
 }
 
+/// A client counter series: its name, its help text and how to read it from a snapshot.
+type Series = (&'static str, &'static str, fn(&CounterSnapshot) -> u64);
+
 /// Requests, retries, throttles and token requests of each API client.
 fn render_api(out: &mut String, api: &ApiCounters) {
-    let apis = [("graph", &api.graph), ("arm", &api.arm), ("ingestion", &api.ingestion)];
-    let series: [(&str, &str, fn(&CounterSnapshot) -> u64); 4] = [
-        ("tandem_sync_api_requests_total", "API requests sent (every attempt).", |c| c.requests),
-        ("tandem_sync_api_retries_total", "Attempts repeated after a failure.", |c| c.retries),
-        ("tandem_sync_api_throttles_total", "Responses with status 429 or 503.", |c| c.throttles),
-        ("tandem_sync_token_requests_total", "Requests to the token endpoint.", |c| c.token_requests),
+    let apis = [
+        ("graph", &api.graph),
+        ("arm", &api.arm),
+        ("ingestion", &api.ingestion),
+    ];
+    let series: [Series; 4] = [
+        (
+            "tandem_sync_api_requests_total",
+            "API requests sent (every attempt).",
+            |c| c.requests,
+        ),
+        (
+            "tandem_sync_api_retries_total",
+            "Attempts repeated after a failure.",
+            |c| c.retries,
+        ),
+        (
+            "tandem_sync_api_throttles_total",
+            "Responses with status 429 or 503.",
+            |c| c.throttles,
+        ),
+        (
+            "tandem_sync_token_requests_total",
+            "Requests to the token endpoint.",
+            |c| c.token_requests,
+        ),
     ];
     for (name, help, read) in series {
         header(out, name, help, "counter");

@@ -5,9 +5,9 @@
 use tandem_model::Timestamp;
 use tandem_model::graph;
 
+use super::Connector;
 use super::error::{Disposition, EngineError};
 use super::sides::Twin;
-use super::Connector;
 use crate::graph::mapping as graph_map;
 use crate::reconcile::{PairKey, PlannedWrite, ReconcileInput, Side, SyncedIncident};
 use crate::sentinel::mapping as siem_map;
@@ -148,7 +148,9 @@ impl Connector {
                 if let Some(kind) = performed.written {
                     self.metrics.write(write.side, kind);
                     if let Some(source) = source {
-                        let lag = (chrono::Utc::now() - source.instant()).to_std().unwrap_or_default();
+                        let lag = (chrono::Utc::now() - source.instant())
+                            .to_std()
+                            .unwrap_or_default();
                         self.metrics.lag(lag);
                     }
                 }
@@ -173,12 +175,14 @@ impl Connector {
         let mut writes = 0;
         if fresh {
             self.sides.ingest_rows(pair, xdr).await?;
-            self.metrics.write(Side::Siem, super::metrics::WriteKind::Rows);
+            self.metrics
+                .write(Side::Siem, super::metrics::WriteKind::Rows);
             writes += 1;
         }
         let attached = self.sides.attach_alerts(pair, xdr).await?;
         for _ in 0..attached {
-            self.metrics.write(Side::Siem, super::metrics::WriteKind::Relation);
+            self.metrics
+                .write(Side::Siem, super::metrics::WriteKind::Relation);
         }
         Ok(writes + attached)
     }

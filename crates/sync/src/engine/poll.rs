@@ -34,7 +34,7 @@ pub struct PollSummary {
 }
 
 /// Whether an item needs syncing, and how it ended.
-enum Handled {
+pub(crate) enum Handled {
     Skipped,
     Synced(super::pair::PairOutcome),
 }
@@ -58,20 +58,36 @@ impl Connector {
         progress: Option<&dyn PageProgress>,
     ) -> Result<PollSummary, EngineError> {
         let since = self.since(Side::Xdr, scope)?;
-        let pager = self.sides.graph.changed_since(since.as_ref(), self.settings.page_size)?;
-        self.poll(Side::Xdr, scope, pager, progress, |incident: &graph::Incident| {
-            incident.last_update_date_time.get().cloned()
-        })
+        let pager = self
+            .sides
+            .graph
+            .changed_since(since.as_ref(), self.settings.page_size)?;
+        self.poll(
+            Side::Xdr,
+            scope,
+            pager,
+            progress,
+            |incident: &graph::Incident| incident.last_update_date_time.get().cloned(),
+        )
         .await
     }
 
     /// Polls the SIEM and syncs what changed in twins.
     pub(crate) async fn poll_siem(&self, scope: Scope<'_>) -> Result<PollSummary, EngineError> {
         let since = self.since(Side::Siem, scope)?;
-        let pager = self.sides.sentinel.changed_since(since.as_ref(), self.settings.page_size)?;
-        self.poll(Side::Siem, scope, pager, None, |incident: &sentinel::Incident| {
-            incident.properties.last_modified_time_utc.get().cloned()
-        })
+        let pager = self
+            .sides
+            .sentinel
+            .changed_since(since.as_ref(), self.settings.page_size)?;
+        self.poll(
+            Side::Siem,
+            scope,
+            pager,
+            None,
+            |incident: &sentinel::Incident| {
+                incident.properties.last_modified_time_utc.get().cloned()
+            },
+        )
         .await
     }
 
@@ -167,7 +183,9 @@ impl Connector {
         let Some(watermark) = newest.or(self.with_store(|s| s.watermark(side))?) else {
             return Ok(());
         };
-        let lag = (polled_at.instant() - watermark.instant()).to_std().unwrap_or(Duration::ZERO);
+        let lag = (polled_at.instant() - watermark.instant())
+            .to_std()
+            .unwrap_or(Duration::ZERO);
         let poll = PollRecord {
             side,
             watermark,
@@ -191,7 +209,11 @@ pub(crate) trait PollItem {
     fn id(&self) -> String;
 
     /// Syncs its pair, unless `skip_consumed` and the base already consumed this version.
-    async fn handle(self, connector: &Connector, skip_consumed: bool) -> Result<Handled, EngineError>;
+    async fn handle(
+        self,
+        connector: &Connector,
+        skip_consumed: bool,
+    ) -> Result<Handled, EngineError>;
 }
 
 impl PollItem for graph::Incident {
@@ -199,14 +221,20 @@ impl PollItem for graph::Incident {
         self.id.clone()
     }
 
-    async fn handle(self, connector: &Connector, skip_consumed: bool) -> Result<Handled, EngineError> {
+    async fn handle(
+        self,
+        connector: &Connector,
+        skip_consumed: bool,
+    ) -> Result<Handled, EngineError> {
         let pair = connector.sides.pair(&self.id);
         let marker = self.last_update_date_time.get().map(Timestamp::as_str);
         if skip_consumed && connector.consumed(&pair, Side::Xdr, marker)? {
             return Ok(Handled::Skipped);
         }
         let twin = connector.sides.read_twin(&pair).await?;
-        Ok(Handled::Synced(connector.sync_pair(&pair, self, twin).await?))
+        Ok(Handled::Synced(
+            connector.sync_pair(&pair, self, twin).await?,
+        ))
     }
 }
 
@@ -215,7 +243,11 @@ impl PollItem for sentinel::Incident {
         self.name.get().cloned().unwrap_or_default()
     }
 
-    async fn handle(self, connector: &Connector, skip_consumed: bool) -> Result<Handled, EngineError> {
+    async fn handle(
+        self,
+        connector: &Connector,
+        skip_consumed: bool,
+    ) -> Result<Handled, EngineError> {
         let Some(pair) = connector.twin_pair(&self.name)? else {
             return Ok(Handled::Skipped);
         };
@@ -234,16 +266,27 @@ impl PollItem for sentinel::Incident {
             incident: self,
             comments,
         };
-        Ok(Handled::Synced(connector.sync_pair(&pair, xdr, Some(twin)).await?))
+        Ok(Handled::Synced(
+            connector.sync_pair(&pair, xdr, Some(twin)).await?,
+        ))
     }
 }
 
 impl Connector {
     /// Whether the pair's base already consumed `marker` from `side`.
-    fn consumed(&self, pair: &PairKey, side: Side, marker: Option<&str>) -> Result<bool, EngineError> {
+    fn consumed(
+        &self,
+        pair: &PairKey,
+        side: Side,
+        marker: Option<&str>,
+    ) -> Result<bool, EngineError> {
         let record = self.with_store(|s| s.pair(pair))?;
         Ok(record
-            .and_then(|r| r.base.version(side).map(|v| Some(v.marker.as_str()) == marker))
+            .and_then(|r| {
+                r.base
+                    .version(side)
+                    .map(|v| Some(v.marker.as_str()) == marker)
+            })
             .unwrap_or(false))
     }
 

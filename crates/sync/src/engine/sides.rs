@@ -77,6 +77,15 @@ impl Sides {
         })
     }
 
+    /// The three clients' counters now.
+    pub fn counters(&self) -> super::ApiCounters {
+        super::ApiCounters {
+            graph: self.graph.api().counters().snapshot(),
+            arm: self.sentinel.api().counters().snapshot(),
+            ingestion: self.logs.api().counters().snapshot(),
+        }
+    }
+
     /// The pair of an XDR incident.
     pub fn pair(&self, xdr_id: &str) -> PairKey {
         PairKey::new(self.tenant.clone(), xdr_id)
@@ -108,7 +117,11 @@ impl Sides {
     }
 
     /// Creates the twin (from the XDR incident as it is now) or changes its fields under `If-Match`.
-    async fn siem_fields(&self, pair: &PairKey, patch: &FieldPatch) -> Result<Performed, EngineError> {
+    async fn siem_fields(
+        &self,
+        pair: &PairKey,
+        patch: &FieldPatch,
+    ) -> Result<Performed, EngineError> {
         let name = pair.siem_incident_name().to_string();
         let Some(current) = self.sentinel.incident(&name).await? else {
             let xdr = self.xdr_or_gone(pair).await?;
@@ -135,7 +148,10 @@ impl Sides {
         let etag = current.etag.get().cloned();
         let mut body = current;
         body.properties = siem_map::apply_patch(body.properties, &rebased.patch);
-        let after = self.sentinel.put_incident(&name, &body, etag.as_deref()).await?;
+        let after = self
+            .sentinel
+            .put_incident(&name, &body, etag.as_deref())
+            .await?;
         let after = siem_map::synced_incident(&after, &[])?;
         performed.outcome.versions = Some((before.version, after.version));
         performed.written = Some(WriteKind::Fields);
@@ -143,7 +159,11 @@ impl Sides {
     }
 
     /// Changes the XDR incident's fields (absolute values: repeating the PATCH is harmless).
-    async fn xdr_fields(&self, pair: &PairKey, patch: &FieldPatch) -> Result<Performed, EngineError> {
+    async fn xdr_fields(
+        &self,
+        pair: &PairKey,
+        patch: &FieldPatch,
+    ) -> Result<Performed, EngineError> {
         let current = self.xdr_or_gone(pair).await?;
         let before = graph_map::synced_incident(&current)?;
         let rebased = patch.rebase(Side::Xdr, &before.fields);
@@ -173,7 +193,9 @@ impl Sides {
     ) -> Result<Performed, EngineError> {
         let name = pair.siem_incident_name().to_string();
         let comment_name = pair.siem_comment_name(&comment.origin).to_string();
-        self.sentinel.put_comment(&name, &comment_name, &comment.body()).await?;
+        self.sentinel
+            .put_comment(&name, &comment_name, &comment.body())
+            .await?;
         Ok(Performed {
             outcome: WriteOutcome::default(),
             written: Some(WriteKind::Comment),
@@ -190,7 +212,9 @@ impl Sides {
         if graph_map::has_comment_from(&current, &comment.origin) {
             return Ok(Performed::default());
         }
-        self.graph.add_comment(&pair.xdr_id, &comment.body()).await?;
+        self.graph
+            .add_comment(&pair.xdr_id, &comment.body())
+            .await?;
         Ok(Performed {
             outcome: WriteOutcome::default(),
             written: Some(WriteKind::Comment),
@@ -198,9 +222,15 @@ impl Sides {
     }
 
     /// Lands this version of the incident and its alerts as table rows.
-    pub async fn ingest_rows(&self, pair: &PairKey, xdr: &graph::Incident) -> Result<(), EngineError> {
+    pub async fn ingest_rows(
+        &self,
+        pair: &PairKey,
+        xdr: &graph::Incident,
+    ) -> Result<(), EngineError> {
         let rows = incident_rows(xdr, &pair.siem_incident_name().to_string(), &self.provider);
-        self.logs.upload(&self.incident_stream, &[rows.incident]).await?;
+        self.logs
+            .upload(&self.incident_stream, &[rows.incident])
+            .await?;
         if !rows.alerts.is_empty() {
             self.logs.upload(&self.alert_stream, &rows.alerts).await?;
         }
@@ -246,4 +276,3 @@ fn relation_name(pair: &PairKey, alert: &str) -> Uuid {
     let text = format!("relation\n{}\n{}\n{alert}", pair.tenant, pair.xdr_id);
     Uuid::new_v5(&TANDEM_NAMESPACE, text.as_bytes())
 }
-

@@ -114,9 +114,16 @@ impl SyncStatus {
             status.directions.push(DirectionStatus {
                 name: direction_name(source).to_owned(),
                 lag_seconds: lag,
-                last_poll: if failed_last { failure_at } else { last_success.clone() },
+                last_poll: if failed_last {
+                    failure_at
+                } else {
+                    last_success.clone()
+                },
                 last_success,
-                pending_writes: pending.iter().filter(|e| e.write.side == source.other()).count(),
+                pending_writes: pending
+                    .iter()
+                    .filter(|e| e.write.side == source.other())
+                    .count(),
                 last_error: polls.last_failure.filter(|_| failed_last).map(|(_, e)| e),
             });
         }
@@ -146,22 +153,37 @@ impl SyncStatus {
         Ok(status)
     }
 
+    /// The report as indented JSON, as `/status` serves it.
+    pub fn render_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
     /// The report as text for a terminal.
     pub fn render_text(&self) -> String {
         let mut out = String::new();
         let none = || "never".to_owned();
         for d in &self.directions {
-            let lag = d.lag_seconds.map_or_else(|| "unknown".to_owned(), |l| format!("{l:.1} s"));
-            let _ = writeln!(out, "{}: lag {lag}, last successful poll {}, {} pending write(s)",
-                d.name, d.last_success.clone().unwrap_or_else(none), d.pending_writes);
+            let lag = d
+                .lag_seconds
+                .map_or_else(|| "unknown".to_owned(), |l| format!("{l:.1} s"));
+            let _ = writeln!(
+                out,
+                "{}: lag {lag}, last successful poll {}, {} pending write(s)",
+                d.name,
+                d.last_success.clone().unwrap_or_else(none),
+                d.pending_writes
+            );
             if let Some(error) = &d.last_error {
                 let _ = writeln!(out, "  last poll failed: {error}");
             }
         }
         let _ = writeln!(out, "conflicts: {}", self.conflicts.len());
         for c in &self.conflicts {
-            let _ = writeln!(out, "  {} incident {} {}: {} won, lost value {}",
-                c.at, c.incident_id, c.field, c.winner, c.losing_value);
+            let _ = writeln!(
+                out,
+                "  {} incident {} {}: {} won, lost value {}",
+                c.at, c.incident_id, c.field, c.winner, c.losing_value
+            );
         }
         let _ = writeln!(out, "quarantined: {}", self.quarantined.len());
         for q in &self.quarantined {

@@ -1,0 +1,262 @@
+//! The running connector: polls both sides, drives the reconciler through the outbox, and reports what
+//! it does.
+//!
+//! One cycle replays the outbox's undone writes, then polls the XDR and the SIEM ([`poll`]) and syncs
+//! every changed pair ([`pair`]): read both sides, reconcile, store the plan and the new base in one
+//! transaction, perform each write idempotently ([`sides`]), mark it done. Every so often a full
+//! reconciliation reads every XDR incident and its twin, repairs drift (missing twins, fields, comments
+//! or alerts) and reports how many pairs it repaired. [`metrics`] counts, [`status`] reports from the
+//! store, [`http`] serves both, [`progress`] draws the backfill's progress bar.
+
+pub mod error;
+pub mod http;
+pub mod metrics;
+mod pair;
+pub mod poll;
+pub mod progress;
+pub mod sides;
+pub mod status;
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use tandem_model::Timestamp;
+
+pub use error::{Disposition, EngineError};
+pub use metrics::{ApiCounters, Metrics, WriteKind};
+pub use pair::PairOutcome;
+pub use poll::PollSummary;
+pub use progress::{BackfillBar, PageProgress};
+pub use sides::{Sides, Twin};
+pub use status::SyncStatus;
+
+use crate::config::{SyncConfig, SyncConfigError, SyncSettings};
+use crate::reconcile::IncidentReconciler;
+use crate::store::{StoreError, SyncStore};
+use poll::Scope;
+
+/// The store, shared by the engine and the status endpoint.
+pub type SharedStore = Arc<Mutex<Box<dyn SyncStore>>>;
+
+/// What one cycle did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CycleReport {
+    /// Outbox writes replayed.
+    pub replayed: usize,
+    /// The XDR poll.
+    pub xdr: PollSummary,
+    /// The SIEM poll.
+    pub siem: PollSummary,
+    /// A dry run's planned writes, one line each.
+    pub planned: Vec<String>,
+}
+
+/// What a full reconciliation found.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RepairReport {
+    /// XDR incidents read.
+    pub pairs: usize,
+    /// Pairs that needed a write: drift repaired.
+    pub repaired: usize,
+    /// Writes performed.
+    pub writes: usize,
+    /// Pairs set aside or deferred.
+    pub failed: usize,
+}
+
+/// The connector.
+pub struct Connector {
+    sides: Sides,
+    store: SharedStore,
+    reconciler: IncidentReconciler,
+    settings: SyncSettings,
+    metrics: Arc<Metrics>,
+    dry_run: bool,
+    planned: Mutex<Vec<String>>,
+}
+
+impl std::fmt::Debug for Connector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connector")
+            .field("tenant", &self.sides.tenant)
+            .field("dry_run", &self.dry_run)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Connector {
+    /// A connector for `config` over `store`. Reads secrets and CA files now; sends nothing yet.
+    pub fn new(config: &SyncConfig, store: Box<dyn SyncStore>) -> Result<Self, SyncConfigError> {
+        Ok(Connector {
+            sides: Sides::new(config)?,
+            store: Arc::new(Mutex::new(store)),
+            reconciler: IncidentReconciler::new(config.sync.policy()),
+            settings: config.sync.clone(),
+            metrics: Arc::new(Metrics::default()),
+            dry_run: false,
+            planned: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// In a dry run the connector reads both sides and reports the writes it would make
+    /// ([`CycleReport::planned`]), but writes nothing, not even to its store.
+    pub fn dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+
+    /// The store (for the status endpoint).
+    pub fn store(&self) -> SharedStore {
+        Arc::clone(&self.store)
+    }
+
+    /// The metrics (for the metrics endpoint).
+    pub fn metrics(&self) -> Arc<Metrics> {
+        Arc::clone(&self.metrics)
+    }
+
+    /// The three API clients' counters now.
+    pub fn api_counters(&self) -> ApiCounters {
+        self.sides.counters()
+    }
+
+    /// The metrics as Prometheus text, client counters included.
+    pub fn render_metrics(&self) -> String {
+        self.metrics.render(&self.api_counters())
+    }
+
+    /// Runs cycles every poll interval, and a full reconciliation every full-reconciliation interval,
+    /// until `shutdown` completes. A failed cycle is logged and the next one runs as usual.
+    pub async fn run(&self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut next_full = Instant::now() + self.settings.full_reconciliation_interval();
+        loop {
+            match self.run_once().await {
+                Ok(report) => tracing::debug!(?report, "cycle"),
+                Err(error) => tracing::warn!(%error, "cycle failed"),
+            }
+            if Instant::now() >= next_full {
+                match self.full_reconciliation().await {
+                    Ok(report) => tracing::info!(?report, "full reconciliation"),
+                    Err(error) => tracing::warn!(%error, "full reconciliation failed"),
+                }
+                next_full = Instant::now() + self.settings.full_reconciliation_interval();
+            }
+            tokio::select! {
+                () = &mut shutdown => return,
+                () = tokio::time::sleep(self.settings.poll_interval()) => {}
+            }
+        }
+    }
+
+    /// One cycle: replay the outbox, poll the XDR, poll the SIEM.
+    pub async fn run_once(&self) -> Result<CycleReport, EngineError> {
+        let replayed = self.replay().await?;
+        let xdr = self.polled(
+            crate::reconcile::Side::Xdr,
+            self.poll_xdr(Scope::Changes, None).await,
+        )?;
+        let siem = self.polled(
+            crate::reconcile::Side::Siem,
+            self.poll_siem(Scope::Changes).await,
+        )?;
+        Ok(CycleReport {
+            replayed,
+            xdr,
+            siem,
+            planned: self.take_planned(),
+        })
+    }
+
+    /// Syncs every XDR incident changed since `since`, reporting each page to `progress`; the XDR
+    /// watermark then stands at the newest of them.
+    pub async fn backfill(
+        &self,
+        since: &Timestamp,
+        progress: &dyn PageProgress,
+    ) -> Result<PollSummary, EngineError> {
+        let summary = self.poll_xdr(Scope::Since(since), Some(progress)).await;
+        progress.finish();
+        self.polled(crate::reconcile::Side::Xdr, summary)
+    }
+
+    /// Reads every XDR incident and its twin and syncs each pair whatever the markers say; a pair that
+    /// needed a write had drifted and is counted as repaired.
+    pub async fn full_reconciliation(&self) -> Result<RepairReport, EngineError> {
+        self.replay().await?;
+        let summary = self.poll_xdr(Scope::Everything, None).await?;
+        self.metrics.full_reconciliation(summary.changed);
+        Ok(RepairReport {
+            pairs: summary.items,
+            repaired: summary.changed,
+            writes: summary.writes,
+            failed: summary.deferred + summary.quarantined,
+        })
+    }
+
+    /// Performs the outbox's undone writes in planning order. A write that fails for a passing reason
+    /// stops the replay (it stays in the outbox); one refused for good is quarantined.
+    pub async fn replay(&self) -> Result<usize, EngineError> {
+        if self.dry_run {
+            return Ok(0);
+        }
+        let pending = self.with_store(|s| s.pending_writes())?;
+        let mut replayed = 0;
+        for entry in pending {
+            match self.perform(&entry.write, None).await {
+                Ok(_) => replayed += 1,
+                Err(e) if e.disposition() == Disposition::Transient => return Err(e),
+                Err(e) => {
+                    let side = crate::reconcile::Side::Xdr;
+                    let at = Timestamp::now();
+                    self.with_store(|s| {
+                        s.quarantine(side, &entry.write.pair.xdr_id, &e.to_string(), &at)
+                    })?;
+                    self.metrics.quarantined();
+                }
+            }
+        }
+        Ok(replayed)
+    }
+
+    /// Records a poll's outcome in the metrics and, when it failed, in the store.
+    fn polled(
+        &self,
+        side: crate::reconcile::Side,
+        result: Result<PollSummary, EngineError>,
+    ) -> Result<PollSummary, EngineError> {
+        self.metrics.poll(side, result.is_ok());
+        if let Err(error) = &result
+            && !self.dry_run
+        {
+            let at = Timestamp::now();
+            self.with_store(|s| s.record_poll_failure(side, &at, &error.to_string()))?;
+        }
+        result
+    }
+
+    /// Runs `work` on the store.
+    pub(crate) fn with_store<T>(
+        &self,
+        work: impl FnOnce(&mut dyn SyncStore) -> Result<T, StoreError>,
+    ) -> Result<T, EngineError> {
+        // A panic elsewhere cannot leave the store half-written (its writes are transactions), so a
+        // poisoned lock is taken over.
+        let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        Ok(work(store.as_mut())?)
+    }
+
+    fn report_line(&self, line: String) {
+        if let Ok(mut planned) = self.planned.lock() {
+            planned.push(line);
+        }
+    }
+
+    fn take_planned(&self) -> Vec<String> {
+        self.planned
+            .lock()
+            .map(|mut p| std::mem::take(&mut *p))
+            .unwrap_or_default()
+    }
+}
