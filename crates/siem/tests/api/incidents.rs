@@ -243,10 +243,7 @@ async fn roles_audiences_and_workspace_scope_are_enforced() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    let other = url.replace(
-        &siem.credential("TANDEM_WORKSPACE_NAME"),
-        "someone-else",
-    );
+    let other = url.replace(&siem.credential("TANDEM_WORKSPACE_NAME"), "someone-else");
     let response = siem.writer(siem.http.get(other)).await;
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let response = siem.writer(siem.http.get(&url)).await;
