@@ -11,6 +11,7 @@
 //! its pairs, and the feed its schedule, so nothing is posted or copied twice.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context as _;
@@ -20,7 +21,12 @@ use tandem_server::{
     CREDENTIALS_FILE, DataDir, Prepared, RunningServer, ServerConfig, ServerOptions, ServiceSpec,
     read_credentials, shutdown_signal,
 };
+use tandem_sync::config::{ServerCredentials, SyncConfig, render_config};
+use tandem_sync::engine::{Connector, http};
+use tandem_sync::store::SqliteStore;
 use tandem_xdr::simulate;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 /// Flags of `tandem demo`.
@@ -35,6 +41,9 @@ pub struct DemoArgs {
     /// Address of the SIEM (APIs and console), HOST:PORT (port 0 picks a free port)
     #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8720")]
     siem_listen: String,
+    /// Address of the connector's /healthz, /metrics and /status, HOST:PORT (port 0 picks a free port)
+    #[arg(long, value_name = "HOST:PORT", default_value = "127.0.0.1:8730")]
+    sync_listen: String,
     /// Seconds between two runs of the multi-stage attack (the first runs at start)
     #[arg(long, value_name = "SECS", default_value_t = 180)]
     scenario_every: u64,
@@ -48,7 +57,8 @@ impl DemoArgs {
     pub async fn run(self) -> anyhow::Result<()> {
         let dir = DataDir::open(&self.data_dir).context("tandem demo: data dir")?;
         let (xdr, siem) = self.start_servers(&dir).await?;
-        print_banner(&dir, &xdr, &siem)?;
+        let sync = RunningConnector::start(&dir, &self.sync_listen).await?;
+        print_banner(&dir, &xdr, &siem, &sync)?;
         let feed = Feed {
             dir: dir.clone(),
             xdr_url: xdr.url().to_owned(),
@@ -57,7 +67,13 @@ impl DemoArgs {
         };
         let feeding = tokio::spawn(feed.run());
         shutdown_signal().await;
-        stop(feeding, xdr, siem).await
+        feeding.abort();
+        let _ = feeding.await;
+        sync.stop().await?;
+        siem.stop().await.context("tandem demo: siem")?;
+        xdr.stop().await.context("tandem demo: xdr")?;
+        println!("tandem demo stopped; run it again to resume where it left off");
+        Ok(())
     }
 
     /// Opens and binds both servers over the shared data dir, then lets them answer.
@@ -79,22 +95,74 @@ impl DemoArgs {
     }
 }
 
-/// Stops the feed, then both servers, finishing their in-flight requests.
-async fn stop(
-    feeding: JoinHandle<()>,
-    xdr: RunningServer,
-    siem: RunningServer,
-) -> anyhow::Result<()> {
-    feeding.abort();
-    let _ = feeding.await;
-    siem.stop().await.context("tandem demo: siem")?;
-    xdr.stop().await.context("tandem demo: xdr")?;
-    println!("tandem demo stopped; run it again to resume where it left off");
-    Ok(())
+/// The connector between the two servers, with its `/healthz`, `/metrics` and `/status` endpoint.
+struct RunningConnector {
+    url: String,
+    /// Dropping it tells the connector and its endpoint to stop.
+    stop: watch::Sender<()>,
+    running: JoinHandle<()>,
+    endpoint: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningConnector {
+    /// Starts the connector with a config generated from the servers' `credentials.env`, its store in
+    /// the same data dir, and its endpoint on `listen`.
+    async fn start(dir: &DataDir, listen: &str) -> anyhow::Result<RunningConnector> {
+        let pairs = read_credentials(dir).context("tandem demo: credentials.env")?;
+        let both = ServerCredentials {
+            xdr: &pairs,
+            siem: &pairs,
+        };
+        let config = render_config(both)
+            .and_then(|text| SyncConfig::parse(&text))
+            .context("tandem demo: connector config")?;
+        let store = SqliteStore::open(dir.root()).context("tandem demo: connector store")?;
+        let connector =
+            Arc::new(Connector::new(&config, Box::new(store)).context("tandem demo: connector")?);
+        let listener = TcpListener::bind(listen)
+            .await
+            .with_context(|| format!("tandem demo: cannot listen on {listen}"))?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let (stop, stopped) = watch::channel(());
+        let until_stopped = move || {
+            let mut stopped = stopped.clone();
+            async move {
+                let _ = stopped.changed().await;
+            }
+        };
+        let endpoint = tokio::spawn(http::serve(
+            listener,
+            Arc::clone(&connector),
+            until_stopped(),
+        ));
+        let cycle = until_stopped();
+        let running = tokio::spawn(async move { connector.run(cycle).await });
+        Ok(RunningConnector {
+            url,
+            stop,
+            running,
+            endpoint,
+        })
+    }
+
+    /// Stops the connector after its current cycle, then its endpoint.
+    async fn stop(self) -> anyhow::Result<()> {
+        drop(self.stop);
+        self.running.await.context("tandem demo: connector")?;
+        self.endpoint
+            .await
+            .context("tandem demo: connector endpoint")?
+            .context("tandem demo: connector endpoint")
+    }
 }
 
 /// Tells the user where to look and how to sign in.
-fn print_banner(dir: &DataDir, xdr: &RunningServer, siem: &RunningServer) -> anyhow::Result<()> {
+fn print_banner(
+    dir: &DataDir,
+    xdr: &RunningServer,
+    siem: &RunningServer,
+    sync: &RunningConnector,
+) -> anyhow::Result<()> {
     let pairs = read_credentials(dir).context("tandem demo: credentials.env")?;
     let key = |name: &str| {
         pairs
@@ -109,6 +177,7 @@ fn print_banner(dir: &DataDir, xdr: &RunningServer, siem: &RunningServer) -> any
          \n\
          \x20 SIEM console   {siem}/   incidents arrive here from the XDR within seconds\n\
          \x20 XDR console    {xdr}/\n\
+         \x20 connector      {sync}/status   (and /metrics, /healthz); it polls both sides every 5 s\n\
          \n\
          Sign in to either console with an app's client id and secret:\n\
          \x20 analyst (may act)   client id {writer}   secret: TANDEM_CLIENT_SECRET in {credentials}\n\
@@ -125,12 +194,13 @@ fn print_banner(dir: &DataDir, xdr: &RunningServer, siem: &RunningServer) -> any
         root = dir.root().display(),
         siem = siem.url(),
         xdr = xdr.url(),
+        sync = sync.url,
         writer = key("TANDEM_CLIENT_ID"),
         reader = key("TANDEM_READER_CLIENT_ID"),
         tenant = key("TANDEM_TENANT_ID"),
-        subscription = key("TANDEM_SIEM_SUBSCRIPTION_ID"),
-        group = key("TANDEM_SIEM_RESOURCE_GROUP"),
-        workspace = key("TANDEM_SIEM_WORKSPACE_NAME"),
+        subscription = key("TANDEM_SUBSCRIPTION_ID"),
+        group = key("TANDEM_RESOURCE_GROUP"),
+        workspace = key("TANDEM_WORKSPACE_NAME"),
     );
     Ok(())
 }
