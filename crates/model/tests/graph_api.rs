@@ -62,6 +62,32 @@ fn an_update_tells_absent_from_null_from_a_value() {
 fn an_update_reads_tags_as_custom_tags() {
     let update: IncidentUpdate = parse(&json!({"tags": ["a"]}));
     assert_eq!(update.custom_tags, Field::Value(vec!["a".to_owned()]));
+    assert_eq!(
+        serde_json::to_value(&update).unwrap(),
+        json!({"customTags": ["a"]})
+    );
+}
+
+#[test]
+fn an_update_with_both_tag_members_is_read_and_custom_tags_wins() {
+    let update: IncidentUpdate = parse(&json!({"tags": ["old"], "customTags": ["new"]}));
+    assert_eq!(update.custom_tags, Field::Value(vec!["new".to_owned()]));
+    let cleared: IncidentUpdate = parse(&json!({"customTags": null, "tags": ["old"]}));
+    assert_eq!(cleared.custom_tags, Field::Null);
+    assert_eq!(
+        serde_json::to_value(&cleared).unwrap(),
+        json!({"customTags": null})
+    );
+}
+
+#[test]
+fn an_update_with_a_legacy_incident_type_is_written_with_the_documented_one() {
+    let update: IncidentUpdate =
+        parse(&json!({"@odata.type": "#microsoft.graph.incident", "status": "Active"}));
+    assert_eq!(
+        serde_json::to_value(&update).unwrap(),
+        json!({"@odata.type": "#microsoft.graph.security.incident", "status": "active"})
+    );
 }
 
 #[test]
@@ -173,6 +199,18 @@ fn a_legacy_member_sent_beside_its_documented_one_is_kept() {
     assert_eq!(incident.custom_tags, Field::Value(vec!["new".to_owned()]));
     assert_eq!(incident.extra["tags"], json!(["old"]));
     assert_eq!(serde_json::to_value(&incident).unwrap(), payload);
+}
+
+#[test]
+fn a_comment_with_both_time_members_keeps_the_older_one_in_extra() {
+    let payload = json!({"comment": "c", "createdDateTime": "2024-01-01T00:00:00Z",
+        "createdTime": "2023-01-01T00:00:00Z"});
+    let comment: tandem_model::graph::AlertComment = parse(&payload);
+    assert_eq!(
+        comment.created_date_time,
+        Field::Value(Timestamp::parse("2024-01-01T00:00:00Z").unwrap())
+    );
+    assert_eq!(serde_json::to_value(&comment).unwrap(), payload);
 }
 
 #[test]

@@ -78,6 +78,13 @@ fn an_update_of_a_member_clients_may_not_change_is_named() {
 }
 
 #[test]
+fn an_update_with_bad_tags_names_the_member_it_came_in() {
+    let (path, message) = reject::<IncidentUpdate>(r#"{"customTags": ["a"], "tags": "b"}"#);
+    assert_eq!(path, "tags");
+    assert!(message.contains("\"b\""), "{message}");
+}
+
+#[test]
 fn a_comment_without_text_is_rejected() {
     let (_, message) =
         reject::<NewComment>(r#"{"@odata.type": "microsoft.graph.security.alertComment"}"#);

@@ -29,11 +29,7 @@ pub struct AlertComment {
     #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub created_by_display_name: Field<String>,
     /// When it was written.
-    #[serde(
-        default,
-        skip_serializing_if = "Field::is_absent",
-        alias = "createdTime"
-    )]
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
     pub created_date_time: Field<Timestamp>,
     /// Members this version of Tandem does not name, kept verbatim.
     #[serde(flatten)]

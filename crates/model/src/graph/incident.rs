@@ -128,31 +128,68 @@ impl Incident {
 /// as is), `null` (clear) or a value.
 ///
 /// Any other member is rejected with an error naming it; `@odata.type`, which Graph SDKs send, is
-/// accepted.
+/// accepted. Tags are read from `customTags` and from the older `tags`; when a body sends both,
+/// `customTags` wins, as it does for [`Incident`]. Only `customTags` is written.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[serde(rename_all = "camelCase", from = "IncidentUpdateBody")]
 pub struct IncidentUpdate {
     /// The `@odata.type` annotation.
+    #[serde(rename = "@odata.type", skip_serializing_if = "Field::is_absent")]
+    pub odata_type: Field<String>,
+    /// New owner, or `null` to unassign.
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub assigned_to: Field<String>,
+    /// New classification.
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub classification: Field<AlertClassification>,
+    /// New determination.
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub determination: Field<AlertDetermination>,
+    /// New state.
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub status: Field<IncidentStatus>,
+    /// New analyst tags, replacing the old ones (read from `tags` too).
+    #[serde(skip_serializing_if = "Field::is_absent")]
+    pub custom_tags: Field<Vec<String>>,
+}
+
+/// [`IncidentUpdate`] as it arrives: the documented members and the legacy `tags`, nothing else.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct IncidentUpdateBody {
     #[serde(
         rename = "@odata.type",
         default,
-        skip_serializing_if = "Field::is_absent",
         deserialize_with = "odata::incident_type"
     )]
-    pub odata_type: Field<String>,
-    /// New owner, or `null` to unassign.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub assigned_to: Field<String>,
-    /// New classification.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub classification: Field<AlertClassification>,
-    /// New determination.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub determination: Field<AlertDetermination>,
-    /// New state.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub status: Field<IncidentStatus>,
-    /// New analyst tags, replacing the old ones (read from `tags` too).
-    #[serde(default, skip_serializing_if = "Field::is_absent", alias = "tags")]
-    pub custom_tags: Field<Vec<String>>,
+    odata_type: Field<String>,
+    #[serde(default)]
+    assigned_to: Field<String>,
+    #[serde(default)]
+    classification: Field<AlertClassification>,
+    #[serde(default)]
+    determination: Field<AlertDetermination>,
+    #[serde(default)]
+    status: Field<IncidentStatus>,
+    #[serde(default)]
+    custom_tags: Field<Vec<String>>,
+    #[serde(default)]
+    tags: Field<Vec<String>>,
+}
+
+impl From<IncidentUpdateBody> for IncidentUpdate {
+    fn from(body: IncidentUpdateBody) -> Self {
+        IncidentUpdate {
+            odata_type: body.odata_type,
+            assigned_to: body.assigned_to,
+            classification: body.classification,
+            determination: body.determination,
+            status: body.status,
+            custom_tags: if body.custom_tags.is_absent() {
+                body.tags
+            } else {
+                body.custom_tags
+            },
+        }
+    }
 }
