@@ -20,6 +20,8 @@
 //! that runs offline cannot download it at build time; the few behaviours the consoles use fit in a page of
 //! plain JavaScript.
 //!
+//! Backends keep their sessions in a [`SessionTable`] and check secrets with [`secrets_equal`].
+//!
 //! A server mounts the console with `api_router.merge(tandem_console::router(backend))` once its API router
 //! has its state; the console claims only the paths above and sets no fallback. An incident's page in the other
 //! console is that console's base URL followed by [`incident_path`]; backends put it in [`TwinLink::url`].
@@ -31,7 +33,9 @@
 //! `#queue-next` / `#queue-prev`; on the incident page `#incident-title`, `[data-testid=incident-status]`,
 //! `[data-testid=alert-row]`, `[data-testid=entity]` with `data-kind`, `[data-testid=comment]`,
 //! `[data-testid=twin-link]`, the timeline's `[data-testid=timeline-mark]`, and the close form's
-//! `#close-classification`, `#close-determination`, `#close-comment` and `#close-submit`.
+//! `#close-classification`, `#close-determination`, `#close-comment` and `#close-submit`; on the sync health
+//! page `[data-testid=sync-direction]`, `[data-testid=conflict-row]`, `[data-testid=quarantine-row]` and, when
+//! the connector cannot be read, `[data-testid=sync-unreachable]`.
 //!
 //! Pages carry a strict content security policy (scripts only from the console, no `eval`, no framing), so a
 //! browser test waits with locators rather than with script strings evaluated in the page.
@@ -45,6 +49,7 @@ mod backend;
 mod pages;
 mod render;
 mod session;
+mod sessions;
 mod svg;
 mod text;
 mod view;
@@ -56,6 +61,7 @@ use axum::routing::{get, post};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 pub use backend::{ConsoleBackend, ConsoleError, ConsoleResult};
+pub use sessions::{SessionTable, secrets_equal};
 pub use view::{
     Action, AlertView, Caller, ChangeView, Choice, CommentView, ConflictView, ConsoleProfile,
     Count, Counts, DirectionHealth, EntityKind, EntityView, IncidentDetail, IncidentPage,

@@ -610,4 +610,8 @@ pub struct SyncHealth {
     pub quarantined: Vec<QuarantineView>,
     /// Lag readings over time, any order.
     pub lag_history: Vec<LagSample>,
+    /// Why the connector's status could not be read this time, when it could not (it is down, or its
+    /// address is wrong). The page then says the connector is not reachable; the other members hold what
+    /// the backend still knows, such as lag readings taken earlier.
+    pub unreachable: Option<String>,
 }

@@ -577,5 +577,6 @@ pub fn sample_health() -> SyncHealth {
                 })
             })
             .collect(),
+        unreachable: None,
     }
 }

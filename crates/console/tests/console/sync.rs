@@ -63,3 +63,26 @@ async fn a_console_without_sync_health_says_so() {
         1
     );
 }
+
+#[tokio::test]
+async fn an_unreachable_connector_is_named_with_the_reason() {
+    let unreachable = tandem_console::SyncHealth {
+        unreachable: Some("http://127.0.0.1:9/status: connection refused".into()),
+        ..Default::default()
+    };
+    let served = Served::start(MemoryBackend::new(seeded(3)).with_sync_health(unreachable)).await;
+    let cookie = served.sign_in(&RESPONDER).await;
+    let html = served.page(&cookie, "/sync").await;
+    assert_eq!(count_testid(&html, "sync-unreachable"), 1);
+    assert!(html.contains("connection refused"));
+    assert_eq!(count_testid(&html, "sync-direction"), 0);
+
+    let reachable = served_page_of(health()).await;
+    assert_eq!(count_testid(&reachable, "sync-unreachable"), 0);
+}
+
+async fn served_page_of(health: tandem_console::SyncHealth) -> String {
+    let served = Served::start(MemoryBackend::new(seeded(3)).with_sync_health(health)).await;
+    let cookie = served.sign_in(&RESPONDER).await;
+    served.page(&cookie, "/sync").await
+}
