@@ -7,6 +7,7 @@
 
 mod conformance {
     pub mod canonical;
+    pub mod diff;
     pub mod graph;
     pub mod sentinel;
 }

@@ -8,13 +8,20 @@
 //! 2. An incident's `tags` becomes `customTags` (when `customTags` is not also present).
 //! 3. A comment's `createdBy` becomes `createdByDisplayName` and `createdTime` becomes `createdDateTime`
 //!    (when the documented member is not also present).
-//! 4. An enum member written in PascalCase (`TruePositive`, `MultiStagedAttack`, `Active`) is written in
-//!    the documented camelCase (`truePositive`, ...).
+//! 4. An enum member in another casing (`TruePositive`, `MultiStagedAttack`, `ACTIVE`) is written in the
+//!    spelling the model documents for that member's enum (`truePositive`, ...); a value the enum does not
+//!    know is written as sent.
 //!
 //! Rule 2 applies to incidents only, which is why the rewrite takes the payload's [`Shape`]: evidence has a
 //! documented `tags` member of its own.
 
 use serde_json::{Map, Value};
+use tandem_model::graph::{
+    AlertClassification, AlertDetermination, AlertSeverity, AlertStatus, DefenderAvStatus,
+    DetectionSource, DetectionStatus, DeviceHealthStatus, DeviceRiskScore,
+    EvidenceRemediationStatus, EvidenceRole, EvidenceVerdict, IncidentStatus, OnboardingStatus,
+    ServiceSource,
+};
 
 /// What a payload holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,26 +44,58 @@ pub enum Shape {
 const INCIDENT_TYPE: &str = "#microsoft.graph.security.incident";
 const LEGACY_INCIDENT_TYPE: &str = "#microsoft.graph.incident";
 
-/// Enum-valued members of incidents, alerts and their PATCH bodies (rule 4).
-const RESOURCE_ENUMS: &[&str] = &[
-    "status",
-    "severity",
-    "classification",
-    "determination",
-    "serviceSource",
-    "detectionSource",
+/// An enum-valued member and how the model spells a value of it: read as the model reads it, written as
+/// the model writes it (rule 4).
+type EnumMember = (&'static str, fn(&str) -> String);
+
+/// Enum-valued members of incidents and their PATCH bodies.
+const INCIDENT_ENUMS: &[EnumMember] = &[
+    ("status", |t| IncidentStatus::from_wire(t).to_string()),
+    ("severity", |t| AlertSeverity::from_wire(t).to_string()),
+    ("classification", |t| {
+        AlertClassification::from_wire(t).to_string()
+    }),
+    ("determination", |t| {
+        AlertDetermination::from_wire(t).to_string()
+    }),
 ];
 
-/// Enum-valued members of evidence (rule 4).
-const EVIDENCE_ENUMS: &[&str] = &[
-    "verdict",
-    "remediationStatus",
-    "roles",
-    "detectionStatus",
-    "healthStatus",
-    "onboardingStatus",
-    "riskScore",
-    "defenderAvStatus",
+/// Enum-valued members of alerts and their PATCH bodies.
+const ALERT_ENUMS: &[EnumMember] = &[
+    ("status", |t| AlertStatus::from_wire(t).to_string()),
+    ("severity", |t| AlertSeverity::from_wire(t).to_string()),
+    ("classification", |t| {
+        AlertClassification::from_wire(t).to_string()
+    }),
+    ("determination", |t| {
+        AlertDetermination::from_wire(t).to_string()
+    }),
+    ("serviceSource", |t| ServiceSource::from_wire(t).to_string()),
+    ("detectionSource", |t| {
+        DetectionSource::from_wire(t).to_string()
+    }),
+];
+
+/// Enum-valued members of evidence.
+const EVIDENCE_ENUMS: &[EnumMember] = &[
+    ("verdict", |t| EvidenceVerdict::from_wire(t).to_string()),
+    ("remediationStatus", |t| {
+        EvidenceRemediationStatus::from_wire(t).to_string()
+    }),
+    ("roles", |t| EvidenceRole::from_wire(t).to_string()),
+    ("detectionStatus", |t| {
+        DetectionStatus::from_wire(t).to_string()
+    }),
+    ("healthStatus", |t| {
+        DeviceHealthStatus::from_wire(t).to_string()
+    }),
+    ("onboardingStatus", |t| {
+        OnboardingStatus::from_wire(t).to_string()
+    }),
+    ("riskScore", |t| DeviceRiskScore::from_wire(t).to_string()),
+    ("defenderAvStatus", |t| {
+        DefenderAvStatus::from_wire(t).to_string()
+    }),
 ];
 
 /// The payload as Tandem writes it back: `value` after the documented rewrites for a `shape`.
@@ -89,17 +128,17 @@ fn incident(object: &mut Map<String, Value>) {
         object.insert("@odata.type".into(), INCIDENT_TYPE.into());
     }
     rename(object, "tags", "customTags");
-    camel_case_members(object, RESOURCE_ENUMS);
+    documented_spellings(object, INCIDENT_ENUMS);
     each_object(object, "comments", comment);
     each_object(object, "alerts", alert);
 }
 
 /// Rule 4 on an alert, and the comment and evidence rules on its members.
 fn alert(object: &mut Map<String, Value>) {
-    camel_case_members(object, RESOURCE_ENUMS);
+    documented_spellings(object, ALERT_ENUMS);
     each_object(object, "comments", comment);
     each_object(object, "evidence", |evidence| {
-        camel_case_members(evidence, EVIDENCE_ENUMS)
+        documented_spellings(evidence, EVIDENCE_ENUMS)
     });
 }
 
@@ -132,28 +171,23 @@ fn each_object(
 }
 
 /// Rule 4 on the named members (strings, or arrays of strings).
-fn camel_case_members(object: &mut Map<String, Value>, names: &[&str]) {
-    for name in names {
-        match object.get_mut(*name) {
-            Some(Value::String(text)) => *text = lower_first(text),
-            Some(Value::Array(items)) => {
-                for item in items.iter_mut() {
-                    if let Value::String(text) = item {
-                        *text = lower_first(text);
-                    }
-                }
-            }
-            _ => {}
+fn documented_spellings(object: &mut Map<String, Value>, members: &[EnumMember]) {
+    for (name, spelling) in members {
+        let texts: Vec<&mut String> = match object.get_mut(*name) {
+            Some(Value::String(text)) => vec![text],
+            Some(Value::Array(items)) => items
+                .iter_mut()
+                .filter_map(|item| match item {
+                    Value::String(text) => Some(text),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        for text in texts {
+            *text = spelling(text);
         }
     }
-}
-
-/// `TruePositive` → `truePositive`.
-fn lower_first(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |first| {
-        first.to_lowercase().chain(chars).collect()
-    })
 }
 
 #[test]
@@ -182,11 +216,13 @@ fn canonical_applies_each_documented_rewrite() {
     let quirky = serde_json::json!({
         "@odata.type": "#microsoft.graph.incident",
         "id": "7",
-        "status": "Active",
+        "status": "ACTIVE",
         "determination": "MultiStagedAttack",
         "tags": ["Demo"],
         "comments": [{"comment": "c", "createdBy": "a", "createdTime": "2024-01-01T00:00:00Z"}],
-        "alerts": [{"id": "a1", "tags": ["kept"], "evidence": [{"tags": ["kept"], "roles": ["Attacker"]}]}]
+        "alerts": [{"id": "a1", "tags": ["kept"], "status": "InProgress",
+            "serviceSource": "MICROSOFTDEFENDERFORENDPOINT",
+            "evidence": [{"tags": ["kept"], "roles": ["Attacker", "NotYetKnown"], "verdict": "Malicious"}]}]
     });
     let documented = serde_json::json!({
         "@odata.type": "#microsoft.graph.security.incident",
@@ -195,7 +231,9 @@ fn canonical_applies_each_documented_rewrite() {
         "determination": "multiStagedAttack",
         "customTags": ["Demo"],
         "comments": [{"comment": "c", "createdByDisplayName": "a", "createdDateTime": "2024-01-01T00:00:00Z"}],
-        "alerts": [{"id": "a1", "tags": ["kept"], "evidence": [{"tags": ["kept"], "roles": ["attacker"]}]}]
+        "alerts": [{"id": "a1", "tags": ["kept"], "status": "inProgress",
+            "serviceSource": "microsoftDefenderForEndpoint",
+            "evidence": [{"tags": ["kept"], "roles": ["attacker", "NotYetKnown"], "verdict": "malicious"}]}]
     });
     assert_eq!(graph(Shape::Incident, quirky), documented);
 }

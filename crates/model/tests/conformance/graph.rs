@@ -13,6 +13,7 @@ use tandem_model::graph::{
 };
 
 use super::canonical::{self, Shape};
+use super::diff::first_difference;
 
 /// Checks one `graph/examples` file; returns the number of payloads checked (one).
 pub fn check_example(path: &Path, example: Value) -> Result<usize, String> {
@@ -80,32 +81,5 @@ fn compare<T: DeserializeOwned + Serialize>(
     match first_difference(&expected, &written, String::new()) {
         None => Ok(1),
         Some(difference) => Err(format!("round trip differs at {difference}")),
-    }
-}
-
-/// The path of the first place `found` differs from `expected`, with both values.
-fn first_difference(expected: &Value, found: &Value, path: String) -> Option<String> {
-    match (expected, found) {
-        (Value::Object(a), Value::Object(b)) => a
-            .keys()
-            .chain(b.keys().filter(|k| !a.contains_key(*k)))
-            .find_map(|key| {
-                let (x, y) = (
-                    a.get(key).unwrap_or(&Value::Null),
-                    b.get(key).unwrap_or(&Value::Null),
-                );
-                match (a.contains_key(key), b.contains_key(key)) {
-                    (true, true) => first_difference(x, y, format!("{path}.{key}")),
-                    (true, false) => Some(format!("{path}.{key}: expected {x}, member missing")),
-                    _ => Some(format!("{path}.{key}: unexpected member {y}")),
-                }
-            }),
-        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => a
-            .iter()
-            .zip(b)
-            .enumerate()
-            .find_map(|(i, (x, y))| first_difference(x, y, format!("{path}[{i}]"))),
-        _ if expected == found => None,
-        _ => Some(format!("`{path}`: expected {expected}, found {found}")),
     }
 }

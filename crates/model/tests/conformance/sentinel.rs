@@ -15,6 +15,8 @@ use tandem_model::sentinel::{
 };
 use tandem_model::tables::{QueryBody, QueryResponse};
 
+use super::diff::first_difference;
+
 /// Checks one ARM example file; returns the number of bodies checked.
 pub fn check_arm_example(path: &Path, example: Value) -> Result<usize, String> {
     let operation = Operation::of(path)?;
@@ -189,25 +191,5 @@ fn round_trip<T: DeserializeOwned + Serialize>(what: &str, body: &Value) -> Resu
     match first_difference(body, &written, String::new()) {
         None => Ok(()),
         Some(d) => Err(format!("{what} does not round-trip: {d}")),
-    }
-}
-
-/// Where two JSON values first differ, as `path: expected … found …`.
-fn first_difference(expected: &Value, found: &Value, path: String) -> Option<String> {
-    match (expected, found) {
-        (Value::Object(a), Value::Object(b)) => a
-            .keys()
-            .chain(b.keys().filter(|k| !a.contains_key(*k)))
-            .find_map(|k| match (a.get(k), b.get(k)) {
-                (Some(x), Some(y)) => first_difference(x, y, format!("{path}.{k}")),
-                (x, y) => Some(format!("{path}.{k}: expected {x:?}, found {y:?}")),
-            }),
-        (Value::Array(a), Value::Array(b)) if a.len() == b.len() => a
-            .iter()
-            .zip(b)
-            .enumerate()
-            .find_map(|(i, (x, y))| first_difference(x, y, format!("{path}[{i}]"))),
-        (a, b) if a == b => None,
-        (a, b) => Some(format!("{path}: expected {a}, found {b}")),
     }
 }
