@@ -14,6 +14,7 @@ mod comment;
 mod entities;
 mod enums;
 mod incident;
+mod names;
 mod owner;
 mod row_reads;
 mod rows;
@@ -29,6 +30,7 @@ pub use incident::{
     closing_comment, determination_comment, incident_changes_from_siem, incident_to_siem,
     product_name,
 };
+pub use names::{TANDEM_NAMESPACE, derived_name, siem_incident_name};
 pub use owner::{
     labels_agree, labels_to_siem, labels_to_xdr, owner_agrees, owner_to_siem, owner_to_xdr,
 };
