@@ -227,7 +227,7 @@ impl Feed {
                 return;
             }
         };
-        let first_scenario = self.scenario_due_in();
+        let first_scenario = self.scenario_due_in(SystemTime::now());
         let mut scenario = tokio::time::interval_at(
             tokio::time::Instant::now() + first_scenario,
             self.scenario_every,
@@ -237,15 +237,17 @@ impl Feed {
             self.noise_every,
         );
         loop {
-            let alerts = tokio::select! {
-                _ = scenario.tick() => {
-                    self.remember_scenario();
-                    simulate::multi_stage(chrono::Utc::now())
-                }
-                _ = noise.tick() => noise_alert(),
+            let (alerts, is_scenario) = tokio::select! {
+                _ = scenario.tick() => (simulate::multi_stage(chrono::Utc::now()), true),
+                _ = noise.tick() => (noise_alert(), false),
             };
             match simulate::post_alerts(&client, &self.xdr_url, &alerts, 100).await {
-                Ok(posted) => tracing::info!(alerts = posted.len(), "posted to the XDR"),
+                Ok(posted) => {
+                    tracing::info!(alerts = posted.len(), "posted to the XDR");
+                    if is_scenario {
+                        self.remember_scenario(SystemTime::now());
+                    }
+                }
                 Err(error) => tracing::warn!(%error, "posting to the XDR failed"),
             }
         }
@@ -253,7 +255,7 @@ impl Feed {
 
     /// How long until the multi-stage attack is due: now on a fresh data dir, else what is left of the
     /// interval since it last ran.
-    fn scenario_due_in(&self) -> Duration {
+    fn scenario_due_in(&self, now: SystemTime) -> Duration {
         let last = self
             .dir
             .read(LAST_SCENARIO_FILE)
@@ -261,21 +263,22 @@ impl Feed {
             .flatten()
             .and_then(|text| text.trim().parse::<u64>().ok())
             .map(|secs| SystemTime::UNIX_EPOCH + Duration::from_secs(secs));
-        let elapsed = last.and_then(|at| SystemTime::now().duration_since(at).ok());
+        let elapsed = last.and_then(|at| now.duration_since(at).ok());
         match elapsed {
             Some(elapsed) => self.scenario_every.saturating_sub(elapsed),
             None => Duration::ZERO,
         }
     }
 
-    fn remember_scenario(&self) {
-        let now = SystemTime::now()
+    /// Records that the attack ran at `at`.
+    fn remember_scenario(&self, at: SystemTime) {
+        let secs = at
             .duration_since(SystemTime::UNIX_EPOCH)
             .unwrap_or_default()
             .as_secs();
         if let Err(error) = self
             .dir
-            .write_atomic(LAST_SCENARIO_FILE, format!("{now}\n").as_bytes())
+            .write_atomic(LAST_SCENARIO_FILE, format!("{secs}\n").as_bytes())
         {
             tracing::warn!(%error, "cannot remember when the attack ran");
         }
@@ -289,4 +292,46 @@ fn noise_alert() -> Vec<Value> {
         alert["severity"] = Value::from("low");
     }
     alerts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn feed(dir: &std::path::Path) -> Feed {
+        Feed {
+            dir: DataDir::open(dir).unwrap(),
+            xdr_url: "http://127.0.0.1:1".into(),
+            scenario_every: Duration::from_secs(180),
+            noise_every: Duration::from_secs(40),
+        }
+    }
+
+    #[test]
+    fn attack_is_due_at_once_on_a_fresh_data_dir() {
+        let temp = tempfile::tempdir().unwrap();
+        assert_eq!(
+            feed(temp.path()).scenario_due_in(SystemTime::now()),
+            Duration::ZERO
+        );
+    }
+
+    #[test]
+    fn restart_keeps_the_attack_schedule() {
+        let temp = tempfile::tempdir().unwrap();
+        let feed = feed(temp.path());
+        let ran = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        feed.remember_scenario(ran);
+        let later = ran + Duration::from_secs(60);
+        assert_eq!(feed.scenario_due_in(later), Duration::from_secs(120));
+        let much_later = ran + Duration::from_secs(600);
+        assert_eq!(feed.scenario_due_in(much_later), Duration::ZERO);
+    }
+
+    #[test]
+    fn noise_is_one_low_severity_alert() {
+        let alerts = noise_alert();
+        assert_eq!(alerts.len(), 1);
+        assert_eq!(alerts[0]["severity"], "low");
+    }
 }
