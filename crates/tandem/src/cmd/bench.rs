@@ -1,14 +1,39 @@
-//! `tandem bench`: measures the connector end to end.
+//! `tandem bench <scenario>`: measures the connector end to end.
+//!
+//! Starts `tandem xdr`, `tandem siem` and `tandem sync` as child processes of this executable on
+//! loopback, runs the scenario (`latency`, `backfill` or `footprint`, see `tandem-bench`), prints its
+//! tables, and with `--json FILE` writes the same figures as JSON and its SVG chart beside them.
 
+use std::path::PathBuf;
+
+use anyhow::Context as _;
 use clap::Args;
+use tandem_bench::Scenario;
 
 /// Flags of `tandem bench`.
 #[derive(Debug, Args)]
-pub struct BenchArgs {}
+pub struct BenchArgs {
+    /// Write the figures to FILE as JSON, and the scenario's chart beside it (`<stem>-<chart>.svg`).
+    #[arg(long, value_name = "FILE", global = true)]
+    json: Option<PathBuf>,
+    #[command(subcommand)]
+    scenario: Scenario,
+}
 
 impl BenchArgs {
     /// Runs one benchmark scenario and prints its figures.
     pub async fn run(self) -> anyhow::Result<()> {
-        anyhow::bail!("tandem bench is not built yet")
+        let exe =
+            std::env::current_exe().context("tandem bench: cannot find its own executable")?;
+        let report = self.scenario.run(&exe).await.context("tandem bench")?;
+        print!("{}", report.render());
+        if let Some(path) = &self.json {
+            let charts = report.write(path).context("tandem bench")?;
+            println!("figures: {}", path.display());
+            for chart in charts {
+                println!("chart: {}", chart.display());
+            }
+        }
+        Ok(())
     }
 }
