@@ -220,8 +220,9 @@ impl Service {
     }
 
     /// Performs a planned write the way the connector's adapters do: field changes rebased on the current
-    /// state; a comment only when its origin is not there yet. Returns the conflicts of superseded changes.
-    fn perform(&mut self, write: &PlannedWrite) -> Vec<Conflict> {
+    /// state; a comment only when its origin is not there yet. Returns the conflicts of superseded changes
+    /// and the fields written.
+    fn perform(&mut self, write: &PlannedWrite) -> (Vec<Conflict>, Vec<FieldName>) {
         match &write.write {
             Write::Fields { patch } => {
                 let rebased = patch.rebase(self.side, &self.fields);
@@ -229,7 +230,19 @@ impl Service {
                     let fields = rebased.patch.apply(&self.fields);
                     self.store(fields, 1);
                 }
-                rebased.conflicts(self.side)
+                let p = &rebased.patch;
+                let written = [
+                    (FieldName::Status, p.status.is_some()),
+                    (FieldName::Severity, p.severity.is_some()),
+                    (FieldName::Owner, p.owner.is_some()),
+                    (FieldName::Classification, p.classification.is_some()),
+                ];
+                let written = written
+                    .into_iter()
+                    .filter(|(_, w)| *w)
+                    .map(|(f, _)| f)
+                    .collect();
+                (rebased.conflicts(self.side), written)
             }
             Write::Comment(comment) => {
                 if !self.snapshot().comments.contains_key(&comment.origin) {
@@ -237,7 +250,7 @@ impl Service {
                     self.comments.push((id, comment.body()));
                     self.bump(1);
                 }
-                Vec::new()
+                (Vec::new(), Vec::new())
             }
         }
     }
@@ -280,8 +293,6 @@ struct World {
     conflicts: Vec<Conflict>,
     /// Each side's edits of each field still visible to the connector, oldest first.
     last_edits: BTreeMap<(Side, FieldName), Vec<LastEdit>>,
-    /// Each side's fields in the state the connector last read from it or wrote to it.
-    seen: BTreeMap<Side, (u64, SyncedFields)>,
     step: usize,
     siem_skew: i64,
 }
@@ -302,7 +313,6 @@ impl World {
             outbox: Vec::new(),
             conflicts: Vec::new(),
             last_edits: BTreeMap::new(),
-            seen: BTreeMap::new(),
             step: 0,
             siem_skew,
         }
@@ -417,16 +427,10 @@ impl World {
             Side::Xdr => self.xdr.version,
             Side::Siem => self.siem.as_ref().map_or(0, |s| s.version),
         };
-        // Going back to the value the connector agreed on or last read (an A-B-A it never saw), or to
-        // the value it is about to write, is no change a three-way merge can see.
-        let agreed = self.base.as_ref().map(|b| &b.fields);
-        let known = agreed
-            .into_iter()
-            .chain(self.seen.get(&side).map(|(_, f)| f));
-        if known
-            .into_iter()
-            .any(|f| same_value(field, &field_value(f, field), &value))
-        {
+        // Going back to the value the connector agreed on (an A-B-A it never saw), or setting the value
+        // it is about to write, is no change a three-way merge can see.
+        let agreed = self.base.as_ref().map(|b| field_value(&b.fields, field));
+        if agreed.is_some_and(|a| same_value(field, &a, &value)) {
             // It undoes the edits the connector has not read yet.
             if let Some(edits) = self.last_edits.get_mut(&(side, field)) {
                 edits.retain(|e| e.consumed_at_step.is_some());
@@ -450,7 +454,6 @@ impl World {
             };
             let mut twin = Service::empty(Side::Siem, self.xdr.clock + self.siem_skew);
             twin.store(patch.apply(&twin.fields), 1);
-            self.see(Side::Siem, twin.version, &twin.fields);
             self.siem = Some(twin);
             return;
         }
@@ -458,13 +461,18 @@ impl World {
             return;
         };
         let before = service.snapshot().version;
-        let superseded = service.perform(write);
+        let (superseded, written) = service.perform(write);
         let after = service.snapshot().version;
-        let (version, written) = (service.version, service.fields.clone());
-        self.see(write.side, version, &written);
         self.conflicts.extend(superseded);
         if let Some(base) = self.base.as_mut().filter(|_| after != before) {
             base.advance_after_write(write.side, &before, after);
+        }
+        // A field written over still held the value the write was planned from: edits of it the
+        // connector had not read came back to that value (an A-B-A) and were no change.
+        for field in written {
+            if let Some(edits) = self.last_edits.get_mut(&(write.side, field)) {
+                edits.retain(|e| e.consumed_at_step.is_some());
+            }
         }
     }
 
@@ -556,17 +564,6 @@ impl World {
         }
     }
 
-    /// Notes what the connector read from or wrote to `side`, unless it already knows a newer version.
-    fn see(&mut self, side: Side, version: u64, fields: &SyncedFields) {
-        if self
-            .seen
-            .get(&side)
-            .is_none_or(|(known, _)| version >= *known)
-        {
-            self.seen.insert(side, (version, fields.clone()));
-        }
-    }
-
     fn consume(&mut self, side: Side, state: &SyncedIncident) {
         let version: u64 = state
             .version
@@ -576,7 +573,6 @@ impl World {
             .unwrap()
             .parse()
             .unwrap();
-        self.see(side, version, &state.fields);
         let step = self.step;
         for ((edit_side, _), edit) in self
             .last_edits
