@@ -554,10 +554,22 @@ async fn tokens_are_checked_and_roles_enforced() {
     );
 
     let other = Xdr::start("").await;
-    let (status, _) = xdr
+    let (status, body) = xdr
         .call_as(Some(&other.token), Method::GET, &path, None)
         .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "another server's token");
+    assert_eq!(body["error"]["code"], "InvalidAuthenticationToken");
+
+    // Signed with this server's own key, so only the tenant is wrong.
+    let other_tenant = other.server.credentials().tenant_id().unwrap().to_owned();
+    let foreign = resign(&xdr, |claims| {
+        claims.iss = claims.iss.replace(&claims.tid, &other_tenant);
+        claims.tid = other_tenant.clone();
+    });
+    let (status, body) = xdr.call_as(Some(&foreign), Method::GET, &path, None).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "another tenant's token");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains(&other_tenant), "{body}");
 }
 
 /// Re-signs the writer's token after `change` with the server's own key.
