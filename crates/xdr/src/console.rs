@@ -14,8 +14,9 @@ use tandem_console::{
     Action, AlertView, Caller, ChangeView, Choice, CommentView, ConsoleBackend, ConsoleError,
     ConsoleProfile, ConsoleResult, Count, Counts, EntityKind, EntityView, IncidentDetail,
     IncidentPage, IncidentQuery, IncidentSummary, OwnerFilter, Session, Severity, SortOrder,
-    Vocabulary,
+    TwinLink, Vocabulary,
 };
+use tandem_model::mapping::siem_incident_name;
 use tandem_server::Identity;
 
 use crate::api::{AppState, offload};
@@ -35,17 +36,35 @@ pub struct XdrConsole {
     identity: Identity,
     profile: ConsoleProfile,
     sessions: Mutex<HashMap<String, Session>>,
+    siem_console_url: Option<String>,
 }
 
 impl XdrConsole {
-    /// A console over the XDR in `state`, signing in the apps of `identity`.
-    pub fn new(state: Arc<AppState>, identity: Identity) -> Self {
+    /// A console over the XDR in `state`, signing in the apps of `identity`. With `siem_console_url`
+    /// (the SIEM console's base URL) each incident page links to the incident's SIEM twin.
+    pub fn new(state: Arc<AppState>, identity: Identity, siem_console_url: Option<String>) -> Self {
         XdrConsole {
             state,
             identity,
             profile: profile(),
             sessions: Mutex::new(HashMap::new()),
+            siem_console_url,
         }
+    }
+
+    /// The link to incident `number`'s SIEM twin, named as the connector names it, when the SIEM
+    /// console's URL is configured. The page it opens exists once the connector has synced the incident.
+    fn twin_link(&self, number: i64) -> Option<TwinLink> {
+        let base = self.siem_console_url.as_deref()?;
+        let name = siem_incident_name(self.state.xdr.tenant_id(), &number.to_string()).to_string();
+        Some(TwinLink {
+            url: format!(
+                "{}{}",
+                base.trim_end_matches('/'),
+                tandem_console::incident_path(&name)
+            ),
+            id: name,
+        })
     }
 
     fn sessions(&self) -> ConsoleResult<std::sync::MutexGuard<'_, HashMap<String, Session>>> {
@@ -247,7 +266,7 @@ impl ConsoleBackend for XdrConsole {
                 })
                 .collect(),
             comments: comment_views(doc),
-            twin: None,
+            twin: self.twin_link(number),
         }))
     }
 

@@ -50,6 +50,10 @@ pub fn routes(server: &Prepared) -> Result<Router, StartError> {
         xdr,
         public_url: config.public_url,
     });
-    let console = console::XdrConsole::new(state.clone(), server.identity().clone());
+    let console = console::XdrConsole::new(
+        state.clone(),
+        server.identity().clone(),
+        config.siem_console_url,
+    );
     Ok(api::router(state).merge(tandem_console::router(Arc::new(console))))
 }

@@ -26,6 +26,11 @@ pub struct XdrConfig {
     /// scheme and host the request came in on.
     #[serde(default)]
     pub public_url: Option<String>,
+    /// The base URL of the SIEM console (`tandem siem`). When set, each incident page links to the
+    /// incident's SIEM twin at `{siem_console_url}/incidents/{name}`, `name` being
+    /// [`tandem_model::mapping::siem_incident_name`] of the tenant and the incident id. Default: no link.
+    #[serde(default)]
+    pub siem_console_url: Option<String>,
 }
 
 fn default_window_minutes() -> u32 {
@@ -37,6 +42,7 @@ impl Default for XdrConfig {
         XdrConfig {
             correlation_window_minutes: default_window_minutes(),
             public_url: None,
+            siem_console_url: None,
         }
     }
 }

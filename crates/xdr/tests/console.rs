@@ -7,6 +7,7 @@ use common::Xdr;
 use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::Value;
+use tandem_model::mapping::siem_incident_name;
 use tandem_xdr::simulate;
 
 /// A browser-like client without redirects, carrying one session cookie.
@@ -171,6 +172,35 @@ async fn console_actions_change_the_incident_the_api_serves() {
     );
     let signed_in_as = incident["comments"][0]["createdByDisplayName"].clone();
     assert_ne!(signed_in_as, Value::Null);
+}
+
+#[tokio::test]
+async fn the_incident_page_links_to_the_siem_twin_when_the_siem_console_is_configured() {
+    let xdr = Xdr::start("[xdr]\nsiem_console_url = \"http://siem.test:8720/\"\n").await;
+    let ids = xdr
+        .ingest_ok(simulate::multi_stage(chrono::Utc::now()))
+        .await;
+    let browser = Browser::sign_in(&xdr, "TANDEM_CLIENT_ID", "TANDEM_CLIENT_SECRET").await;
+    let (status, html) = browser
+        .page(&format!("{}/incidents/{}", browser.base, ids[0]))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let tenant = xdr.server.credentials().tenant_id().unwrap();
+    let name = siem_incident_name(tenant, &ids[0]);
+    let href = format!("href=\"http://siem.test:8720/incidents/{name}\"");
+    assert!(html.contains(&href), "no {href} in the page");
+    assert!(html.contains("data-testid=\"twin-link\""));
+
+    let unlinked = Xdr::start("").await;
+    let ids = unlinked
+        .ingest_ok(simulate::multi_stage(chrono::Utc::now()))
+        .await;
+    let browser = Browser::sign_in(&unlinked, "TANDEM_CLIENT_ID", "TANDEM_CLIENT_SECRET").await;
+    let (_, html) = browser
+        .page(&format!("{}/incidents/{}", browser.base, ids[0]))
+        .await;
+    assert!(!html.contains("data-testid=\"twin-link\""));
+    assert!(html.contains("data-testid=\"twin-missing\""));
 }
 
 #[tokio::test]

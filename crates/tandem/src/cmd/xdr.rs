@@ -2,6 +2,15 @@
 //!
 //! `tandem xdr [--listen HOST:PORT] [--data-dir DIR] [--config FILE]` runs the server (so does
 //! `tandem xdr serve ...`); `tandem xdr simulate` posts generated attacks to a running server.
+//!
+//! The config file's `[xdr]` section (every key optional):
+//!
+//! ```toml
+//! [xdr]
+//! correlation_window_minutes = 1440          # how far apart correlated alerts' activity may be
+//! public_url = "https://xdr.example"          # base of incidentWebUrl and alertWebUrl (default: request host)
+//! siem_console_url = "http://127.0.0.1:8720"  # incident pages link to their SIEM twin there
+//! ```
 
 use std::path::PathBuf;
 
