@@ -32,7 +32,7 @@ impl PairKey {
 
     /// The SIEM incident name (the ARM resource name) of this pair's twin.
     pub fn siem_incident_name(&self) -> Uuid {
-        derive_name(&["incident", &self.tenant, &self.xdr_id])
+        tandem_model::mapping::siem_incident_name(&self.tenant, &self.xdr_id)
     }
 
     /// The SIEM comment name for a comment mirrored into this pair's twin.
