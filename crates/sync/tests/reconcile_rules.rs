@@ -479,6 +479,11 @@ fn comment_keys_name_the_origin_and_field_keys_the_plan() {
     assert!(matches!(writes[0].write, Write::Fields { .. }));
     assert!(matches!(writes[1].write, Write::Comment(_)));
     assert_ne!(writes[0].key, writes[1].key);
+    assert_eq!(
+        pair().siem_incident_name(),
+        tandem_model::mapping::siem_incident_name("tenant-a", "42"),
+        "the XDR links to the twin the connector creates"
+    );
     let other = PairKey::new("tenant-b", "42");
     assert_ne!(pair().siem_incident_name(), other.siem_incident_name());
     assert_ne!(

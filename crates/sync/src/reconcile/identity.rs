@@ -1,16 +1,15 @@
 //! Deterministic names for everything the connector creates.
 //!
 //! The SIEM twin of an XDR incident, and each comment mirrored into the SIEM, are named by a UUIDv5 of
-//! their origin in a fixed Tandem namespace. Creating them is therefore an idempotent PUT: a replay after a
-//! crash finds the same resource instead of making a second one.
+//! their origin in the fixed Tandem namespace ([`tandem_model::mapping::TANDEM_NAMESPACE`]). Creating them
+//! is therefore an idempotent PUT: a replay after a crash finds the same resource instead of making a
+//! second one. The twin's name comes from the model crate, so the XDR links to the same twin.
 
 use serde::{Deserialize, Serialize};
+use tandem_model::mapping::{derived_name, siem_incident_name};
 use uuid::Uuid;
 
 use super::model::CommentOrigin;
-
-/// The namespace of every name Tandem derives. Never change it: existing twins would be orphaned.
-pub const TANDEM_NAMESPACE: Uuid = Uuid::from_u128(0xf7dd6254_ffd9_4407_be15_0c9bd38c96fb);
 
 /// The identity of a synced pair: a tenant and an XDR incident id.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -32,12 +31,12 @@ impl PairKey {
 
     /// The SIEM incident name (the ARM resource name) of this pair's twin.
     pub fn siem_incident_name(&self) -> Uuid {
-        tandem_model::mapping::siem_incident_name(&self.tenant, &self.xdr_id)
+        siem_incident_name(&self.tenant, &self.xdr_id)
     }
 
     /// The SIEM comment name for a comment mirrored into this pair's twin.
     pub fn siem_comment_name(&self, origin: &CommentOrigin) -> Uuid {
-        derive_name(&[
+        derived_name(&[
             "comment",
             &self.tenant,
             &self.xdr_id,
@@ -45,14 +44,4 @@ impl PairKey {
             &origin.id,
         ])
     }
-}
-
-/// A UUIDv5 of the parts, length-prefixed so that no two part lists share an encoding.
-pub(crate) fn derive_name(parts: &[&str]) -> Uuid {
-    let mut bytes = Vec::new();
-    for part in parts {
-        bytes.extend_from_slice(&(part.len() as u64).to_be_bytes());
-        bytes.extend_from_slice(part.as_bytes());
-    }
-    Uuid::new_v5(&TANDEM_NAMESPACE, &bytes)
 }

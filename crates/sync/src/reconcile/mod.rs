@@ -14,7 +14,7 @@ mod model;
 mod patch;
 mod policy;
 
-pub use identity::{PairKey, TANDEM_NAMESPACE};
+pub use identity::PairKey;
 pub use marker::{parse_marker, render_marker};
 pub use model::{
     Base, Classification, Comment, CommentOrigin, Severity, Side, SideVersion, Status,
@@ -25,6 +25,7 @@ pub use patch::{
     Write,
 };
 pub use policy::{Conflict, ConflictPolicy, ConflictReason, FieldName};
+pub use tandem_model::mapping::TANDEM_NAMESPACE;
 
 use std::collections::{BTreeMap, BTreeSet};
 

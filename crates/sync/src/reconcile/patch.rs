@@ -10,7 +10,9 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::identity::{PairKey, derive_name};
+use tandem_model::mapping::derived_name;
+
+use super::identity::PairKey;
 use super::marker::render_marker;
 use super::model::{Classification, Comment, CommentOrigin, Severity, Side, Status, SyncedFields};
 use super::policy::{Conflict, ConflictReason, FieldName};
@@ -329,7 +331,7 @@ impl PlannedWrite {
         patch: FieldPatch,
     ) -> Self {
         let content = serde_json::to_string(&patch).unwrap_or_default();
-        let key = derive_name(&[
+        let key = derived_name(&[
             "fields",
             &pair.tenant,
             &pair.xdr_id,
@@ -347,7 +349,7 @@ impl PlannedWrite {
 
     /// A comment write; a given comment is mirrored to a given side once, so its key is its origin.
     pub fn comment(pair: &PairKey, side: Side, write: CommentWrite) -> Self {
-        let key = derive_name(&[
+        let key = derived_name(&[
             "comment",
             &pair.tenant,
             &pair.xdr_id,
