@@ -6,12 +6,14 @@
 //!
 //! - [`api`]: the HTTP routes ([`routes`] mounts them in a server opened with [`service_spec`]).
 //! - [`ingest`]: streams to tables, body limits, typed all-or-nothing batches.
+//! - [`console`]: the web console at the server's root (queue, incident page, actions, sync health).
 //! - [`incidents`]: incident, comment and relation rules (etags, history rows, alerts via relations).
 //! - [`kql`]: the query language subset (lexer, parser, planner, evaluator).
 //! - [`store`]: the SQLite database (WAL) under the data dir; [`schema`] and [`tables`] describe the
 //!   tables; [`workspace`] the workspace's ids and the `[siem]` config section.
 
 pub mod api;
+pub mod console;
 pub mod incidents;
 pub mod ingest;
 pub mod kql;

@@ -27,6 +27,9 @@ pub struct SiemConfig {
     pub streams: Vec<StreamMapping>,
     /// Ingestion requests the rule takes per minute before answering 429 (Log Analytics: 12,000).
     pub rule_requests_per_minute: Option<u32>,
+    /// The connector's status endpoint (`http://{listen}/status` of `tandem sync run`), read by the
+    /// console's sync health page. Without it the console has no sync health page.
+    pub sync_status_url: Option<String>,
 }
 
 /// Log Analytics' limit of ingestion requests per minute and data collection rule.

@@ -26,6 +26,7 @@ use tandem_server::{
     read_credentials,
 };
 
+use crate::console::{SiemConsole, SyncStatusSource};
 use crate::store::{Store, StoreError};
 use crate::workspace::{SiemConfig, Workspace};
 
@@ -107,18 +108,20 @@ impl Siem {
     /// `TANDEM_SIEM_URL`, as the server wrote it to `credentials.env` when it bound its address (the
     /// base of incident links); the request's own address if the file does not have it.
     fn siem_url(&self, headers: &HeaderMap) -> String {
+        self.known_url().unwrap_or_else(|| base_url(headers))
+    }
+
+    /// `TANDEM_SIEM_URL` from `credentials.env`, once the server has written it.
+    pub fn known_url(&self) -> Option<String> {
         if let Some(url) = self.siem_url.get() {
-            return url.clone();
+            return Some(url.clone());
         }
         let url_key = service_spec().url_key;
         let written = read_credentials(&self.data_dir)
             .ok()
             .and_then(|pairs| pairs.into_iter().find(|(k, _)| k == url_key))
-            .map(|(_, url)| url);
-        match written {
-            Some(url) => self.siem_url.get_or_init(|| url).clone(),
-            None => base_url(headers),
-        }
+            .map(|(_, url)| url)?;
+        Some(self.siem_url.get_or_init(|| written).clone())
     }
 
     /// The display name of app `client_id`, or the id itself when the app has none.
@@ -133,10 +136,16 @@ impl Siem {
 
 /// Opens the SIEM inside a prepared server: the database under the data dir, the workspace from the
 /// tenant and the `[siem]` config section, the workspace's keys added to `credentials.env`. Returns
-/// the routes to mount.
+/// the routes to mount: the APIs and, at the root, the web console ([`crate::console`]).
 pub fn routes(prepared: &mut Prepared) -> Result<Router, SiemError> {
     let config: SiemConfig = prepared.config().section("siem")?.unwrap_or_default();
     let rule_budget = config.rule_budget().map_err(SiemError::Invalid)?;
+    let sync_status = config
+        .sync_status_url
+        .as_deref()
+        .map(SyncStatusSource::new)
+        .transpose()
+        .map_err(SiemError::Invalid)?;
     let workspace = Workspace::new(prepared.identity().tenant_id(), config);
     let store = Store::open(&prepared.data_dir().path(DATABASE_FILE))?;
     for table in crate::tables::builtin() {
@@ -152,8 +161,15 @@ pub fn routes(prepared: &mut Prepared) -> Result<Router, SiemError> {
         .map(|app| (app.client_id.clone(), app.display_name.clone()))
         .collect();
     let data_dir = prepared.data_dir().clone();
-    let siem = Siem::new(store, workspace, app_names, data_dir, rule_budget);
-    Ok(router(Arc::new(siem)))
+    let siem = Arc::new(Siem::new(
+        store,
+        workspace,
+        app_names,
+        data_dir,
+        rule_budget,
+    ));
+    let console = SiemConsole::new(siem.clone(), prepared.identity().clone(), sync_status);
+    Ok(router(siem).merge(tandem_console::router(Arc::new(console))))
 }
 
 /// The routes over an opened SIEM.

@@ -10,7 +10,7 @@ use tandem_model::{Field, Timestamp};
 use super::{Actor, IncidentState};
 use crate::schema::coerce_row;
 use crate::store::StoreError;
-use crate::store::logs::{insert_rows, latest_where};
+use crate::store::logs::{all_where, insert_rows, latest_where};
 use crate::tables::{SECURITY_ALERT, SECURITY_INCIDENT, security_incident};
 use crate::workspace::Workspace;
 
@@ -109,6 +109,14 @@ pub(crate) fn append(tx: &Transaction<'_>, row: SecurityIncidentRow) -> Result<(
         }
     })?;
     insert_rows(tx, SECURITY_INCIDENT, &[row])
+}
+
+/// The `SecurityIncident` rows of incident `name`, oldest first: its history.
+pub(crate) fn incident_rows(
+    c: &Connection,
+    name: &str,
+) -> Result<Vec<Map<String, Value>>, StoreError> {
+    all_where(c, SECURITY_INCIDENT, "IncidentName", name)
 }
 
 /// The latest `SecurityAlert` row of each id in `ids`, in the order of `ids` (ids without a row are

@@ -508,22 +508,31 @@ impl<'a> Incidents<'a> {
 
     /// The `SecurityAlert` entities attached to incident `name`.
     pub fn alerts(&self, name: &str) -> Result<Vec<Value>, IncidentError> {
-        let ids = alert_ids(&self.relations(name)?);
-        let alerts = self
-            .store
-            .read_incidents(|c| history::latest_alerts(c, &ids))?;
+        let alerts = self.alert_rows(name)?;
         Ok(alerts
             .iter()
             .map(|row| history::alert_entity(self.workspace, row))
             .collect())
     }
 
+    /// The `SecurityAlert` rows attached to incident `name` (the latest row of each alert), as stored.
+    pub fn alert_rows(&self, name: &str) -> Result<Vec<Map<String, Value>>, IncidentError> {
+        let ids = alert_ids(&self.relations(name)?);
+        Ok(self
+            .store
+            .read_incidents(|c| history::latest_alerts(c, &ids))?)
+    }
+
+    /// The `SecurityIncident` rows of incident `name`, oldest first: one per change.
+    pub fn history(&self, name: &str) -> Result<Vec<Map<String, Value>>, IncidentError> {
+        Ok(self
+            .store
+            .read_incidents(|c| history::incident_rows(c, name))?)
+    }
+
     /// The entities of the alerts attached to incident `name`, with a count per kind.
     pub fn entities(&self, name: &str) -> Result<Value, IncidentError> {
-        let ids = alert_ids(&self.relations(name)?);
-        let alerts = self
-            .store
-            .read_incidents(|c| history::latest_alerts(c, &ids))?;
+        let alerts = self.alert_rows(name)?;
         let entities: Vec<Value> = alerts
             .iter()
             .flat_map(|row| history::row_entities(self.workspace, row))

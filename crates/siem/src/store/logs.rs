@@ -139,6 +139,22 @@ pub(crate) fn latest_where(
     Ok(text.map(|t| serde_json::from_str(&t)).transpose()?)
 }
 
+/// Every row of `table` whose `column` holds the text `value`, oldest first.
+pub(crate) fn all_where(
+    c: &Connection,
+    table: &str,
+    column: &str,
+    value: &str,
+) -> Result<Vec<Row>, StoreError> {
+    let mut statement = c.prepare_cached(
+        "SELECT data FROM log_rows WHERE table_name = ?1 AND json_extract(data, '$.' || ?2) = ?3 ORDER BY seq",
+    )?;
+    let texts = statement
+        .query_map(params![table, column, value], |r| r.get::<_, String>(0))?
+        .collect::<Result<Vec<String>, _>>()?;
+    texts.iter().map(|t| Ok(serde_json::from_str(t)?)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
