@@ -13,6 +13,9 @@
 //! requests = 600
 //! window_secs = 60
 //!
+//! [tls]                            # optional HTTPS (see `TlsConfig`); flags override it
+//! enabled = true
+//!
 //! [xdr]                            # each service reads its own section
 //! ```
 
@@ -24,6 +27,7 @@ use serde::de::DeserializeOwned;
 use crate::error::ServerError;
 use crate::identity::AppRegistration;
 use crate::throttle::ThrottleConfig;
+use crate::tls::TlsConfig;
 
 /// A parsed config file. `Default` is what a server runs with when there is no file.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -34,6 +38,9 @@ pub struct ServerConfig {
     /// The per-app request budget; unlimited when absent.
     #[serde(default)]
     pub throttle: Option<ThrottleConfig>,
+    /// HTTPS settings; plain HTTP on loopback when absent.
+    #[serde(default)]
+    pub tls: TlsConfig,
     /// Every other table, for the services' own sections (`[xdr]`, `[siem]`).
     #[serde(flatten)]
     pub sections: toml::Table,
@@ -90,7 +97,7 @@ impl ServerConfig {
         if let Some(throttle) = &self.throttle {
             throttle.check()?;
         }
-        Ok(())
+        self.tls.check()
     }
 }
 
@@ -138,6 +145,9 @@ mod tests {
             [throttle]
             requests = 5
             window_secs = 2
+            [tls]
+            enabled = true
+            names = ["tandem.example"]
             [xdr]
             seed = 7
             "#,
@@ -146,6 +156,8 @@ mod tests {
         let identity = config.identity.as_ref().unwrap();
         assert_eq!(identity.apps[0].roles, vec!["A.Read".to_owned()]);
         assert_eq!(config.throttle.unwrap().requests, 5);
+        assert!(config.tls.enabled);
+        assert_eq!(config.tls.names, vec!["tandem.example".to_owned()]);
         #[derive(Deserialize)]
         struct Xdr {
             seed: u32,

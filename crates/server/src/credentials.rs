@@ -69,8 +69,18 @@ pub fn read_credentials(dir: &DataDir) -> Result<Vec<(String, String)>, ServerEr
 
 /// Sets `updates` in the data dir's `credentials.env`, keeping every other key and the file's order.
 pub fn merge_credentials(dir: &DataDir, updates: &[(String, String)]) -> Result<(), ServerError> {
+    update_credentials(dir, updates, &[])
+}
+
+/// Sets `updates` and removes the keys in `remove` (when present) in one locked read-modify-write.
+pub fn update_credentials(
+    dir: &DataDir,
+    updates: &[(String, String)],
+    remove: &[&str],
+) -> Result<(), ServerError> {
     let _guard = dir.lock()?;
     let mut pairs = read_credentials(dir)?;
+    pairs.retain(|(key, _)| !remove.contains(&key.as_str()));
     for (key, value) in updates {
         match pairs.iter_mut().find(|(k, _)| k == key) {
             Some(pair) => pair.1.clone_from(value),
@@ -115,6 +125,9 @@ mod tests {
         merge_credentials(&dir, &[pair("C", "3"), pair("A", "9")]).unwrap();
         let read = read_credentials(&dir).unwrap();
         assert_eq!(read, vec![pair("A", "9"), pair("B", "2"), pair("C", "3")]);
+        update_credentials(&dir, &[pair("D", "4")], &["B", "absent"]).unwrap();
+        let read = read_credentials(&dir).unwrap();
+        assert_eq!(read, vec![pair("A", "9"), pair("C", "3"), pair("D", "4")]);
     }
 
     #[test]

@@ -204,6 +204,14 @@ pub enum ServerError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// Plain HTTP was asked for on an address other than loopback.
+    #[error(
+        "refusing to serve plain HTTP on {listen}: it is not a loopback address, so tokens and client secrets would cross the network unencrypted. Add --tls (HTTPS with a certificate from a local CA kept in the data dir; --tls-name HOST adds the name clients use), or --tls-cert FILE --tls-key FILE to use your own certificate, or --insecure-http to serve plain HTTP anyway"
+    )]
+    PlainHttpOffLoopback {
+        /// The `--listen` value.
+        listen: String,
+    },
     /// The HTTP server stopped with an error.
     #[error("server: {0}")]
     Serve(std::io::Error),

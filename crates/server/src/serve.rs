@@ -1,5 +1,5 @@
-//! Starting a Tandem server: open the data dir, load the identity, mount the shared routes next to the
-//! service's own, bind, write `credentials.env`, and run until shutdown.
+//! Starting a Tandem server: open the data dir, load the identity and the TLS setup, mount the shared
+//! routes next to the service's own, bind, write `credentials.env`, and run until shutdown.
 //!
 //! [`serve`] does it all for the CLI. Tests and `tandem demo` use the steps: [`Prepared::open`], then
 //! [`Prepared::bind`] (port 0 works; the bound address comes back), then [`BoundServer::spawn`] or
@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use axum::http::HeaderValue;
 use axum::http::header::CONTENT_TYPE;
 use axum::routing::get;
 use axum::{Extension, Json, Router};
@@ -20,12 +21,13 @@ use tokio::task::JoinHandle;
 
 use crate::auth::{AuthState, TokenVerifier};
 use crate::config::ServerConfig;
-use crate::credentials::{CREDENTIALS_FILE, merge_credentials};
+use crate::credentials::{CREDENTIALS_FILE, update_credentials};
 use crate::datadir::DataDir;
 use crate::error::{ApiError, ErrorStyle, ServerError};
 use crate::identity::{AppPurpose, DevRoles, Identity};
 use crate::metrics::{METRICS_CONTENT_TYPE, Metrics};
 use crate::throttle::Throttle;
+use crate::tls::{CA_CERT_KEY, ServerTls, TlsListener, listen_host};
 use crate::token::TokenService;
 
 /// What makes one service different from the other: its name, its URL key in `credentials.env`, its
@@ -86,7 +88,7 @@ pub struct ServerOptions {
     pub listen: String,
     /// The data dir (created when missing).
     pub data_dir: PathBuf,
-    /// The parsed `--config` file, or the default.
+    /// The parsed `--config` file, or the default, with the TLS flags applied to its `tls` settings.
     pub config: ServerConfig,
 }
 
@@ -98,20 +100,29 @@ pub struct Prepared {
     spec: ServiceSpec,
     data_dir: DataDir,
     identity: Identity,
+    tls: Option<ServerTls>,
     extra_credentials: Vec<(String, String)>,
 }
 
 impl Prepared {
-    /// Opens the data dir and loads (or creates) the identity.
+    /// Opens the data dir, loads (or creates) the identity and, with TLS on, the certificate (making
+    /// the data dir's local CA on first use).
     pub fn open(options: ServerOptions, spec: ServiceSpec) -> Result<Prepared, ServerError> {
         let data_dir = DataDir::open(&options.data_dir)?;
         let identity =
             Identity::load_or_create(&data_dir, options.config.identity.as_ref(), &spec.dev_roles)?;
+        let tls = ServerTls::prepare(
+            &data_dir,
+            spec.name,
+            &options.config.tls,
+            listen_host(&options.listen),
+        )?;
         Ok(Prepared {
             options,
             spec,
             data_dir,
             identity,
+            tls,
             extra_credentials: Vec::new(),
         })
     }
@@ -141,19 +152,26 @@ impl Prepared {
         self.extra_credentials.push((key.into(), value.into()));
     }
 
-    /// Binds the listen address, mounts the shared routes beside `routes`, and writes
-    /// `credentials.env` with the bound URL.
+    /// Binds the listen address (refusing plain HTTP off loopback unless allowed), mounts the shared
+    /// routes beside `routes`, and writes `credentials.env` with the bound URL (and, with a certificate
+    /// from the local CA, `TANDEM_CA_CERT`).
     pub async fn bind(self, routes: Router) -> Result<BoundServer, ServerError> {
-        let listener = TcpListener::bind(&self.options.listen)
+        let listen = &self.options.listen;
+        let listener = TcpListener::bind(listen)
             .await
             .map_err(|source| ServerError::Bind {
-                listen: self.options.listen.clone(),
+                listen: listen.clone(),
                 source,
             })?;
         let addr = listener.local_addr().map_err(ServerError::Serve)?;
-        let url = url_for(addr);
-        merge_credentials(&self.data_dir, &self.credentials(&url))?;
+        self.options.config.tls.check_listen(listen, addr)?;
+        let url = url_for(addr, self.tls.is_some());
+        self.write_credentials(&url)?;
         let app = self.app(routes, &url);
+        let listener = match &self.tls {
+            Some(tls) => Transport::Tls(tls.listen(listener)?),
+            None => Transport::Plain(listener),
+        };
         tracing::info!(service = self.spec.name, %url, data_dir = %self.data_dir.root().display(), "listening");
         Ok(BoundServer {
             listener,
@@ -162,6 +180,20 @@ impl Prepared {
             url,
             credentials_file: self.data_dir.path(CREDENTIALS_FILE),
         })
+    }
+
+    /// Writes this server's keys into `credentials.env`. `TANDEM_CA_CERT` names the local CA when it
+    /// issued the certificate, and is removed when the operator brought the certificate.
+    fn write_credentials(&self, url: &str) -> Result<(), ServerError> {
+        let mut pairs = self.credentials(url);
+        let mut remove = Vec::new();
+        if let Some(tls) = &self.tls {
+            match tls.ca_file() {
+                Some(ca) => pairs.push((CA_CERT_KEY.to_owned(), ca.display().to_string())),
+                None => remove.push(CA_CERT_KEY),
+            }
+        }
+        update_credentials(&self.data_dir, &pairs, &remove)
     }
 
     fn credentials(&self, url: &str) -> Vec<(String, String)> {
@@ -208,7 +240,7 @@ impl Prepared {
         let metrics = Arc::new(Metrics::default());
         let token = TokenService::new(self.identity.clone(), url, &self.spec.audiences);
         let metrics_for_route = metrics.clone();
-        Router::new()
+        let app = Router::new()
             .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
             .route(
                 "/metrics",
@@ -228,12 +260,26 @@ impl Prepared {
             .layer(axum::middleware::from_fn_with_state(
                 metrics,
                 crate::request::observe,
-            ))
+            ));
+        match self.tls {
+            Some(_) => app.layer(axum::middleware::map_request(mark_https)),
+            None => app,
+        }
     }
 }
 
-/// `http://HOST:PORT` for a bound address; an unspecified host (`0.0.0.0`) becomes loopback.
-fn url_for(addr: SocketAddr) -> String {
+/// Tells the services' link builders, which read `X-Forwarded-Proto` as they do behind a
+/// TLS-terminating proxy, that this request arrived over HTTPS.
+async fn mark_https(mut request: axum::extract::Request) -> axum::extract::Request {
+    request
+        .headers_mut()
+        .insert("x-forwarded-proto", HeaderValue::from_static("https"));
+    request
+}
+
+/// `http://HOST:PORT` (or `https://`) for a bound address; an unspecified host (`0.0.0.0`) becomes
+/// loopback.
+fn url_for(addr: SocketAddr, https: bool) -> String {
     let mut addr = addr;
     if addr.ip().is_unspecified() {
         addr.set_ip(match addr {
@@ -241,13 +287,21 @@ fn url_for(addr: SocketAddr) -> String {
             SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
         });
     }
-    format!("http://{addr}")
+    let scheme = if https { "https" } else { "http" };
+    format!("{scheme}://{addr}")
+}
+
+/// The bound socket: plain TCP, or TLS on top of it.
+#[derive(Debug)]
+enum Transport {
+    Plain(TcpListener),
+    Tls(TlsListener),
 }
 
 /// A server that is listening but not yet answering.
 #[derive(Debug)]
 pub struct BoundServer {
-    listener: TcpListener,
+    listener: Transport,
     app: Router,
     addr: SocketAddr,
     url: String,
@@ -260,7 +314,7 @@ impl BoundServer {
         self.addr
     }
 
-    /// `http://HOST:PORT`.
+    /// `http://HOST:PORT`, or `https://HOST:PORT` with TLS.
     pub fn url(&self) -> &str {
         &self.url
     }
@@ -275,10 +329,19 @@ impl BoundServer {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
-        axum::serve(self.listener, self.app)
-            .with_graceful_shutdown(shutdown)
-            .await
-            .map_err(ServerError::Serve)
+        let served = match self.listener {
+            Transport::Plain(listener) => {
+                axum::serve(listener, self.app)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+            Transport::Tls(listener) => {
+                axum::serve(listener, self.app)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+        };
+        served.map_err(ServerError::Serve)
     }
 
     /// Answers requests on a background task until the returned handle is stopped or dropped.
@@ -316,7 +379,7 @@ impl RunningServer {
         self.addr
     }
 
-    /// `http://HOST:PORT`.
+    /// `http://HOST:PORT`, or `https://HOST:PORT` with TLS.
     pub fn url(&self) -> &str {
         &self.url
     }

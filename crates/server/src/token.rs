@@ -1,19 +1,26 @@
 //! The token service both servers mount: a client-credentials token endpoint, OpenID metadata and the
 //! JWKS, shaped like Microsoft's identity platform (v2.0 endpoints).
 //!
-//! - `POST /{tenantId}/oauth2/v2.0/token` (form: `client_id`, `client_secret`, `scope`, `grant_type`)
-//! - `GET /{tenantId}/v2.0/.well-known/openid-configuration`
-//! - `GET /{tenantId}/discovery/v2.0/keys`
+//! - `POST /{tenantId}/oauth2/v2.0/token` (form: `client_id`, `client_secret`, `scope`, `grant_type`;
+//!   the client may authenticate with HTTP Basic instead of the form's `client_secret`)
+//! - `GET /{tenantId}/v2.0/.well-known/openid-configuration`: the metadata OAuth and OpenID libraries
+//!   (MSAL inside azure-identity among them) read to find the token endpoint and the keys
+//! - `GET /{tenantId}/discovery/v2.0/keys`: the JWKS
+//! - `GET /{tenantId}/oauth2/v2.0/authorize`: named by the metadata, answers that only the
+//!   client-credentials grant is served
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Json, Router};
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
 use crate::auth::normalize_audience;
@@ -50,6 +57,7 @@ impl TokenService {
                 get(openid_configuration),
             )
             .route("/{tenant}/discovery/v2.0/keys", get(jwks))
+            .route("/{tenant}/oauth2/v2.0/authorize", get(authorize))
             .with_state(Arc::new(self))
     }
 
@@ -78,18 +86,37 @@ impl TokenService {
         }
     }
 
-    fn grant(&self, form: &HashMap<String, String>) -> Result<Value, OAuthError> {
+    /// Issues a token for the form; `basic` holds the client id and secret of an HTTP Basic
+    /// `Authorization` header, the other way a client may authenticate.
+    fn grant(
+        &self,
+        form: &HashMap<String, String>,
+        basic: Option<(String, String)>,
+    ) -> Result<Value, OAuthError> {
         let field = |name: &str| form.get(name).map(String::as_str).filter(|v| !v.is_empty());
         let grant_type = field("grant_type").ok_or_else(|| OAuthError::missing("grant_type"))?;
         if grant_type != "client_credentials" {
             return Err(OAuthError::unsupported_grant(grant_type));
         }
-        let client_id = field("client_id").ok_or_else(|| OAuthError::missing("client_id"))?;
+        let (client_id, secret) = match &basic {
+            Some((id, secret)) => {
+                if field("client_secret").is_some() {
+                    return Err(OAuthError::two_client_authentications());
+                }
+                if field("client_id").is_some_and(|form_id| form_id != id) {
+                    return Err(OAuthError::client_id_mismatch());
+                }
+                (id.as_str(), secret.as_str())
+            }
+            None => (
+                field("client_id").ok_or_else(|| OAuthError::missing("client_id"))?,
+                field("client_secret").ok_or_else(|| OAuthError::missing("client_secret"))?,
+            ),
+        };
         let app = self
             .identity
             .app(client_id)
             .ok_or_else(|| OAuthError::unknown_client(client_id, self.identity.tenant_id()))?;
-        let secret = field("client_secret").ok_or_else(|| OAuthError::missing("client_secret"))?;
         if !secrets_match(secret, &app.client_secret) {
             return Err(OAuthError::bad_secret(client_id));
         }
@@ -132,23 +159,32 @@ impl TokenService {
         tenant.eq_ignore_ascii_case(self.identity.tenant_id())
     }
 
+    /// The tenant's OpenID metadata, with the fields and spellings of Microsoft's identity platform
+    /// (v2.0), limited to what this server does: client-credentials tokens signed with ES256.
     fn openid_document(&self) -> Value {
         let base = &self.base_url;
         let tenant = self.identity.tenant_id();
+        let host = base
+            .split_once("://")
+            .map_or(base.as_str(), |(_, host)| host);
         json!({
             "issuer": self.issuer(),
             "token_endpoint": format!("{base}/{tenant}/oauth2/v2.0/token"),
             "jwks_uri": format!("{base}/{tenant}/discovery/v2.0/keys"),
             "authorization_endpoint": format!("{base}/{tenant}/oauth2/v2.0/authorize"),
-            "token_endpoint_auth_methods_supported": ["client_secret_post"],
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+            "response_modes_supported": ["query", "fragment", "form_post"],
             "response_types_supported": ["token"],
             "grant_types_supported": ["client_credentials"],
             "subject_types_supported": ["pairwise"],
             "id_token_signing_alg_values_supported": ["ES256"],
             "scopes_supported": ["openid"],
-            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nbf", "tid", "roles", "appid", "azp", "oid", "ver"],
-            "tenant_region_scope": null,
-            "cloud_instance_name": "tandem.local",
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nbf", "tid", "roles", "appid", "azp", "oid", "idtyp", "ver"],
+            "request_uri_parameter_supported": false,
+            "tenant_region_scope": "WW",
+            "cloud_instance_name": host,
+            "cloud_graph_host_name": host,
+            "msgraph_host": host,
         })
     }
 }
@@ -162,15 +198,16 @@ fn secrets_match(given: &str, expected: &str) -> bool {
 async fn issue_token(
     State(service): State<Arc<TokenService>>,
     Path(tenant): Path<String>,
+    headers: HeaderMap,
     form: Result<Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
     if !service.tenant_matches(&tenant) {
         return OAuthError::unknown_tenant(&tenant).into_response();
     }
-    let result = match form {
-        Ok(Form(form)) => service.grant(&form),
+    let result = basic_credentials(&headers).and_then(|basic| match form {
+        Ok(Form(form)) => service.grant(&form, basic),
         Err(rejection) => Err(OAuthError::bad_body(&rejection.body_text())),
-    };
+    });
     match result {
         Ok(body) => Json(body).into_response(),
         Err(error) => error.into_response(),
@@ -185,6 +222,46 @@ async fn openid_configuration(
         return OAuthError::unknown_tenant(&tenant).into_response();
     }
     Json(service.openid_document()).into_response()
+}
+
+/// The client id and secret of an `Authorization: Basic` header (each form-urlencoded, as OAuth 2.0
+/// asks), or `None` without one.
+fn basic_credentials(headers: &HeaderMap) -> Result<Option<(String, String)>, OAuthError> {
+    let Some(value) = headers.get(AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let text = value.to_str().map_err(|_| OAuthError::bad_basic())?;
+    let Some((scheme, encoded)) = text.split_once(' ') else {
+        return Err(OAuthError::bad_basic());
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(OAuthError::bad_basic());
+    }
+    let decoded = STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| OAuthError::bad_basic())?;
+    let decoded = String::from_utf8(decoded).map_err(|_| OAuthError::bad_basic())?;
+    let (id, secret) = decoded.split_once(':').ok_or_else(OAuthError::bad_basic)?;
+    Ok(Some((form_decode(id)?, form_decode(secret)?)))
+}
+
+fn form_decode(part: &str) -> Result<String, OAuthError> {
+    percent_encoding::percent_decode_str(&part.replace('+', " "))
+        .decode_utf8()
+        .map(|text| text.into_owned())
+        .map_err(|_| OAuthError::bad_basic())
+}
+
+/// The metadata names an authorization endpoint, as OpenID metadata must; only the client-credentials
+/// grant is served, so it says so in the identity platform's error shape.
+async fn authorize(
+    State(service): State<Arc<TokenService>>,
+    Path(tenant): Path<String>,
+) -> Response {
+    if !service.tenant_matches(&tenant) {
+        return OAuthError::unknown_tenant(&tenant).into_response();
+    }
+    OAuthError::interactive_unsupported().into_response()
 }
 
 async fn jwks(State(service): State<Arc<TokenService>>, Path(tenant): Path<String>) -> Response {
@@ -216,6 +293,32 @@ impl OAuthError {
     fn missing(field: &str) -> Self {
         let text = format!("The request body must contain the following parameter: '{field}'.");
         Self::new(StatusCode::BAD_REQUEST, "invalid_request", 900144, text)
+    }
+
+    fn bad_basic() -> Self {
+        let text = "The Authorization header must be 'Basic base64(client_id:client_secret)' with both parts form-urlencoded.".to_owned();
+        Self::new(StatusCode::UNAUTHORIZED, "invalid_client", 7000216, text)
+    }
+
+    fn two_client_authentications() -> Self {
+        let text = "The client authenticated with both an Authorization header and a client_secret in the body; use one.".to_owned();
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", 90014, text)
+    }
+
+    fn client_id_mismatch() -> Self {
+        let text = "The client_id in the body differs from the one in the Authorization header."
+            .to_owned();
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", 700021, text)
+    }
+
+    fn interactive_unsupported() -> Self {
+        let text = "This token service issues app-only tokens through the client-credentials grant at the token endpoint; interactive sign-in is not served.".to_owned();
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "unsupported_response_type",
+            700054,
+            text,
+        )
     }
 
     fn bad_body(reason: &str) -> Self {

@@ -2,8 +2,10 @@
 //!
 //! - [`InProcessServer`]: a service started inside the test on `127.0.0.1:0` in a temp data dir.
 //! - [`ChildServer`]: the built `tandem` binary run as a child process, killed on drop.
-//! - [`Credentials`]: a parsed `credentials.env`, and [`fetch_token`] to get a bearer token with it.
-//! - [`python`] / [`run_python`]: Microsoft's Python SDKs in the workspace venv, against our servers.
+//! - [`Credentials`]: a parsed `credentials.env`, an HTTP client that trusts the server's CA
+//!   ([`Credentials::http_client`]), and [`fetch_token`] to get a bearer token with it.
+//! - [`python`] / [`run_python`]: Microsoft's Python SDKs in the workspace venv, against our servers;
+//!   [`run_node`]: scripts using npm packages installed beside them.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -46,6 +48,17 @@ pub enum TestkitError {
     /// The server did not come up in time.
     #[error("{0}")]
     Startup(String),
+    /// The CA certificate named by `TANDEM_CA_CERT` is not usable.
+    #[error("TANDEM_CA_CERT {path}: {reason}")]
+    BadCa {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A script's npm packages are not installed.
+    #[error("no node_modules beside {0}: run scripts/test (it runs `npm ci` there)")]
+    NoNodeModules(PathBuf),
     /// The Python venv is not there.
     #[error(
         "no Python venv at {0}: run scripts/test (it creates .venv and installs sdk/requirements.txt), or set TANDEM_PYTHON"
@@ -105,6 +118,16 @@ impl Credentials {
         self.get("TANDEM_TENANT_ID")
     }
 
+    /// `TANDEM_CA_CERT`: the local CA's certificate, when the server serves HTTPS with one.
+    pub fn ca_cert(&self) -> Option<&Path> {
+        self.get(tandem_server::CA_CERT_KEY).ok().map(Path::new)
+    }
+
+    /// An HTTP client that trusts `TANDEM_CA_CERT` (when there is one) besides the built-in roots.
+    pub fn http_client(&self) -> Result<reqwest::Client, TestkitError> {
+        http_client_trusting(self.ca_cert())
+    }
+
     /// A token for the read-write development app (`TANDEM_CLIENT_ID`).
     pub async fn writer_token(&self, base_url: &str, scope: &str) -> Result<String, TestkitError> {
         self.token(base_url, scope, "TANDEM_CLIENT_ID", "TANDEM_CLIENT_SECRET")
@@ -134,8 +157,23 @@ impl Credentials {
             client_id: self.get(id_key)?,
             client_secret: self.get(secret_key)?,
         };
-        fetch_token(base_url, &app, scope).await
+        fetch_token_with(&self.http_client()?, base_url, &app, scope).await
     }
+}
+
+/// An HTTP client that trusts the CA certificate in `ca_file` (PEM) besides the built-in roots.
+pub fn http_client_trusting(ca_file: Option<&Path>) -> Result<reqwest::Client, TestkitError> {
+    let mut builder = reqwest::Client::builder();
+    if let Some(path) = ca_file {
+        let bad = |reason: String| TestkitError::BadCa {
+            path: path.to_owned(),
+            reason,
+        };
+        let pem = std::fs::read(path).map_err(|e| bad(e.to_string()))?;
+        let ca = reqwest::Certificate::from_pem(&pem).map_err(|e| bad(e.to_string()))?;
+        builder = builder.add_root_certificate(ca);
+    }
+    Ok(builder.build()?)
 }
 
 /// An app's client credentials.
@@ -155,6 +193,16 @@ pub async fn fetch_token(
     app: &ClientApp<'_>,
     scope: &str,
 ) -> Result<String, TestkitError> {
+    fetch_token_with(&reqwest::Client::new(), base_url, app, scope).await
+}
+
+/// [`fetch_token`] through `client` (for instance one trusting a server's CA).
+pub async fn fetch_token_with(
+    client: &reqwest::Client,
+    base_url: &str,
+    app: &ClientApp<'_>,
+    scope: &str,
+) -> Result<String, TestkitError> {
     let url = format!("{base_url}/{}/oauth2/v2.0/token", app.tenant_id);
     let form = [
         ("client_id", app.client_id),
@@ -162,7 +210,7 @@ pub async fn fetch_token(
         ("scope", scope),
         ("grant_type", "client_credentials"),
     ];
-    let response = reqwest::Client::new().post(url).form(&form).send().await?;
+    let response = client.post(url).form(&form).send().await?;
     let status = response.status().as_u16();
     let body: serde_json::Value = response.json().await?;
     match body.get("access_token").and_then(|t| t.as_str()) {
@@ -221,7 +269,7 @@ impl InProcessServer {
         })
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://` when `config.tls` asked for TLS).
     pub fn url(&self) -> &str {
         self.server.url()
     }
@@ -243,29 +291,45 @@ impl InProcessServer {
     }
 }
 
-/// The `tandem` binary run as a child process in its own data dir. Killed when dropped.
+/// The `tandem` binary run as a child process. Killed when dropped.
 #[derive(Debug)]
 pub struct ChildServer {
     child: Child,
     url: String,
     credentials: Credentials,
-    _data_dir: TempDir,
+    data_dir: PathBuf,
+    _temp: Option<TempDir>,
 }
 
 impl ChildServer {
-    /// Runs `binary args... --listen 127.0.0.1:0 --data-dir <temp>` (e.g. `args = ["xdr"]`), waits for
-    /// `url_key` in its `credentials.env` and a 200 from `/healthz`. Pass `env!("CARGO_BIN_EXE_tandem")`
-    /// as `binary` from the `tandem` crate's tests.
+    /// Runs `binary args... --listen 127.0.0.1:0 --data-dir <temp>` (e.g. `args = ["xdr"]`, or
+    /// `["xdr", "--tls"]`), waits for `url_key` in its `credentials.env` and a 200 from `/healthz`
+    /// (trusting `TANDEM_CA_CERT` when the file has it). Pass `env!("CARGO_BIN_EXE_tandem")` as
+    /// `binary` from the `tandem` crate's tests.
     pub async fn spawn(
         binary: &Path,
         args: &[&str],
         url_key: &str,
     ) -> Result<ChildServer, TestkitError> {
-        let data_dir = tempfile::tempdir().map_err(io_error("create a temp data dir"))?;
+        let temp = tempfile::tempdir().map_err(io_error("create a temp data dir"))?;
+        let mut server = Self::spawn_in(binary, args, url_key, temp.path()).await?;
+        server._temp = Some(temp);
+        Ok(server)
+    }
+
+    /// [`ChildServer::spawn`] over `data_dir`, which outlives the server (e.g. one dir shared by an XDR
+    /// and a SIEM, or a restart). The dir's `credentials.env` should not hold `url_key` from an
+    /// earlier server that still answers.
+    pub async fn spawn_in(
+        binary: &Path,
+        args: &[&str],
+        url_key: &str,
+        data_dir: &Path,
+    ) -> Result<ChildServer, TestkitError> {
         let child = Command::new(binary)
             .args(args)
             .args(["--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir.path())
+            .arg(data_dir)
             .stdin(Stdio::null())
             .spawn()
             .map_err(io_error(format!("run {}", binary.display())))?;
@@ -273,14 +337,15 @@ impl ChildServer {
             child,
             url: String::new(),
             credentials: Credentials { pairs: Vec::new() },
-            _data_dir: data_dir,
+            data_dir: data_dir.to_owned(),
+            _temp: None,
         };
         server.wait_ready(url_key).await?;
         Ok(server)
     }
 
     async fn wait_ready(&mut self, url_key: &str) -> Result<(), TestkitError> {
-        let file = self._data_dir.path().join(tandem_server::CREDENTIALS_FILE);
+        let file = self.data_dir.join(tandem_server::CREDENTIALS_FILE);
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         loop {
             if let Some(status) = self.child.try_wait().map_err(io_error("poll the server"))? {
@@ -290,7 +355,8 @@ impl ChildServer {
             }
             if let Ok(credentials) = Credentials::read(&file)
                 && let Ok(url) = credentials.get(url_key)
-                && healthy(url).await
+                && let Ok(client) = credentials.http_client()
+                && healthy_with(&client, url).await
             {
                 self.url = url.to_owned();
                 self.credentials = credentials;
@@ -318,7 +384,7 @@ impl ChildServer {
 
     /// The data dir.
     pub fn data_dir(&self) -> &Path {
-        self._data_dir.path()
+        &self.data_dir
     }
 
     /// Sends SIGTERM and waits for the exit status (a clean stop exits 0).
@@ -345,7 +411,12 @@ impl Drop for ChildServer {
 
 /// True when `GET {url}/healthz` answers 200.
 pub async fn healthy(url: &str) -> bool {
-    match reqwest::get(format!("{url}/healthz")).await {
+    healthy_with(&reqwest::Client::new(), url).await
+}
+
+/// [`healthy`] through `client` (for instance one trusting a server's CA).
+pub async fn healthy_with(client: &reqwest::Client, url: &str) -> bool {
+    match client.get(format!("{url}/healthz")).send().await {
         Ok(response) => response.status().is_success(),
         Err(_) => false,
     }
@@ -384,4 +455,24 @@ pub fn run_python(
             python.display(),
             script.display()
         )))
+}
+
+/// Runs `script` with `node` from `PATH` and `env` set; its npm packages must be installed in a
+/// `node_modules` beside it. Returns its output whatever the exit status.
+pub fn run_node(
+    script: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Result<Output, TestkitError> {
+    let folder = script.parent().unwrap_or(Path::new("."));
+    if !folder.join("node_modules").is_dir() {
+        return Err(TestkitError::NoNodeModules(script.to_owned()));
+    }
+    Command::new("node")
+        .arg(script)
+        .args(args)
+        .envs(env.iter().copied())
+        .stdin(Stdio::null())
+        .output()
+        .map_err(io_error(format!("run node {}", script.display())))
 }
