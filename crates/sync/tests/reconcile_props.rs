@@ -590,7 +590,7 @@ impl World {
         let mut busy = 0;
         while self.sync(0, 0, Crash::None) {
             busy += 1;
-            assert!(busy <= 4, "no fixed point after {busy} quiet rounds");
+            assert!(busy <= 2, "no fixed point after {busy} quiet rounds");
         }
         busy
     }
