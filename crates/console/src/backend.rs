@@ -109,6 +109,12 @@ pub trait ConsoleBackend: Send + Sync + 'static {
         action: Action,
     ) -> impl Future<Output = ConsoleResult<()>> + Send;
 
+    /// What this side calls the finer verdict beside the classification, shown on the incident page and the
+    /// close form, e.g. `Classification reason`. The default is `Determination`.
+    fn determination_label(&self) -> &str {
+        "Determination"
+    }
+
     /// The connector's health, for consoles whose profile has `has_sync_health`. The default has none.
     fn sync_health(&self) -> impl Future<Output = ConsoleResult<Option<SyncHealth>>> + Send {
         async { Ok(None) }

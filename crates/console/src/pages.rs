@@ -278,7 +278,11 @@ pub(crate) async fn incident<B: ConsoleBackend>(
     page(
         StatusCode::OK,
         "incident.html",
-        context! { ..incident_context(detail), ..chrome(profile, Some(&signed.caller)) },
+        context! {
+            ..incident_context(detail),
+            ..context! { determination_label => console.backend.determination_label() },
+            ..chrome(profile, Some(&signed.caller))
+        },
     )
 }
 

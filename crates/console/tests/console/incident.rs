@@ -31,6 +31,10 @@ async fn the_page_shows_header_alerts_entities_comments_and_twin() {
     ));
     assert!(html.contains(r#"data-testid="incident-status"><span class="status" data-testid="status" data-status="inProgress">In progress</span>"#));
     assert!(html.contains("alice@contoso.com"));
+    assert!(
+        html.contains("<dt>Determination</dt>"),
+        "the default word for the finer verdict"
+    );
     let twin = stored.twin.as_ref().unwrap();
     assert!(html.contains(&format!(
         r#"<a href="{}" data-testid="twin-link""#,

@@ -202,6 +202,10 @@ impl ConsoleBackend for SiemConsole {
         self.run(move |api| change.apply(api, &name, &actor)).await
     }
 
+    fn determination_label(&self) -> &str {
+        "Classification reason"
+    }
+
     async fn sync_health(&self) -> ConsoleResult<Option<SyncHealth>> {
         match &self.sync_status {
             Some(source) => Ok(Some(source.read().await)),

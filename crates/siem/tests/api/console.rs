@@ -343,6 +343,8 @@ async fn console_actions_append_one_history_row_each_and_change_the_etag() {
 
     let html = page(&siem, &cookie, "/incidents/inc").await;
     assert!(html.contains("Status: Active → Closed"));
+    assert!(html.contains("Classification reason"), "Sentinel's words");
+    assert!(html.contains("Suspicious activity (true positive)"));
     assert!(html.contains("Looking into it"));
     assert_eq!(count_testid(&html, "comment"), 1);
 
