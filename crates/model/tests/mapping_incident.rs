@@ -155,6 +155,15 @@ fn verdict_xdr_to_siem() {
         verdict_to_siem(&XdrVerdict::default()),
         SiemVerdict::default()
     );
+    let unknown_class = XdrVerdict {
+        classification: Some(XClass::Other("suspicious".into())),
+        determination: Some(XDet::Malware),
+    };
+    assert_eq!(
+        verdict_to_siem(&unknown_class),
+        SiemVerdict::default(),
+        "an unknown XDR classification is not carried"
+    );
 }
 
 #[test]
@@ -198,6 +207,17 @@ fn verdict_siem_to_xdr() {
         let got = verdict_to_xdr(&siem_verdict(class.clone(), reason));
         assert_eq!(got, xdr_verdict(want_class, want_det), "{class}");
     }
+    let no_reason = verdict_to_xdr(&siem_verdict(SClass::TruePositive, None));
+    assert_eq!(no_reason.determination, Some(XDet::OtherOutcome));
+    let unknown_class = siem_verdict(
+        SClass::Other("Suspicious".into()),
+        Some(SReason::SuspiciousActivity),
+    );
+    assert_eq!(
+        verdict_to_xdr(&unknown_class),
+        XdrVerdict::default(),
+        "an unknown SIEM classification is not carried"
+    );
 }
 
 #[test]
@@ -331,6 +351,13 @@ fn owner_to_xdr_prefers_upn() {
         owner_to_xdr(&Field::Value(owner)),
         Field::Value("ann@contoso.com".into())
     );
+    let by_email: IncidentOwner =
+        from_value(json!({"assignedTo": "Ann", "email": "ann@mail.contoso.com"}))
+            .expect("an owner");
+    assert_eq!(
+        owner_to_xdr(&Field::Value(by_email)),
+        Field::Value("ann@mail.contoso.com".into())
+    );
     let by_name: IncidentOwner = from_value(json!({"assignedTo": "Ann"})).expect("an owner");
     assert_eq!(
         owner_to_xdr(&Field::Value(by_name)),
@@ -366,6 +393,18 @@ fn tags_become_user_labels() {
             .all(|l| l.label_type == Field::Value(IncidentLabelType::User))
     );
     assert_eq!(labels_to_xdr(&labels), ["vip", "ransomware"]);
+
+    let xdr =
+        incident(json!({"id": "1", "customTags": ["vip"], "systemTags": ["Defender Experts"]}));
+    let props = incident_to_siem(&xdr, &Provider::tandem());
+    let names: Vec<&str> = props
+        .labels
+        .get()
+        .expect("labels")
+        .iter()
+        .map(|l| l.label_name.as_str())
+        .collect();
+    assert_eq!(names, ["vip"], "systemTags are not sent");
 }
 
 #[test]
@@ -413,6 +452,14 @@ fn comment_author_falls_back_to_upn_and_same_comment_matches_text() {
         &siem_comment,
         &AlertComment::new("opening", "someone")
     ));
+    let by_email: IncidentCommentProperties = from_value(json!({
+        "message": "m", "author": {"email": "cy@mail.contoso.com", "objectId": "9c1e"}
+    }))
+    .expect("a comment");
+    assert_eq!(
+        text(&comment_to_xdr(&by_email).created_by_display_name),
+        Some("cy@mail.contoso.com")
+    );
 }
 
 #[test]
@@ -499,6 +546,14 @@ fn additional_data_from_alerts() {
     assert_eq!(
         data.techniques,
         Field::Value(vec!["T1059".into(), "T1059.001".into()])
+    );
+
+    let unexpanded = incident_to_siem(&incident(json!({"id": "1"})), &Provider::tandem());
+    let data = unexpanded.additional_data.get().expect("additional data");
+    assert_eq!(
+        data.alerts_count,
+        Field::Value(0),
+        "without $expand=alerts there are no alerts to count"
     );
 }
 

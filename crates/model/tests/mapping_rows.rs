@@ -25,15 +25,43 @@ fn entities_of(evidence: Value) -> Vec<Value> {
 #[test]
 fn incident_row_columns() {
     let props: IncidentProperties = from_value(json!({
-        "title": "t", "severity": "High", "status": "Closed", "classification": "TruePositive",
-        "classificationReason": "SuspiciousActivity", "incidentNumber": 12,
+        "title": "t", "description": "d", "severity": "High", "status": "Closed",
+        "classification": "TruePositive", "classificationReason": "SuspiciousActivity",
+        "classificationComment": "Determination: malware", "incidentNumber": 12,
+        "incidentUrl": "https://siem/incidents/guid-1",
         "owner": {"assignedTo": "ann"}, "labels": [{"labelName": "vip", "labelType": "User"}],
+        "additionalData": {"alertsCount": 2}, "relatedAnalyticRuleIds": ["rule-1"],
         "createdTimeUtc": "2024-01-01T00:00:00Z", "lastModifiedTimeUtc": "2024-01-02T00:00:00Z",
+        "firstActivityTimeUtc": "2023-12-31T09:00:00Z", "lastActivityTimeUtc": "2023-12-31T11:00:00Z",
         "providerName": "Tandem XDR", "providerIncidentId": "29"
     }))
     .expect("properties");
     let row = incident_row("guid-1", &props);
     assert_eq!(text(&row.incident_name), Some("guid-1"));
+    assert_eq!(text(&row.title), Some("t"));
+    assert_eq!(text(&row.description), Some("d"));
+    assert_eq!(row.severity, props.severity);
+    assert_eq!(row.classification, props.classification);
+    assert_eq!(row.classification_reason, props.classification_reason);
+    assert_eq!(
+        text(&row.classification_comment),
+        Some("Determination: malware")
+    );
+    assert_eq!(
+        text(&row.incident_url),
+        Some("https://siem/incidents/guid-1")
+    );
+    assert_eq!(text(&row.provider_name), Some("Tandem XDR"));
+    assert_eq!(row.additional_data, Field::Value(json!({"alertsCount": 2})));
+    assert_eq!(
+        row.related_analytic_rule_ids,
+        Field::Value(json!(["rule-1"]))
+    );
+    assert_eq!(row.created_time, props.created_time_utc);
+    assert_eq!(row.first_modified_time, props.created_time_utc);
+    assert_eq!(row.last_modified_time, props.last_modified_time_utc);
+    assert_eq!(row.first_activity_time, props.first_activity_time_utc);
+    assert_eq!(row.last_activity_time, props.last_activity_time_utc);
     assert_eq!(row.incident_number, Field::Value(12));
     assert_eq!(row.status, Field::Value(IncidentStatus::Closed));
     assert_eq!(row.closed_time, props.last_modified_time_utc);
@@ -46,8 +74,15 @@ fn incident_row_columns() {
     assert_eq!(text(&row.table), Some(SecurityIncidentRow::TABLE));
     assert_eq!(row.time_generated, props.last_modified_time_utc);
 
-    let open: IncidentProperties = from_value(json!({"status": "Active"})).expect("properties");
-    assert!(incident_row("guid-2", &open).closed_time.is_absent());
+    let open: IncidentProperties =
+        from_value(json!({"status": "Active", "createdTimeUtc": "2024-01-01T00:00:00Z"}))
+            .expect("properties");
+    let open_row = incident_row("guid-2", &open);
+    assert!(open_row.closed_time.is_absent());
+    assert_eq!(
+        open_row.time_generated, open.created_time_utc,
+        "without a modification the row records the creation"
+    );
 }
 
 #[test]
@@ -91,6 +126,7 @@ fn alert_row_columns() {
     assert_eq!(text(&row.alert_name), Some("Suspicious PowerShell"));
     assert_eq!(row.display_name, row.alert_name);
     assert_eq!(text(&row.alert_type), Some("rule-9"));
+    assert_eq!(text(&row.description), Some("d"));
     assert_eq!(row.alert_severity, Field::Value(AlertSeverity::Medium));
     assert_eq!(text(&row.status), Some("InProgress"));
     assert_eq!(text(&row.alert_link), Some("https://xdr/alerts/da637"));
