@@ -1,5 +1,6 @@
-//! Property tests of the Graph parsers: no input makes them panic, whatever they accept they write back in
-//! a form they read as the same value, and enum values they do not know survive a round trip unchanged.
+//! Property tests of the wire parsers (Graph, Sentinel and the SIEM's table rows and query API): no input
+//! makes them panic, whatever they accept they write back in a form they read as the same value, and Graph
+//! enum values they do not know survive a round trip unchanged.
 
 use std::fmt::Debug;
 use std::path::{Path, PathBuf};
@@ -16,11 +17,16 @@ use tandem_model::graph::{
     ServiceSource,
 };
 use tandem_model::parse_json;
+use tandem_model::sentinel::{
+    CloudError, Entity, IncidentComment, IncidentEntitiesResponse, IncidentRelation, IncidentTask,
+    List,
+};
+use tandem_model::tables::{QueryBody, QueryResponse, SecurityAlertRow, SecurityIncidentRow};
 
 /// One parser: `Err` only when it accepted the input but did not read back what it wrote.
 type Parser = fn(&[u8]) -> Result<(), String>;
 
-/// Every Graph parser.
+/// Every wire parser.
 const PARSERS: &[Parser] = &[
     stable::<Incident>,
     stable::<Alert>,
@@ -33,6 +39,19 @@ const PARSERS: &[Parser] = &[
     stable::<Collection<Alert>>,
     stable::<Collection<AlertComment>>,
     stable::<ErrorResponse>,
+    stable::<tandem_model::sentinel::Incident>,
+    stable::<List<tandem_model::sentinel::Incident>>,
+    stable::<IncidentComment>,
+    stable::<IncidentRelation>,
+    stable::<IncidentTask>,
+    stable::<Entity>,
+    stable::<List<Entity>>,
+    stable::<IncidentEntitiesResponse>,
+    stable::<CloudError>,
+    stable::<SecurityIncidentRow>,
+    stable::<SecurityAlertRow>,
+    stable::<QueryBody>,
+    stable::<QueryResponse>,
 ];
 
 /// Parses `bytes` as a `T`; if that works, checks the written form parses as the same value.
@@ -71,26 +90,57 @@ fn specs_dir() -> Option<PathBuf> {
     dir.is_dir().then_some(dir)
 }
 
-/// The real Graph payloads in the specs folder, plus an incident holding one evidence of every type.
+/// The real Graph payloads and Sentinel example bodies in the specs folder, plus an incident holding one
+/// evidence of every type.
 fn payloads() -> &'static [Value] {
     static PAYLOADS: OnceLock<Vec<Value>> = OnceLock::new();
     PAYLOADS.get_or_init(|| {
         let mut found = vec![incident_with_every_evidence_kind()];
-        let folders = [
+        let Some(specs) = specs_dir() else {
+            return found;
+        };
+        for folder in [
             "graph/examples",
             "samples/graph-incidents",
             "samples/graph-alerts",
-        ];
-        for folder in specs_dir()
-            .iter()
-            .flat_map(|specs| folders.map(|f| specs.join(f)))
-        {
-            let files = std::fs::read_dir(folder).into_iter().flatten().flatten();
-            let texts = files.filter_map(|entry| std::fs::read_to_string(entry.path()).ok());
-            found.extend(texts.filter_map(|text| serde_json::from_str(&text).ok()));
+        ] {
+            found.extend(json_in(&specs.join(folder)));
+        }
+        for folder in [
+            "sentinel/examples/incidents",
+            "sentinel/examples/incidents/comments",
+        ] {
+            found.extend(json_in(&specs.join(folder)).iter().flat_map(example_bodies));
         }
         found
     })
+}
+
+/// The JSON files directly in `folder`.
+fn json_in(folder: &Path) -> Vec<Value> {
+    let files = std::fs::read_dir(folder).into_iter().flatten().flatten();
+    let texts = files.filter_map(|entry| std::fs::read_to_string(entry.path()).ok());
+    texts
+        .filter_map(|text| serde_json::from_str(&text).ok())
+        .collect()
+}
+
+/// The request and response bodies of an ARM example (`parameters.*` objects, `responses.*.body`).
+fn example_bodies(example: &Value) -> Vec<Value> {
+    let requests = example["parameters"]
+        .as_object()
+        .into_iter()
+        .flat_map(|p| p.values());
+    let responses = example["responses"]
+        .as_object()
+        .into_iter()
+        .flat_map(|r| r.values())
+        .filter_map(|r| r.get("body"));
+    requests
+        .chain(responses)
+        .filter(|v| v.is_object())
+        .cloned()
+        .collect()
 }
 
 /// An incident whose alert carries one piece of evidence of each type Tandem knows.
