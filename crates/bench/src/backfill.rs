@@ -6,7 +6,7 @@
 //! - the **do-it-yourself** script (`bench/diy/backfill.py`): Microsoft's Python SDKs paging the
 //!   incidents and creating each SIEM incident one request at a time, into a second, fresh SIEM.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -17,8 +17,9 @@ use crate::api::{SiemApi, XdrApi};
 use crate::diy::{self, DiyRun};
 use crate::error::BenchError;
 use crate::report::{Report, Table};
+use crate::scrape::{RouteLoad, per_route, route_delta, scrape};
 use crate::seed::seed_incidents;
-use crate::stack::{Connector, ConnectorFiles, ConnectorSettings, Workdir};
+use crate::stack::{Connector, ConnectorFiles, ConnectorSettings, Service, Workdir};
 use crate::svg::{self, Series};
 
 /// Flags of `tandem bench backfill`.
@@ -76,6 +77,41 @@ pub struct BackfillFigures {
     pub diy_over_tandem: Option<f64>,
     /// API requests the connector made (token requests included), from its `/metrics`.
     pub connector_requests: u64,
+    /// Requests the servers answered while the connector backfilled, by `server METHOD route`.
+    pub connector_load: BTreeMap<String, RouteLoad>,
+    /// Of those, the SIEM incident lists the benchmark's own watcher asked for.
+    pub watcher_requests: u64,
+}
+
+/// Both servers' load by route at one moment.
+struct ServerLoad {
+    xdr: BTreeMap<String, RouteLoad>,
+    siem: BTreeMap<String, RouteLoad>,
+}
+
+impl ServerLoad {
+    async fn read(xdr: &Service, siem: &Service) -> Result<ServerLoad, BenchError> {
+        let page = |s: &Service| format!("{}/metrics", s.url());
+        Ok(ServerLoad {
+            xdr: per_route(&scrape(&page(xdr)).await?),
+            siem: per_route(&scrape(&page(siem)).await?),
+        })
+    }
+
+    /// The load since `earlier`, keyed `xdr METHOD route` / `siem METHOD route`.
+    fn since(&self, earlier: &ServerLoad) -> BTreeMap<String, RouteLoad> {
+        let xdr = route_delta(&earlier.xdr, &self.xdr);
+        let siem = route_delta(&earlier.siem, &self.siem);
+        let named = |side: &str, map: BTreeMap<String, RouteLoad>| {
+            map.into_iter()
+                .map(|(route, load)| (format!("{side} {route}"), load))
+                .collect::<Vec<_>>()
+        };
+        named("xdr", xdr)
+            .into_iter()
+            .chain(named("siem", siem))
+            .collect()
+    }
 }
 
 /// Runs the scenario with the `tandem` executable `exe`.
@@ -99,10 +135,12 @@ pub async fn run(exe: &Path, settings: &BackfillSettings) -> Result<Report, Benc
             poll_interval: Duration::from_millis(settings.poll_interval_ms),
         },
     )?;
+    let before = ServerLoad::read(&xdr, &siem).await?;
+    let siem_api = SiemApi::new(&siem)?;
     let started = Instant::now();
     let mut connector = Connector::start(&work, &files).await?;
     let tandem = watch_backfill(
-        &SiemApi::new(&siem)?,
+        &siem_api,
         &mut connector,
         started,
         n,
@@ -111,6 +149,8 @@ pub async fn run(exe: &Path, settings: &BackfillSettings) -> Result<Report, Benc
     )
     .await?;
     let connector_requests = connector.api_requests().await?;
+    let connector_load = ServerLoad::read(&xdr, &siem).await?.since(&before);
+    let watcher_requests = siem_api.client().counters().snapshot().requests;
     drop(connector);
     let diy = match settings.diy_incidents.min(n) {
         0 => None,
@@ -131,6 +171,8 @@ pub async fn run(exe: &Path, settings: &BackfillSettings) -> Result<Report, Benc
         tandem,
         diy,
         connector_requests,
+        connector_load,
+        watcher_requests,
     };
     report(settings, &figures)
 }
@@ -245,6 +287,7 @@ fn report(settings: &BackfillSettings, f: &BackfillFigures) -> Result<Report, Be
         ]);
     }
     report.tables.push(table);
+    report.tables.push(load_table(f));
     report.notes.push(format!(
         "Tandem / floor = {:.2} (target ≤ 1.5); the connector's time runs from its process start until the SIEM lists every incident with alertsCount = {}",
         f.tandem_over_floor, settings.alerts_per_incident
@@ -262,6 +305,10 @@ fn report(settings: &BackfillSettings, f: &BackfillFigures) -> Result<Report, Be
             }
         ));
     }
+    report.notes.push(format!(
+        "the SIEM's incident list count includes {} requests of the benchmark's own watcher",
+        f.watcher_requests
+    ));
     let series = |name: &str, p: &Progress| Series {
         name: name.into(),
         points: p.samples.iter().map(|&(t, n)| (t, n as f64)).collect(),
@@ -281,4 +328,57 @@ fn report(settings: &BackfillSettings, f: &BackfillFigures) -> Result<Report, Be
         svg::lines("Backfill progress", "seconds", "incidents", &lines),
     ));
     Ok(report)
+}
+
+/// Where the connector's backfill requests went: per server route, count, per incident and server time.
+fn load_table(f: &BackfillFigures) -> Table {
+    let mut table = Table::new(
+        "Requests the servers answered during the connector's backfill",
+        &["server route", "requests", "per incident", "server s"],
+    );
+    let per = |n: u64| n as f64 / f.tandem.incidents.max(1) as f64;
+    for (route, load) in &f.connector_load {
+        table.row(vec![
+            short_route(route),
+            load.requests.to_string(),
+            format!("{:.2}", per(load.requests)),
+            format!("{:.1}", load.seconds),
+        ]);
+    }
+    let total: u64 = f.connector_load.values().map(|l| l.requests).sum();
+    table.row(vec![
+        "total".into(),
+        total.to_string(),
+        format!("{:.2}", per(total)),
+        format!(
+            "{:.1}",
+            f.connector_load.values().map(|l| l.seconds).sum::<f64>()
+        ),
+    ]);
+    table
+}
+
+/// A route with the Sentinel resource path before `/incidents` shortened to `…`.
+fn short_route(route: &str) -> String {
+    match (route.find("/subscriptions/"), route.find("/incidents")) {
+        (Some(start), Some(end)) if start < end => {
+            format!("{}…{}", &route[..start], &route[end..])
+        }
+        _ => route.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sentinel_routes_are_shortened() {
+        let route = "siem PUT /subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.OperationalInsights/workspaces/{workspace}/providers/Microsoft.SecurityInsights/incidents/{incident}";
+        assert_eq!(short_route(route), "siem PUT …/incidents/{incident}");
+        assert_eq!(
+            short_route("xdr GET /v1.0/security/incidents"),
+            "xdr GET /v1.0/security/incidents"
+        );
+    }
 }
