@@ -241,10 +241,14 @@ macro_rules! wire_enum {
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
     /// The bytes are not UTF-8.
-    #[error("payload is not valid UTF-8 at byte {offset}")]
+    #[error("field `{path}`: invalid UTF-8 {bytes} at byte {offset}")]
     Utf8 {
+        /// Path of the field holding the first invalid sequence (`.` for the whole payload).
+        path: String,
         /// Byte offset of the first invalid sequence.
         offset: usize,
+        /// The invalid sequence, as hex bytes such as `0xff`.
+        bytes: String,
     },
     /// The JSON is malformed or a field has a bad value.
     #[error("field `{path}`: {message}")]
@@ -257,25 +261,42 @@ pub enum ParseError {
 }
 
 impl ParseError {
-    /// The path of the offending field, if the error is about one.
+    /// The path of the offending field.
     pub fn path(&self) -> Option<&str> {
         match self {
-            ParseError::Field { path, .. } => Some(path),
-            ParseError::Utf8 { .. } => None,
+            ParseError::Field { path, .. } | ParseError::Utf8 { path, .. } => Some(path),
         }
     }
 }
 
 /// Parses a wire payload, reporting the path of the field that failed.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ParseError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| ParseError::Utf8 {
-        offset: e.valid_up_to(),
-    })?;
+    let text = std::str::from_utf8(bytes).map_err(|e| utf8_error::<T>(bytes, &e))?;
     let de = &mut serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(de).map_err(|e| ParseError::Field {
         path: e.path().to_string(),
         message: e.inner().to_string(),
     })
+}
+
+/// The error for `bytes` that are not UTF-8: the invalid sequence, and the field it sits in (found by
+/// reading the bytes as a `T` up to the point where the JSON reader meets the sequence).
+fn utf8_error<T: DeserializeOwned>(bytes: &[u8], error: &std::str::Utf8Error) -> ParseError {
+    let offset = error.valid_up_to();
+    let len = error.error_len().unwrap_or(bytes.len() - offset).min(4);
+    let invalid = bytes[offset..offset + len]
+        .iter()
+        .map(|b| format!("0x{b:02x}"));
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    let path = match serde_path_to_error::deserialize::<_, T>(de) {
+        Err(e) => e.path().to_string(),
+        Ok(_) => ".".to_owned(),
+    };
+    ParseError::Utf8 {
+        path,
+        offset,
+        bytes: invalid.collect::<Vec<_>>().join(" "),
+    }
 }
 
 /// Reads a typed value out of an already-parsed JSON value, reporting the path of the field that failed.

@@ -92,10 +92,19 @@ fn a_comment_without_text_is_rejected() {
 }
 
 #[test]
-fn invalid_utf8_is_reported_with_its_offset() {
+fn invalid_utf8_is_reported_with_its_field_offset_and_bytes() {
     let bytes = b"{\"id\": \"\xff\"}";
     match tandem_model::parse_json::<Incident>(bytes) {
-        Err(ParseError::Utf8 { offset }) => assert_eq!(offset, 8),
+        Err(error @ ParseError::Utf8 { .. }) => {
+            assert_eq!(error.path(), Some("id"));
+            let message = error.to_string();
+            assert!(message.contains("0xff"), "{message}");
+            assert!(message.contains("byte 8"), "{message}");
+        }
         other => panic!("expected a UTF-8 error, got {other:?}"),
     }
+    let deep = b"{\"id\": \"7\", \"alerts\": [{\"id\": \"a\", \"title\": \"caf\xc3\"}]}";
+    let error = tandem_model::parse_json::<Incident>(deep).unwrap_err();
+    assert_eq!(error.path(), Some("alerts[0].title"), "{error}");
+    assert!(error.to_string().contains("0xc3"), "{error}");
 }
