@@ -5,7 +5,7 @@
 //! - [`Credentials`]: a parsed `credentials.env`, an HTTP client that trusts the server's CA
 //!   ([`Credentials::http_client`]), and [`fetch_token`] to get a bearer token with it.
 //! - [`python`] / [`run_python`]: Microsoft's Python SDKs in the workspace venv, against our servers;
-//!   [`run_node`]: scripts using npm packages installed beside them.
+//!   [`node_command`]: scripts using npm packages installed beside them.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -435,6 +435,17 @@ pub fn python() -> Result<PathBuf, TestkitError> {
     }
 }
 
+/// A command that runs `script` with the venv's Python and `sdk/` on `PYTHONPATH`, for callers that
+/// set more of its environment (or remove variables) before running it.
+pub fn python_command(script: &Path) -> Result<Command, TestkitError> {
+    let mut command = Command::new(python()?);
+    command
+        .arg(script)
+        .env("PYTHONPATH", workspace_root().join("sdk"))
+        .stdin(Stdio::null());
+    Ok(command)
+}
+
 /// Runs `script` with the venv's Python, `sdk/` on `PYTHONPATH` and `env` set; returns its output
 /// whatever the exit status (check `output.status`).
 pub fn run_python(
@@ -442,37 +453,21 @@ pub fn run_python(
     args: &[&str],
     env: &[(&str, &str)],
 ) -> Result<Output, TestkitError> {
-    let python = python()?;
-    Command::new(&python)
-        .arg(script)
+    python_command(script)?
         .args(args)
-        .env("PYTHONPATH", workspace_root().join("sdk"))
         .envs(env.iter().copied())
-        .stdin(Stdio::null())
         .output()
-        .map_err(io_error(format!(
-            "run {} {}",
-            python.display(),
-            script.display()
-        )))
+        .map_err(io_error(format!("run {}", script.display())))
 }
 
-/// Runs `script` with `node` from `PATH` and `env` set; its npm packages must be installed in a
-/// `node_modules` beside it. Returns its output whatever the exit status.
-pub fn run_node(
-    script: &Path,
-    args: &[&str],
-    env: &[(&str, &str)],
-) -> Result<Output, TestkitError> {
+/// A command that runs `script` with `node` from `PATH`; its npm packages must be installed in a
+/// `node_modules` beside it (scripts/test runs `npm ci` there).
+pub fn node_command(script: &Path) -> Result<Command, TestkitError> {
     let folder = script.parent().unwrap_or(Path::new("."));
     if !folder.join("node_modules").is_dir() {
         return Err(TestkitError::NoNodeModules(script.to_owned()));
     }
-    Command::new("node")
-        .arg(script)
-        .args(args)
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .output()
-        .map_err(io_error(format!("run node {}", script.display())))
+    let mut command = Command::new("node");
+    command.arg(script).stdin(Stdio::null());
+    Ok(command)
 }

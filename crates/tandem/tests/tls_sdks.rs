@@ -1,0 +1,212 @@
+//! Microsoft's SDKs against `tandem xdr --tls` and `tandem siem --tls`, unmodified and with no client-side
+//! security switch: the scripts in `sdk/tls/` only get the server's URL (as their authority or base
+//! URL) and the CA file, the way a SOC engineer points them at a private cloud.
+//!
+//! Each test runs the real binary: an XDR and a SIEM over one data dir (one local CA), the XDR seeded
+//! through its intake API by a tandem-client `ApiClient` that trusts the CA through its `ca_file`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use tandem_client::{ApiClient, ClientConfig, CredentialConfig, Secret};
+use tandem_testkit::{ChildServer, Credentials, node_command, python_command, workspace_root};
+use tempfile::TempDir;
+
+/// Incidents seeded into the XDR: more than one page of the scripts' page sizes.
+const INCIDENTS: usize = 8;
+/// Environment variables through which Python, OpenSSL and Node pick extra CAs.
+const CA_VARIABLES: [&str; 4] = [
+    "SSL_CERT_FILE",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "NODE_EXTRA_CA_CERTS",
+];
+
+fn tandem() -> &'static Path {
+    Path::new(env!("CARGO_BIN_EXE_tandem"))
+}
+
+/// An XDR and a SIEM with TLS over one data dir, and the incident ids seeded into the XDR.
+struct Stack {
+    credentials: Credentials,
+    incident_ids: BTreeSet<String>,
+    _xdr: ChildServer,
+    _siem: ChildServer,
+    _dir: TempDir,
+}
+
+impl Stack {
+    async fn start() -> Stack {
+        let dir = tempfile::tempdir().unwrap();
+        let xdr = ChildServer::spawn_in(tandem(), &["xdr", "--tls"], "TANDEM_XDR_URL", dir.path())
+            .await
+            .expect("tandem xdr --tls starts");
+        let siem =
+            ChildServer::spawn_in(tandem(), &["siem", "--tls"], "TANDEM_SIEM_URL", dir.path())
+                .await
+                .expect("tandem siem --tls starts");
+        let credentials =
+            Credentials::read(&dir.path().join(tandem_server::CREDENTIALS_FILE)).unwrap();
+        let incident_ids = seed(&credentials).await;
+        Stack {
+            credentials,
+            incident_ids,
+            _xdr: xdr,
+            _siem: siem,
+            _dir: dir,
+        }
+    }
+
+    fn ca_file(&self) -> &Path {
+        self.credentials.ca_cert().expect("TANDEM_CA_CERT")
+    }
+
+    /// `script` (under `sdk/tls/`) with `credentials.env` in its environment and no CA variable but
+    /// those in `trust`, each set to the CA file.
+    fn command(&self, script: &str, trust: &[&str]) -> Command {
+        let path = sdk_tls().join(script);
+        let mut command = if script.ends_with(".mjs") {
+            node_command(&path).expect("sdk/tls/node_modules")
+        } else {
+            python_command(&path).expect("the Python venv")
+        };
+        for variable in CA_VARIABLES {
+            command.env_remove(variable);
+        }
+        command.envs(self.credentials.pairs().iter().map(|(k, v)| (k, v)));
+        for variable in trust {
+            command.env(variable, self.ca_file());
+        }
+        command
+    }
+}
+
+fn sdk_tls() -> PathBuf {
+    workspace_root().join("sdk/tls")
+}
+
+/// Posts [`INCIDENTS`] generated incidents (two alerts each) through the XDR's intake with a
+/// tandem-client that trusts the CA; returns their ids.
+async fn seed(credentials: &Credentials) -> BTreeSet<String> {
+    let url = credentials.get("TANDEM_XDR_URL").unwrap();
+    let credential = CredentialConfig::with_secret(
+        credentials.tenant_id().unwrap(),
+        credentials.get("TANDEM_CLIENT_ID").unwrap(),
+        Secret::new(credentials.get("TANDEM_CLIENT_SECRET").unwrap().to_owned()),
+    )
+    .with_token_url(format!("{url}/{{tenant}}/oauth2/v2.0/token"));
+    let mut config = ClientConfig::new(credential, "https://graph.microsoft.com/.default");
+    config.ca_file = credentials.ca_cert().map(Path::to_owned);
+    let client = ApiClient::new(&config).unwrap();
+    let alerts = tandem_xdr::simulate::load(chrono::Utc::now(), INCIDENTS, 2);
+    let posted = tandem_xdr::simulate::post_alerts(&client, url, &alerts, 100)
+        .await
+        .expect("alerts are posted over TLS");
+    posted.into_iter().map(|p| p.incident_id).collect()
+}
+
+/// The output of a script that must succeed, its last stdout line parsed as JSON.
+fn succeeded(output: Output) -> Value {
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "exit {}\nstdout:\n{stdout}\nstderr:\n{stderr}",
+        output.status
+    );
+    let last = stdout.lines().last().unwrap_or_default();
+    serde_json::from_str(last).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+#[tokio::test]
+async fn azure_identity_finds_the_token_endpoint_and_msgraph_lists_every_incident() {
+    let stack = Stack::start().await;
+    // azure-identity gets the CA through `connection_verify`; msgraph-sdk's httpx through SSL_CERT_FILE.
+    let output = stack
+        .command("graph_identity.py", &["SSL_CERT_FILE"])
+        .output()
+        .unwrap();
+    let summary = succeeded(output);
+    assert_eq!(summary["incidents"], INCIDENTS, "{summary}");
+    assert!(summary["pages"].as_u64().unwrap() > 1, "{summary}");
+}
+
+#[tokio::test]
+async fn monitor_and_sentinel_sdks_run_the_siem_flows_over_https() {
+    let stack = Stack::start().await;
+    let output = stack
+        .command("siem_sdks.py", &["REQUESTS_CA_BUNDLE"])
+        .output()
+        .unwrap();
+    let summary = succeeded(output);
+    assert_eq!(summary["rows"], 40, "{summary}");
+}
+
+#[tokio::test]
+async fn the_javascript_graph_client_pages_through_every_incident_once() {
+    let stack = Stack::start().await;
+    let output = stack
+        .command("graph_pager.mjs", &["NODE_EXTRA_CA_CERTS"])
+        .output()
+        .unwrap();
+    let summary = succeeded(output);
+    let ids: Vec<String> = serde_json::from_value(summary["ids"].clone()).unwrap();
+    let unique: BTreeSet<String> = ids.iter().cloned().collect();
+    assert_eq!(unique.len(), ids.len(), "repeated: {ids:?}");
+    assert_eq!(unique, stack.incident_ids);
+    assert!(summary["firstPage"].as_u64().unwrap() < INCIDENTS as u64);
+}
+
+#[tokio::test]
+async fn pyjwt_verifies_a_token_against_the_published_jwks_and_rejects_a_changed_one() {
+    let stack = Stack::start().await;
+    let output = stack
+        .command("pyjwt_jwks.py", &["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"])
+        .output()
+        .unwrap();
+    let summary = succeeded(output);
+    assert_eq!(summary["verified"], "https://graph.microsoft.com");
+}
+
+#[tokio::test]
+async fn clients_that_do_not_trust_the_ca_fail_with_a_certificate_error() {
+    let stack = Stack::start().await;
+    let python = stack.command("untrusted.py", &[]).output().unwrap();
+    assert!(
+        python.status.success(),
+        "{}",
+        String::from_utf8_lossy(&python.stderr)
+    );
+
+    let node = stack.command("graph_pager.mjs", &[]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&node.stderr);
+    assert!(!node.status.success(), "an untrusted server was accepted");
+    assert!(stderr.contains("SELF_SIGNED_CERT_IN_CHAIN"), "{stderr}");
+
+    let url = stack.credentials.get("TANDEM_XDR_URL").unwrap();
+    let error = reqwest::get(format!("{url}/healthz")).await.unwrap_err();
+    assert!(error.is_connect(), "{error:?}");
+    assert!(format!("{error:?}").contains("UnknownIssuer"), "{error:?}");
+}
+
+#[test]
+fn plain_http_on_a_non_loopback_address_is_refused_with_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = Command::new(tandem())
+        .args(["xdr", "--listen", "0.0.0.0:0", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for needle in [
+        "0.0.0.0:0",
+        "not a loopback address",
+        "--tls",
+        "--insecure-http",
+    ] {
+        assert!(stderr.contains(needle), "{needle} missing from: {stderr}");
+    }
+}
