@@ -1,5 +1,6 @@
-//! Throughput of the SIEM on loopback: Logs Ingestion rows per second (1 KB rows, batches of 500) and
-//! incident PUTs per second, against the in-process server. Prints figures; asserts nothing about speed.
+//! Throughput of the SIEM on loopback: Logs Ingestion rows per second (1 KB rows, batches of 500),
+//! incident PUTs per second, and the console's queue page over a few thousand incidents, against the
+//! in-process server. Prints figures; asserts nothing about speed.
 
 use std::time::{Duration, Instant};
 
@@ -10,6 +11,8 @@ use tandem_testkit::{ClientApp, InProcessServer, fetch_token};
 const BATCHES: usize = 40;
 const BATCH_ROWS: usize = 500;
 const INCIDENT_PUTS: usize = 500;
+const QUEUE_INCIDENTS: usize = 2_000;
+const QUEUE_GETS: usize = 20;
 
 fn row(i: usize) -> Value {
     // About 1 KB once serialised.
@@ -97,5 +100,65 @@ async fn main() {
         "incident PUTs: {INCIDENT_PUTS} in {elapsed:.2?} -> {:.0} PUTs/s (100 incidents, each PUT appends a SecurityIncident row)",
         rate(INCIDENT_PUTS, elapsed)
     );
+    let started = Instant::now();
+    for i in 0..QUEUE_INCIDENTS {
+        let severity = ["High", "Medium", "Low", "Informational"][i % 4];
+        let body = json!({"properties": {"title": format!("queue {i}"), "severity": severity, "status": "New"}});
+        let url = format!("{prefix}/queue-{i}?api-version=2024-09-01");
+        let response = http
+            .put(url)
+            .bearer_auth(&arm)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "incident PUT failed");
+    }
+    println!(
+        "created {QUEUE_INCIDENTS} incidents for the console in {:.2?}",
+        started.elapsed()
+    );
+    queue_pages(&server, &c).await;
     server.stop().await.unwrap();
+}
+
+/// Times the console's queue page (counts, filter, sort and one page of 25) over every incident.
+async fn queue_pages(server: &InProcessServer, c: &tandem_testkit::Credentials) {
+    let browser = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let signed = browser
+        .post(format!("{}/sign-in", server.url()))
+        .form(&[
+            ("client_id", c.get("TANDEM_CLIENT_ID").unwrap()),
+            ("client_secret", c.get("TANDEM_CLIENT_SECRET").unwrap()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let cookie = signed.headers()["set-cookie"].to_str().unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    for path in ["/", "/?q=queue+19&sort=severity&severity=high"] {
+        let mut times = Vec::with_capacity(QUEUE_GETS);
+        for _ in 0..QUEUE_GETS {
+            let started = Instant::now();
+            let response = browser
+                .get(format!("{}{path}", server.url()))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "queue page failed");
+            response.bytes().await.unwrap();
+            times.push(started.elapsed());
+        }
+        times.sort();
+        println!(
+            "console queue {path:?} over {} incidents: median {:.1?}, worst {:.1?} ({QUEUE_GETS} GETs)",
+            QUEUE_INCIDENTS + 100,
+            times[QUEUE_GETS / 2],
+            times[QUEUE_GETS - 1]
+        );
+    }
 }
