@@ -173,7 +173,10 @@ async function signIn(page, clientId, clientSecret) {
 async function reloadUntilVisible(page, locator, deadline, what) {
   for (;;) {
     if ((await locator.count()) > 0) return;
-    check(Date.now() < deadline, `${what} did not show in time`);
+    if (Date.now() >= deadline) {
+      await screenshot(page, `failed-${what.replace(/\W+/g, "-")}`);
+      throw new StepFailed(`${what} did not show in time (${page.url()})`);
+    }
     await sleep(500);
     await page.reload();
   }

@@ -56,8 +56,12 @@ impl DemoArgs {
     /// Runs the demo until Ctrl-C or SIGTERM.
     pub async fn run(self) -> anyhow::Result<()> {
         let dir = DataDir::open(&self.data_dir).context("tandem demo: data dir")?;
-        let (xdr, siem) = self.start_servers(&dir).await?;
-        let sync = RunningConnector::start(&dir, &self.sync_listen).await?;
+        let sync_listener = TcpListener::bind(&self.sync_listen)
+            .await
+            .with_context(|| format!("tandem demo: cannot listen on {}", self.sync_listen))?;
+        let sync_url = format!("http://{}", sync_listener.local_addr()?);
+        let (xdr, siem) = self.start_servers(&dir, &sync_url).await?;
+        let sync = RunningConnector::start(&dir, sync_listener, sync_url)?;
         print_banner(&dir, &xdr, &siem, &sync)?;
         let feed = Feed {
             dir: dir.clone(),
@@ -76,23 +80,46 @@ impl DemoArgs {
         Ok(())
     }
 
-    /// Opens and binds both servers over the shared data dir, then lets them answer.
-    async fn start_servers(&self, dir: &DataDir) -> anyhow::Result<(RunningServer, RunningServer)> {
-        let options = |listen: &str| ServerOptions {
-            listen: listen.to_owned(),
-            data_dir: dir.root().to_owned(),
-            config: ServerConfig::default(),
-        };
-        let xdr = Prepared::open(options(&self.xdr_listen), ServiceSpec::xdr())
-            .context("tandem demo: xdr")?;
-        let xdr_routes = tandem_xdr::routes(&xdr).context("tandem demo: xdr")?;
-        let mut siem = Prepared::open(options(&self.siem_listen), tandem_siem::service_spec())
-            .context("tandem demo: siem")?;
+    /// Opens and binds both servers over the shared data dir, then lets them answer. The SIEM comes
+    /// first: the XDR's console links each incident to its twin in the SIEM's console, and the SIEM's
+    /// console shows the connector's health from `sync_url`.
+    async fn start_servers(
+        &self,
+        dir: &DataDir,
+        sync_url: &str,
+    ) -> anyhow::Result<(RunningServer, RunningServer)> {
+        let siem_section = format!("[siem]\nsync_status_url = \"{sync_url}/status\"\n");
+        let mut siem = prepare(
+            dir,
+            &self.siem_listen,
+            &siem_section,
+            tandem_siem::service_spec(),
+        )?;
         let siem_routes = tandem_siem::routes(&mut siem).context("tandem demo: siem")?;
-        let xdr = xdr.bind(xdr_routes).await.context("tandem demo: xdr")?;
         let siem = siem.bind(siem_routes).await.context("tandem demo: siem")?;
+        let xdr_section = format!("[xdr]\nsiem_console_url = \"{}\"\n", siem.url());
+        let xdr = prepare(dir, &self.xdr_listen, &xdr_section, ServiceSpec::xdr())?;
+        let xdr_routes = tandem_xdr::routes(&xdr).context("tandem demo: xdr")?;
+        let xdr = xdr.bind(xdr_routes).await.context("tandem demo: xdr")?;
         Ok((xdr.spawn(), siem.spawn()))
     }
+}
+
+/// Opens one server over the shared data dir with `config` as its config file's text.
+fn prepare(
+    dir: &DataDir,
+    listen: &str,
+    config: &str,
+    spec: ServiceSpec,
+) -> anyhow::Result<Prepared> {
+    let name = spec.name;
+    let options = ServerOptions {
+        listen: listen.to_owned(),
+        data_dir: dir.root().to_owned(),
+        config: ServerConfig::parse(config)
+            .with_context(|| format!("tandem demo: {name} config"))?,
+    };
+    Prepared::open(options, spec).with_context(|| format!("tandem demo: {name}"))
 }
 
 /// The connector between the two servers, with its `/healthz`, `/metrics` and `/status` endpoint.
@@ -106,8 +133,12 @@ struct RunningConnector {
 
 impl RunningConnector {
     /// Starts the connector with a config generated from the servers' `credentials.env`, its store in
-    /// the same data dir, and its endpoint on `listen`.
-    async fn start(dir: &DataDir, listen: &str) -> anyhow::Result<RunningConnector> {
+    /// the same data dir, and its endpoint, at `url`, on `listener`.
+    fn start(
+        dir: &DataDir,
+        listener: TcpListener,
+        url: String,
+    ) -> anyhow::Result<RunningConnector> {
         let pairs = read_credentials(dir).context("tandem demo: credentials.env")?;
         let both = ServerCredentials {
             xdr: &pairs,
@@ -119,10 +150,6 @@ impl RunningConnector {
         let store = SqliteStore::open(dir.root()).context("tandem demo: connector store")?;
         let connector =
             Arc::new(Connector::new(&config, Box::new(store)).context("tandem demo: connector")?);
-        let listener = TcpListener::bind(listen)
-            .await
-            .with_context(|| format!("tandem demo: cannot listen on {listen}"))?;
-        let url = format!("http://{}", listener.local_addr()?);
         let (stop, stopped) = watch::channel(());
         let until_stopped = move || {
             let mut stopped = stopped.clone();
