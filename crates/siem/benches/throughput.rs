@@ -118,7 +118,7 @@ async fn main() {
         "created {QUEUE_INCIDENTS} incidents for the console in {:.2?}",
         started.elapsed()
     );
-    queue_pages(&server, &c).await;
+    queue_pages(&server, c).await;
     server.stop().await.unwrap();
 }
 
