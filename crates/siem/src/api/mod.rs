@@ -9,7 +9,8 @@
 //! | Log Analytics query | `POST /v1/workspaces/{workspaceId}/query` | `https://api.loganalytics.io` | [`READER_ROLE`] or [`RESPONDER_ROLE`] |
 //!
 //! The development read-write app gets the responder and ingestion roles, the reader app the reader
-//! role ([`service_spec`]).
+//! role ([`service_spec`]). The web console ([`crate::console`]) is merged at the root beside these APIs and
+//! signs in the same apps.
 
 mod arm;
 mod ingestion;

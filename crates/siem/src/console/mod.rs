@@ -199,7 +199,12 @@ impl ConsoleBackend for SiemConsole {
         }
         let change = actions::IncidentChange::from_action(action)?;
         let (name, actor) = (id.to_owned(), self.actor(caller));
-        self.run(move |api| change.apply(api, &name, &actor)).await
+        self.run(move |api| change.apply(api, &name, &actor))
+            .await
+            .map_err(|error| match error {
+                ConsoleError::NotFound(_) => ConsoleError::NotFound(id.to_owned()),
+                other => other,
+            })
     }
 
     fn determination_label(&self) -> &str {

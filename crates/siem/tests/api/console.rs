@@ -278,6 +278,16 @@ async fn the_incident_page_shows_attached_alerts_entities_by_kind_and_the_xdr_li
 
     let missing = get(&siem, &cookie, "/incidents/nope").await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    let writer = sign_in(&siem, "writer-app").await;
+    let missing = post(&siem, &writer, "/incidents/nope/comment", &[("text", "hi")]).await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert!(
+        missing
+            .text()
+            .await
+            .unwrap()
+            .contains(r#"&quot;nope&quot;"#)
+    );
 }
 
 #[tokio::test]
