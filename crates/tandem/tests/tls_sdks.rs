@@ -9,10 +9,12 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+mod tls_support;
+
 use serde_json::Value;
-use tandem_client::{ApiClient, ClientConfig, CredentialConfig, Secret};
 use tandem_testkit::{ChildServer, Credentials, node_command, python_command, workspace_root};
 use tempfile::TempDir;
+use tls_support::{post_alerts, tandem};
 
 /// Incidents seeded into the XDR: more than one page of the scripts' page sizes.
 const INCIDENTS: usize = 8;
@@ -23,10 +25,6 @@ const CA_VARIABLES: [&str; 4] = [
     "CURL_CA_BUNDLE",
     "NODE_EXTRA_CA_CERTS",
 ];
-
-fn tandem() -> &'static Path {
-    Path::new(env!("CARGO_BIN_EXE_tandem"))
-}
 
 /// An XDR and a SIEM with TLS over one data dir, and the incident ids seeded into the XDR.
 struct Stack {
@@ -49,7 +47,8 @@ impl Stack {
                 .expect("tandem siem --tls starts");
         let credentials =
             Credentials::read(&dir.path().join(tandem_server::CREDENTIALS_FILE)).unwrap();
-        let incident_ids = seed(&credentials).await;
+        let alerts = tandem_xdr::simulate::load(chrono::Utc::now(), INCIDENTS, 2);
+        let incident_ids = post_alerts(&credentials, &alerts).await;
         Stack {
             credentials,
             incident_ids,
@@ -85,26 +84,6 @@ impl Stack {
 
 fn sdk_tls() -> PathBuf {
     workspace_root().join("sdk/tls")
-}
-
-/// Posts [`INCIDENTS`] generated incidents (two alerts each) through the XDR's intake with a
-/// tandem-client that trusts the CA; returns their ids.
-async fn seed(credentials: &Credentials) -> BTreeSet<String> {
-    let url = credentials.get("TANDEM_XDR_URL").unwrap();
-    let credential = CredentialConfig::with_secret(
-        credentials.tenant_id().unwrap(),
-        credentials.get("TANDEM_CLIENT_ID").unwrap(),
-        Secret::new(credentials.get("TANDEM_CLIENT_SECRET").unwrap().to_owned()),
-    )
-    .with_token_url(format!("{url}/{{tenant}}/oauth2/v2.0/token"));
-    let mut config = ClientConfig::new(credential, "https://graph.microsoft.com/.default");
-    config.ca_file = credentials.ca_cert().map(Path::to_owned);
-    let client = ApiClient::new(&config).unwrap();
-    let alerts = tandem_xdr::simulate::load(chrono::Utc::now(), INCIDENTS, 2);
-    let posted = tandem_xdr::simulate::post_alerts(&client, url, &alerts, 100)
-        .await
-        .expect("alerts are posted over TLS");
-    posted.into_iter().map(|p| p.incident_id).collect()
 }
 
 /// The output of a script that must succeed, its last stdout line parsed as JSON.
