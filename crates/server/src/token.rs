@@ -137,8 +137,10 @@ impl TokenService {
         }))
     }
 
-    /// `https://graph.microsoft.com/.default` -> `https://graph.microsoft.com`, when this server serves
-    /// that resource.
+    /// The `aud` of a token for `scope`: the resource as the scope spells it, as the identity platform
+    /// does (`https://graph.microsoft.com/.default` -> `https://graph.microsoft.com`,
+    /// `https://management.azure.com//.default` -> `https://management.azure.com/`), when this server
+    /// serves that resource.
     fn audience_for(&self, scope: &str) -> Result<String, OAuthError> {
         let mut scopes = scope.split_whitespace();
         let (Some(first), None) = (scopes.next(), scopes.next()) else {
@@ -148,11 +150,18 @@ impl TokenService {
             .strip_suffix("/.default")
             .ok_or_else(|| OAuthError::invalid_scope(scope))?;
         let wanted = normalize_audience(resource);
-        self.audiences
+        if self
+            .audiences
             .iter()
-            .find(|a| normalize_audience(a) == wanted)
-            .cloned()
-            .ok_or_else(|| OAuthError::unknown_resource(resource, self.identity.tenant_id()))
+            .any(|a| normalize_audience(a) == wanted)
+        {
+            Ok(resource.to_owned())
+        } else {
+            Err(OAuthError::unknown_resource(
+                resource,
+                self.identity.tenant_id(),
+            ))
+        }
     }
 
     fn tenant_matches(&self, tenant: &str) -> bool {

@@ -160,6 +160,47 @@ async fn token_response_and_claims_follow_the_identity_platform() {
     assert_eq!(exp - iat, 3599);
 }
 
+/// The `aud` claim of a token.
+fn audience_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    claims["aud"].clone()
+}
+
+#[tokio::test]
+async fn the_audience_follows_the_requested_scope_and_other_resources_are_refused() {
+    let server = start(ServiceSpec::siem(), ServerConfig::default()).await;
+    let cases = [
+        (
+            "https://management.azure.com/.default",
+            "https://management.azure.com",
+        ),
+        (
+            "https://management.azure.com//.default",
+            "https://management.azure.com/",
+        ),
+        (
+            "https://monitor.azure.com//.default",
+            "https://monitor.azure.com/",
+        ),
+        (
+            "https://api.loganalytics.io/.default",
+            "https://api.loganalytics.io",
+        ),
+    ];
+    for (scope, audience) in cases {
+        let token = writer_token(&server, scope).await;
+        assert_eq!(audience_of(&token), audience, "{scope}");
+    }
+    let refused = server
+        .credentials()
+        .writer_token(server.url(), GRAPH_SCOPE)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(refused.contains("invalid_scope"), "{refused}");
+}
+
 #[tokio::test]
 async fn missing_garbage_expired_and_foreign_tenant_tokens_get_401() {
     let server = start(ServiceSpec::xdr(), ServerConfig::default()).await;
