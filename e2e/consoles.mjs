@@ -219,8 +219,12 @@ async function optionValue(page, select, label) {
   return chosen.getAttribute('value');
 }
 
-/// Closes the open incident as a true positive with the closing comment.
+/// Comments on the open incident with the closing comment, then closes it as a true positive with the
+/// same words: the comment reaches the other side as an incident comment.
 async function closeAsTruePositive(page) {
+  await page.locator('#comment-text').fill(CLOSING_COMMENT);
+  await page.locator('#comment-submit').click();
+  await page.locator('[data-testid=comment-text]', { hasText: CLOSING_COMMENT }).waitFor();
   const classification = await optionValue(page, '#close-classification', /^True positive$/i);
   check(classification, 'the close form offers no true-positive classification');
   await page.locator('#close-classification').selectOption(classification);
@@ -290,6 +294,7 @@ async function readerSeesButCannotChange(page, consoleUrl, incidentUrl, credenti
   await screenshot(page, `06-${name}-reader-incident`);
   const sync = await page.goto(`${consoleUrl}/sync`);
   check(sync.status() === 200 || sync.status() === 404, `${name}: /sync answered ${sync.status()} to a reader`);
+  if (sync.status() === 200) await screenshot(page, `06-${name}-reader-sync-health`);
   const forged = await page.context().request.post(`${incidentUrl}/comment`, {
     form: { text: 'a reader should not be able to write this' },
     headers: { Origin: consoleUrl },
