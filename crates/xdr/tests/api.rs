@@ -226,27 +226,51 @@ async fn last_update_filter_returns_exactly_the_changed_incidents() {
         Some(&json!({"comment": "looking"})),
     )
     .await;
+    // A new alert on an incident's device joins it, which changes the incident too.
+    let joined = xdr
+        .ingest_ok(vec![alert("Load again", Some("dev-f4"), None)])
+        .await;
+    assert_eq!(joined, vec![incidents[4].clone()]);
     let changed = xdr
         .all(&format!(
             "/v1.0/security/incidents?$filter=lastUpdateDateTime gt {latest} and status eq 'active'"
         ))
         .await;
-    assert_eq!(ids(&changed), vec![incidents[3].clone()]);
+    let active = sorted(vec![incidents[3].clone(), incidents[4].clone()]);
+    assert_eq!(sorted(ids(&changed)), active);
     let changed = xdr
         .all(&format!(
             "/v1.0/security/incidents?$filter=lastUpdateDateTime gt {latest}"
         ))
         .await;
-    let mut changed = ids(&changed);
-    changed.sort();
-    assert_eq!(changed, vec![incidents[1].clone(), incidents[3].clone()]);
+    let expected = sorted(vec![
+        incidents[1].clone(),
+        incidents[3].clone(),
+        incidents[4].clone(),
+    ]);
+    assert_eq!(sorted(ids(&changed)), expected);
     let first_change = changed_times(&xdr, &incidents[1]).await;
     let since = xdr
         .all(&format!(
             "/v1.0/security/incidents?$filter=lastUpdateDateTime ge {first_change}"
         ))
         .await;
-    assert_eq!(since.len(), 2);
+    assert_eq!(sorted(ids(&since)), expected);
+    let after_first = xdr
+        .all(&format!(
+            "/v1.0/security/incidents?$filter=lastUpdateDateTime gt {first_change}"
+        ))
+        .await;
+    assert_eq!(
+        sorted(ids(&after_first)),
+        active,
+        "the comment and the alert came after the PATCH"
+    );
+}
+
+fn sorted(mut ids: Vec<String>) -> Vec<String> {
+    ids.sort();
+    ids
 }
 
 async fn changed_times(xdr: &Xdr, id: &str) -> String {
