@@ -174,13 +174,16 @@ impl ConsoleBackend for SiemConsole {
 
     async fn incident(&self, id: &str) -> ConsoleResult<Option<IncidentDetail>> {
         let name = id.to_owned();
+        let siem = Arc::clone(&self.siem);
         let found = self
             .run(move |api| {
                 let incident = api.get(&name)?;
                 let alerts = api.alert_rows(&name)?;
                 let history = api.history(&name)?;
                 let comments = api.comments(&name)?;
-                Ok(views::detail(&incident, &alerts, &history, &comments))
+                let own =
+                    |writer: &str| siem.app_names.keys().any(|id| siem.app_name(id) == writer);
+                Ok(views::detail(&incident, &alerts, &history, &comments, own))
             })
             .await;
         match found {

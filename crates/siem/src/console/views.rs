@@ -117,6 +117,7 @@ pub fn detail(
     alerts: &[Row],
     history: &[Row],
     comments: &[IncidentComment],
+    is_own: impl Fn(&str) -> bool,
 ) -> IncidentDetail {
     let p = &incident.properties;
     let data = p.additional_data.get();
@@ -131,7 +132,7 @@ pub fn detail(
         description: p.description.get().cloned(),
         alerts: alerts.iter().map(alert_view).collect(),
         entities: entity_views(alerts),
-        history: change_views(history),
+        history: change_views(history, is_own),
         comments: comments.iter().map(comment_view).collect(),
         twin,
     }
@@ -351,26 +352,52 @@ fn entity_view(kind_name: &str, entity: &Row) -> EntityView {
     }
 }
 
-/// The history rows as changes, each described against the row before it.
-pub fn change_views(history: &[Row]) -> Vec<ChangeView> {
+/// The history rows as changes.
+///
+/// The rows the SIEM wrote itself (`ModifiedBy` one of its apps, `is_own`) form a chain: the first says
+/// `Created`, each later one what changed since the one before. Rows other writers sent through Logs
+/// Ingestion, such as the connector's copies of the XDR incident, describe the incident as its provider
+/// saw it, in their own terms (the provider's alert ids, say); comparing them with the SIEM's rows would
+/// report changes nobody made, so each stands alone as a report of the state it carries.
+pub fn change_views(history: &[Row], is_own: impl Fn(&str) -> bool) -> Vec<ChangeView> {
     let mut previous: Option<&Row> = None;
     history
         .iter()
         .map(|row| {
-            let change = ChangeView {
+            let actor = text(row, "ModifiedBy").unwrap_or("unknown");
+            let description = if !is_own(actor) {
+                describe_report(row)
+            } else if let Some(before) = previous.replace(row) {
+                describe_change(before, row)
+            } else {
+                "Created".to_owned()
+            };
+            ChangeView {
                 at: row_time(row, "LastModifiedTime")
                     .or_else(|| row_time(row, "TimeGenerated"))
                     .unwrap_or_default(),
-                actor: text(row, "ModifiedBy").unwrap_or("unknown").to_owned(),
-                description: match previous {
-                    None => "Created".to_owned(),
-                    Some(before) => describe_change(before, row),
-                },
-            };
-            previous = Some(row);
-            change
+                actor: actor.to_owned(),
+                description,
+            }
         })
         .collect()
+}
+
+/// A row from another writer, in words: `Reported: status New, severity High, 4 alerts`.
+fn describe_report(row: &Row) -> String {
+    let mut facts: Vec<String> = [("Status", "status"), ("Severity", "severity")]
+        .into_iter()
+        .filter_map(|(column, label)| text(row, column).map(|v| format!("{label} {v}")))
+        .collect();
+    if let Some(owner) = owner_of(row) {
+        facts.push(format!("assigned to {owner}"));
+    }
+    match length(row, "AlertIds") {
+        0 => {}
+        1 => facts.push("1 alert".to_owned()),
+        n => facts.push(format!("{n} alerts")),
+    }
+    format!("Reported: {}", facts.join(", "))
 }
 
 /// A dynamic column's value, whether stored as JSON or as JSON text.
@@ -515,7 +542,17 @@ mod tests {
             "Owner": {"assignedTo": "ana@contoso.com", "userPrincipalName": "ana@contoso.com"},
             "Labels": [{"labelName": "phish"}], "Comments": [{"message": "x"}],
             "ModifiedBy": "Analyst", "LastModifiedTime": "2026-01-01T01:00:00Z"}));
-        let changes = change_views(&[first.clone(), second, first]);
+        let report = row(
+            json!({"Status": "New", "Severity": "High", "AlertIds": "[\"a\",\"b\"]",
+            "ModifiedBy": "Tandem XDR", "LastModifiedTime": "2026-01-01T00:30:00Z"}),
+        );
+        let own = |who: &str| who != "Tandem XDR";
+        let mut changes = change_views(&[first.clone(), report, second, first], own);
+        assert_eq!(
+            changes[1].description,
+            "Reported: status New, severity High, 2 alerts"
+        );
+        changes.remove(1);
         assert_eq!(changes[0].description, "Created");
         assert_eq!(changes[1].actor, "Analyst");
         for needle in [

@@ -217,7 +217,9 @@ async fn the_incident_page_shows_attached_alerts_entities_by_kind_and_the_xdr_li
          "Tactics": "Impact", "Techniques": "T1490", "StartTime": "2026-01-01T10:00:00Z",
          "Entities": entities.to_string()},
         {"SystemAlertId": "alert-2", "DisplayName": "Unrelated", "AlertSeverity": "Low",
-         "ProductName": "Other", "Entities": "[{\"Type\":\"host\",\"HostName\":\"elsewhere\"}]"}
+         "ProductName": "Other", "Entities": "[{\"Type\":\"host\",\"HostName\":\"elsewhere\"}]"},
+        {"SystemAlertId": "alert-3", "DisplayName": "Never attached", "AlertSeverity": "Low",
+         "ProductName": "Other", "Entities": "[{\"Type\":\"host\",\"HostName\":\"nowhere\"}]"}
     ]);
     assert_eq!(
         siem.ingest("Custom-SecurityAlert", &alerts).await.status(),
@@ -233,18 +235,27 @@ async fn the_incident_page_shows_attached_alerts_entities_by_kind_and_the_xdr_li
     )
     .await;
     attach(&siem, "inc", "r1", "alert-1").await;
+    let report = json!([{
+        "TimeGenerated": "2026-01-01T10:05:00Z", "IncidentName": "inc", "Title": "Ransomware on FS01",
+        "Severity": "High", "Status": "New", "ModifiedBy": "Tandem XDR",
+        "AlertIds": ["alert-1", "alert-9"], "LastModifiedTime": "2026-01-01T10:05:00Z"
+    }]);
+    assert_eq!(
+        siem.ingest("Custom-SecurityIncident", &report)
+            .await
+            .status(),
+        StatusCode::NO_CONTENT
+    );
+    attach(&siem, "inc", "r2", "alert-2").await;
 
     let cookie = sign_in(&siem, "reader-app").await;
     let html = page(&siem, &cookie, "/incidents/inc").await;
-    assert_eq!(
-        count_testid(&html, "alert-row"),
-        1,
-        "only the attached alert"
-    );
+    assert_eq!(count_testid(&html, "alert-row"), 2, "the attached alerts");
     assert!(html.contains("Shadow copies deleted"));
     assert!(html.contains("Microsoft Defender for Endpoint (Tandem XDR)"));
     assert!(html.contains("T1490") && html.contains("Impact"));
-    assert!(!html.contains("elsewhere"));
+    assert!(html.contains("elsewhere"));
+    assert!(!html.contains("Never attached") && !html.contains("nowhere"));
     for (kind, name) in [
         ("device", "fs01.contoso.com"),
         ("user", "alice@contoso.com"),
@@ -265,11 +276,17 @@ async fn the_incident_page_shows_attached_alerts_entities_by_kind_and_the_xdr_li
     assert!(html.contains(r#"href="http://xdr.example/incidents/42""#));
     assert_eq!(count_testid(&html, "twin-link"), 1);
     assert!(html.contains("ransomware"));
-    assert!(
-        count_testid(&html, "history-row") >= 2,
-        "created and alert attached"
+    assert_eq!(
+        count_testid(&html, "history-row"),
+        4,
+        "created, two alerts attached, one report from the XDR"
     );
-    assert!(html.contains("Alert added"));
+    assert_eq!(html.matches("<td>Alert added</td>").count(), 2);
+    assert!(html.contains("Reported: status New, severity High, 2 alerts"));
+    assert!(
+        !html.contains("Alert removed"),
+        "the XDR's report is not compared with the SIEM's rows"
+    );
     assert_eq!(
         count_testid(&html, "close-form"),
         0,
