@@ -228,6 +228,8 @@ async fn accept_loop(
                 continue;
             }
         };
+        // Handshake flights and small responses go out at once instead of waiting for an ACK.
+        let _ = tcp.set_nodelay(true);
         let acceptor = acceptor.clone();
         let ready = ready.clone();
         tokio::spawn(async move {
