@@ -18,7 +18,7 @@ use tandem_sync::reconcile::{
 use tandem_sync::store::{Commit, PlanCommit, PollRecord, SqliteStore, SyncStore};
 
 use crate::api::SiemApi;
-use crate::backfill::watch_backfill;
+use crate::backfill::wait_synced;
 use crate::error::BenchError;
 use crate::procfs::{Footprint, footprint};
 use crate::report::{Report, Table};
@@ -113,10 +113,9 @@ async fn one_size(
     let mut connector = Connector::start(&work, &files).await?;
     if settings.active_incidents > 0 {
         let seeded = seed_incidents(&xdr, settings.active_incidents, 3).await?;
-        watch_backfill(
+        wait_synced(
             &SiemApi::new(&siem)?,
             &mut connector,
-            Instant::now(),
             seeded.incidents.len(),
             3,
             Duration::from_secs(600),

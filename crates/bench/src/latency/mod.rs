@@ -22,7 +22,7 @@ use tandem_sync::reconcile::PairKey;
 use tandem_xdr::simulate;
 
 use crate::api::{SiemApi, XdrApi};
-use crate::backfill::watch_backfill;
+use crate::backfill::wait_synced;
 use crate::error::BenchError;
 use crate::report::{Report, Table, ms_cell};
 use crate::seed::seed_incidents;
@@ -151,10 +151,9 @@ async fn one_run(
     )?;
     let mut connector = Connector::start(&work, &files).await?;
     let siem_api = SiemApi::new(&siem)?;
-    watch_backfill(
+    wait_synced(
         &siem_api,
         &mut connector,
-        Instant::now(),
         seeded.incidents.len(),
         1,
         Duration::from_secs(900),

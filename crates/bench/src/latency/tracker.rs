@@ -381,6 +381,6 @@ mod tests {
         assert!(t.check_out().is_none(), "the new pair is still settling");
         t.release_settled(t0 + Duration::from_secs(5));
         assert_eq!(t.check_out().unwrap().1.xdr_id, "3");
-        assert!(t.needs_siem_comments("n3") == false);
+        assert!(!t.needs_siem_comments("n3"));
     }
 }

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Args;
 use tandem_bench::Scenario;
+use tandem_server::shutdown_signal;
 
 /// Flags of `tandem bench`.
 #[derive(Debug, Args)]
@@ -25,7 +26,12 @@ impl BenchArgs {
     pub async fn run(self) -> anyhow::Result<()> {
         let exe =
             std::env::current_exe().context("tandem bench: cannot find its own executable")?;
-        let report = self.scenario.run(&exe).await.context("tandem bench")?;
+        // On Ctrl-C or SIGTERM the scenario is dropped, which stops its children and removes its temp
+        // dir.
+        let report = tokio::select! {
+            report = self.scenario.run(&exe) => report.context("tandem bench")?,
+            () = shutdown_signal() => anyhow::bail!("tandem bench: interrupted"),
+        };
         print!("{}", report.render());
         if let Some(path) = &self.json {
             let charts = report.write(path).context("tandem bench")?;
