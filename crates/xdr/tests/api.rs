@@ -528,6 +528,38 @@ async fn patch_and_comments_on_incidents_and_alerts() {
 }
 
 #[tokio::test]
+async fn bad_bodies_get_400_naming_the_field_and_the_value() {
+    let xdr = Xdr::start("").await;
+    let incident = xdr
+        .ingest_ok(vec![alert("Bodies", Some("dev-b"), None)])
+        .await[0]
+        .clone();
+    let path = format!("/v1.0/security/incidents/{incident}");
+    let bodies: [(&[u8], &[&str]); 3] = [
+        (b"{\"assignedTo\": \"kai\xff\"}", &["assignedTo", "0xff"]),
+        (b"{\"status\": 5}", &["status", "5"]),
+        (b"{\"status\": \"active\"", &["EOF"]),
+    ];
+    for (body, named) in bodies {
+        let response = reqwest::Client::new()
+            .patch(xdr.url(&path))
+            .bearer_auth(&xdr.token)
+            .header("content-type", "application/json")
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap();
+        let shown = String::from_utf8_lossy(body).into_owned();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{shown}");
+        let answer: Value = response.json().await.unwrap();
+        let message = answer["error"]["message"].as_str().unwrap();
+        for word in named {
+            assert!(message.contains(word), "{shown}: {message}");
+        }
+    }
+}
+
+#[tokio::test]
 async fn tokens_are_checked_and_roles_enforced() {
     let xdr = Xdr::start("").await;
     let incident = xdr
