@@ -5,7 +5,9 @@
 //! when it has none of these quirks:
 //!
 //! 1. An incident's `@odata.type` `#microsoft.graph.incident` becomes `#microsoft.graph.security.incident`.
-//! 2. An incident's `tags` becomes `customTags` (when `customTags` is not also present).
+//! 2. An incident's `tags` becomes `customTags` when `customTags` is not also present. Beside
+//!    `customTags`, an incident keeps `tags` as an unnamed member; an update, which has no room for
+//!    unnamed members, drops it (`customTags` wins).
 //! 3. A comment's `createdBy` becomes `createdByDisplayName` and `createdTime` becomes `createdDateTime`
 //!    (when the documented member is not also present).
 //! 4. An enum member in another casing (`TruePositive`, `MultiStagedAttack`, `ACTIVE`) is written in the
@@ -104,7 +106,13 @@ pub fn graph(shape: Shape, value: Value) -> Value {
         return value;
     };
     match shape {
-        Shape::Incident | Shape::IncidentUpdate => incident(&mut object),
+        Shape::Incident => incident(&mut object),
+        Shape::IncidentUpdate => {
+            if object.contains_key("customTags") {
+                object.remove("tags");
+            }
+            incident(&mut object);
+        }
         Shape::Alert | Shape::AlertUpdate => alert(&mut object),
         Shape::Comment => comment(&mut object),
         Shape::NewComment => {}
@@ -209,6 +217,19 @@ fn canonical_is_the_identity_on_a_quirk_free_payload() {
     assert_eq!(graph(Shape::Incident, incident.clone()), incident);
     let page = serde_json::json!({"value": [incident.clone()], "@odata.nextLink": "https://next"});
     assert_eq!(graph_list(Shape::Incident, page.clone()), page);
+}
+
+#[test]
+fn an_update_with_both_tag_members_keeps_only_custom_tags() {
+    let both = serde_json::json!({"tags": ["old"], "customTags": ["new"], "status": "Active"});
+    assert_eq!(
+        graph(Shape::IncidentUpdate, both.clone()),
+        serde_json::json!({"customTags": ["new"], "status": "active"})
+    );
+    assert_eq!(
+        graph(Shape::Incident, both),
+        serde_json::json!({"tags": ["old"], "customTags": ["new"], "status": "active"})
+    );
 }
 
 #[test]
