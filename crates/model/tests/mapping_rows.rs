@@ -233,6 +233,14 @@ fn evidence_becomes_typed_entities() {
     assert_eq!(entities[5]["Subject"], "invoice");
     assert_eq!(entities[6]["AppId"], 11161);
     assert_eq!(entities[6]["Name"], "Office 365");
+    assert_eq!(entities[0]["FQDN"], "pc1.contoso.com");
+    assert_eq!(entities[0]["MdatpDeviceId"], "m1");
+    assert_eq!(entities[1]["Sid"], "S-1-5");
+    assert_eq!(entities[4]["DisplayName"], "Ann");
+    assert_eq!(entities[4]["Upn"], "ann@contoso.com");
+    assert_eq!(entities[5]["Recipient"], "ann@contoso.com");
+    assert_eq!(entities[5]["NetworkMessageId"], "n1");
+    assert_eq!(entities[6]["InstanceName"], "Office 365");
 }
 
 #[test]
