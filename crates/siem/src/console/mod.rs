@@ -27,10 +27,11 @@ use tandem_console::{
     Counts, IncidentDetail, IncidentPage, IncidentQuery, Session, SessionTable, Severity,
     SyncHealth, Vocabulary, secrets_equal,
 };
+use tandem_model::mapping::Provider;
 use tandem_server::Identity;
 
 use crate::api::{READER_ROLE, RESPONDER_ROLE, Siem};
-use crate::incidents::{Actor, IncidentError, Incidents};
+use crate::incidents::{Actor, IncidentError, Incidents, PROVIDER_NAME};
 
 pub use sync_status::SyncStatusSource;
 
@@ -68,6 +69,7 @@ impl SiemConsole {
     ) -> ConsoleResult<T> {
         let siem = Arc::clone(&self.siem);
         tokio::task::spawn_blocking(move || {
+            // The base of new incidents' links; the console only changes incidents, so it may be unknown.
             let url = siem.known_url().unwrap_or_default();
             work(&Incidents::new(&siem.store, &siem.workspace, &url))
         })
@@ -91,9 +93,18 @@ impl SiemConsole {
     }
 }
 
-/// The product sources the queue's source filter offers: the `providerName` of incidents created through
-/// the API and of those the connector brings from Tandem's XDR or from Microsoft Defender XDR.
-const PROVIDERS: [&str; 3] = ["Tandem XDR", "Microsoft XDR", "Tandem SIEM"];
+/// The product sources the queue's source filter offers: the `providerName` of incidents the connector
+/// brings from Tandem's XDR or from Microsoft Defender XDR, and of those created through the API.
+fn providers() -> Vec<Choice> {
+    [
+        Provider::tandem().name,
+        Provider::microsoft().name,
+        PROVIDER_NAME.to_owned(),
+    ]
+    .into_iter()
+    .map(|name| Choice::new(name.clone(), name))
+    .collect()
+}
 
 fn profile(has_sync_health: bool) -> ConsoleProfile {
     let choices = |pairs: &[(&str, &str)]| pairs.iter().map(|(v, l)| Choice::new(*v, *l)).collect();
@@ -122,7 +133,7 @@ fn profile(has_sync_health: bool) -> ConsoleProfile {
                 ),
                 ("InaccurateData", "Inaccurate data (false positive)"),
             ]),
-            providers: PROVIDERS.iter().map(|p| Choice::new(*p, *p)).collect(),
+            providers: providers(),
             close_verb: "Close".into(),
         },
     }

@@ -572,7 +572,7 @@ fn kind_label(kind: ChildKind) -> &'static str {
 }
 
 /// `providerName` of incidents created through the API.
-const PROVIDER_NAME: &str = "Tandem SIEM";
+pub const PROVIDER_NAME: &str = "Tandem SIEM";
 /// ARM type of incidents.
 pub const INCIDENT_TYPE: &str = "Microsoft.SecurityInsights/incidents";
 const COMMENT_TYPE: &str = "Microsoft.SecurityInsights/incidents/comments";
