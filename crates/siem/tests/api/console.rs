@@ -80,6 +80,20 @@ fn row_ids(html: &str) -> Vec<String> {
         .collect()
 }
 
+/// The counts the queue shows for one kind (`status` or `severity`), by value, in page order.
+fn counts(html: &str, kind: &str) -> Vec<(String, usize)> {
+    let marker = format!(r#"data-testid="count-{kind}" data-value=""#);
+    html.split(&marker)
+        .skip(1)
+        .filter_map(|rest| {
+            let value = &rest[..rest.find('"')?];
+            let count = rest.split(r#"<span class="chip-count">"#).nth(1)?;
+            let count = count[..count.find('<')?].parse().ok()?;
+            Some((value.to_owned(), count))
+        })
+        .collect()
+}
+
 /// How many `SecurityIncident` history rows incident `name` has.
 async fn history_rows(siem: &Siem, name: &str) -> usize {
     siem.records(&format!(
@@ -126,6 +140,18 @@ async fn the_queue_lists_api_incidents_with_filters_sorting_and_paging() {
 
     let first = page(&siem, &cookie, "/").await;
     assert_eq!(count_testid(&first, "incident-row"), 25);
+    let pairs = |items: &[(&str, usize)]| -> Vec<(String, usize)> {
+        items.iter().map(|(v, n)| ((*v).to_owned(), *n)).collect()
+    };
+    assert_eq!(
+        counts(&first, "status"),
+        pairs(&[("New", 30), ("Active", 1)])
+    );
+    assert_eq!(
+        counts(&first, "severity"),
+        pairs(&[("high", 8), ("medium", 9), ("low", 7), ("informational", 7)])
+    );
+    assert!(first.contains("31 in all"));
     assert!(first.contains(r#"id="queue-next""#));
     let second = page(&siem, &cookie, "/?offset=25").await;
     assert_eq!(count_testid(&second, "incident-row"), 6);
