@@ -61,6 +61,12 @@ impl Severity {
         }
     }
 
+    /// Reads a stored or wire level such as `High` (any case); a level the console does not know is
+    /// [`Severity::Unknown`].
+    pub fn from_level(value: &str) -> Severity {
+        Severity::parse("severity", value).unwrap_or(Severity::Unknown)
+    }
+
     /// Reads a URL value such as `high` (any case).
     pub fn parse(field: &str, value: &str) -> Result<Severity, ConsoleError> {
         Severity::ALL
@@ -614,4 +620,20 @@ pub struct SyncHealth {
     /// address is wrong). The page then says the connector is not reachable; the other members hold what
     /// the backend still knows, such as lag readings taken earlier.
     pub unreachable: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stored_levels_read_in_any_case_and_unknown_ones_are_unknown() {
+        assert_eq!(Severity::from_level("High"), Severity::High);
+        assert_eq!(
+            Severity::from_level("INFORMATIONAL"),
+            Severity::Informational
+        );
+        assert_eq!(Severity::from_level("critical"), Severity::Unknown);
+        assert_eq!(Severity::from_level(""), Severity::Unknown);
+    }
 }

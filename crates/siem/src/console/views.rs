@@ -22,10 +22,6 @@ use tandem_model::{Field, Timestamp};
 /// One row of the SIEM's tables, as stored.
 type Row = Map<String, Value>;
 
-fn severity(value: &str) -> Severity {
-    Severity::parse("severity", value).unwrap_or(Severity::Unknown)
-}
-
 fn instant(time: &Field<Timestamp>) -> Option<DateTime<Utc>> {
     time.get().map(Timestamp::instant)
 }
@@ -42,7 +38,7 @@ pub fn summary(incident: &Incident) -> IncidentSummary {
     IncidentSummary {
         id: incident.name.get().cloned().unwrap_or_default(),
         title: p.title.get().cloned().unwrap_or_default(),
-        severity: severity(p.severity.get().map(|s| s.as_str()).unwrap_or_default()),
+        severity: Severity::from_level(p.severity.get().map(|s| s.as_str()).unwrap_or_default()),
         status: p
             .status
             .get()
@@ -184,7 +180,7 @@ pub fn alert_view(row: &Row) -> AlertView {
             .or_else(|| text(row, "AlertName"))
             .unwrap_or_default()
             .to_owned(),
-        severity: severity(text(row, "AlertSeverity").unwrap_or_default()),
+        severity: Severity::from_level(text(row, "AlertSeverity").unwrap_or_default()),
         product: product_source(row),
         mitre_techniques: mitre,
         first_activity: row_time(row, "StartTime"),
