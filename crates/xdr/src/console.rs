@@ -5,16 +5,16 @@
 //! endpoint takes; apps with the incident read-write role may act, the others only read. Actions go
 //! through the same operations as the Graph API, so they land in the same history and change feed.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 use tandem_console::{
     Action, AlertView, Caller, ChangeView, Choice, CommentView, ConsoleBackend, ConsoleError,
     ConsoleProfile, ConsoleResult, Count, Counts, EntityKind, EntityView, IncidentDetail,
-    IncidentPage, IncidentQuery, IncidentSummary, OwnerFilter, Session, Severity, SortOrder,
-    TwinLink, Vocabulary,
+    IncidentPage, IncidentQuery, IncidentSummary, OwnerFilter, Session, SessionTable, Severity,
+    SortOrder, TwinLink, Vocabulary, secrets_equal,
 };
 use tandem_model::mapping::siem_incident_name;
 use tandem_server::Identity;
@@ -26,8 +26,6 @@ use crate::store::{self, OwnerMatch, QueueOrder, QueueQuery};
 
 /// The incident role that lets a console session act.
 const WRITE_ROLE: &str = "SecurityIncident.ReadWrite.All";
-/// How long a console session lasts.
-const SESSION_HOURS: i64 = 8;
 
 /// The XDR's [`ConsoleBackend`].
 #[derive(Debug)]
@@ -35,7 +33,7 @@ pub struct XdrConsole {
     state: Arc<AppState>,
     identity: Identity,
     profile: ConsoleProfile,
-    sessions: Mutex<HashMap<String, Session>>,
+    sessions: SessionTable,
     siem_console_url: Option<String>,
 }
 
@@ -47,7 +45,7 @@ impl XdrConsole {
             state,
             identity,
             profile: profile(),
-            sessions: Mutex::new(HashMap::new()),
+            sessions: SessionTable::shift(),
             siem_console_url,
         }
     }
@@ -65,12 +63,6 @@ impl XdrConsole {
             ),
             id: name,
         })
-    }
-
-    fn sessions(&self) -> ConsoleResult<std::sync::MutexGuard<'_, HashMap<String, Session>>> {
-        self.sessions
-            .lock()
-            .map_err(|_| ConsoleError::store("session table lock poisoned"))
     }
 }
 
@@ -153,35 +145,20 @@ impl ConsoleBackend for XdrConsole {
         let app = self
             .identity
             .app(client_id)
-            .filter(|app| same_secret(&app.client_secret, client_secret))
+            .filter(|app| secrets_equal(&app.client_secret, client_secret))
             .ok_or(ConsoleError::BadCredentials)?;
-        let session = Session {
-            token: format!(
-                "{}{}",
-                uuid::Uuid::new_v4().simple(),
-                uuid::Uuid::new_v4().simple()
-            ),
-            caller: Caller {
-                display_name: app.display_name.clone(),
-                can_write: app.roles.iter().any(|r| r == WRITE_ROLE),
-            },
-            expires: Some(Utc::now() + TimeDelta::hours(SESSION_HOURS)),
-        };
-        self.sessions()?
-            .insert(session.token.clone(), session.clone());
-        Ok(session)
+        self.sessions.open(Caller {
+            display_name: app.display_name.clone(),
+            can_write: app.roles.iter().any(|r| r == WRITE_ROLE),
+        })
     }
 
     async fn verify_session(&self, token: &str) -> ConsoleResult<Option<Caller>> {
-        let mut sessions = self.sessions()?;
-        let now = Utc::now();
-        sessions.retain(|_, s| s.expires.is_none_or(|e| e > now));
-        Ok(sessions.get(token).map(|s| s.caller.clone()))
+        self.sessions.verify(token)
     }
 
     async fn sign_out(&self, token: &str) -> ConsoleResult<()> {
-        self.sessions()?.remove(token);
-        Ok(())
+        self.sessions.close(token)
     }
 
     async fn list_incidents(&self, query: &IncidentQuery) -> ConsoleResult<IncidentPage> {
@@ -322,16 +299,6 @@ impl ConsoleBackend for XdrConsole {
         .await
         .map_err(console_error)
     }
-}
-
-/// Compares secrets in time independent of where they differ.
-fn same_secret(expected: &str, given: &str) -> bool {
-    expected.len() == given.len()
-        && expected
-            .bytes()
-            .zip(given.bytes())
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-            == 0
 }
 
 fn queue_query(query: &IncidentQuery) -> QueueQuery<'_> {
@@ -544,14 +511,6 @@ fn entity_view(evidence: &Map<String, Value>) -> EntityView {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn secrets_must_match_exactly() {
-        assert!(same_secret("s3cret", "s3cret"));
-        assert!(!same_secret("s3cret", "s3creT"));
-        assert!(!same_secret("s3cret", "s3cret!"));
-        assert!(!same_secret("s3cret", ""));
-    }
 
     #[test]
     fn evidence_becomes_named_entities() {
