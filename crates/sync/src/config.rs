@@ -301,7 +301,7 @@ impl<'a> ServerCredentials<'a> {
         Self::get(self.xdr, "xdr credentials.env", &[key])
     }
 
-    /// A SIEM key; the workspace keys are read with or without their `SIEM_` infix.
+    /// A SIEM key; the workspace keys are also read in their older spelling with a `SIEM_` infix.
     fn siem(&self, keys: &[&'static str]) -> Result<&'a str, SyncConfigError> {
         Self::get(self.siem, "siem credentials.env", keys)
     }
@@ -337,9 +337,9 @@ pub fn render_config(credentials: ServerCredentials<'_>) -> Result<String, SyncC
          [sync]\npoll_interval_ms = 5000\n",
         q(xdr_url),
         q(siem_url),
-        q(c.siem(&["TANDEM_SIEM_SUBSCRIPTION_ID", "TANDEM_SUBSCRIPTION_ID"])?),
-        q(c.siem(&["TANDEM_SIEM_RESOURCE_GROUP", "TANDEM_RESOURCE_GROUP"])?),
-        q(c.siem(&["TANDEM_SIEM_WORKSPACE_NAME", "TANDEM_WORKSPACE_NAME"])?),
+        q(c.siem(&["TANDEM_SUBSCRIPTION_ID", "TANDEM_SIEM_SUBSCRIPTION_ID"])?),
+        q(c.siem(&["TANDEM_RESOURCE_GROUP", "TANDEM_SIEM_RESOURCE_GROUP"])?),
+        q(c.siem(&["TANDEM_WORKSPACE_NAME", "TANDEM_SIEM_WORKSPACE_NAME"])?),
         siem_client(ARM_SCOPE),
         q(siem_url),
         q(c.siem(&["TANDEM_DCR_IMMUTABLE_ID"])?),

@@ -33,9 +33,9 @@ fn siem_env() -> Vec<(String, String)> {
         ("TANDEM_SIEM_URL", "http://127.0.0.1:8720/"),
         ("TANDEM_CLIENT_ID", "siem-app"),
         ("TANDEM_CLIENT_SECRET", "siem-secret"),
-        ("TANDEM_SIEM_SUBSCRIPTION_ID", "sub-1"),
-        ("TANDEM_SIEM_RESOURCE_GROUP", "tandem"),
-        ("TANDEM_SIEM_WORKSPACE_NAME", "tandem-siem"),
+        ("TANDEM_SUBSCRIPTION_ID", "sub-1"),
+        ("TANDEM_RESOURCE_GROUP", "tandem"),
+        ("TANDEM_WORKSPACE_NAME", "tandem-siem"),
         (
             "TANDEM_DCR_IMMUTABLE_ID",
             "dcr-0123456789abcdef0123456789abcdef",

@@ -89,6 +89,8 @@ impl Server {
             .args([kind, "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(&dir.0)
             .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
             .spawn()
             .expect("spawn the server");
         let process = Process(child);
@@ -143,30 +145,42 @@ fn run_tandem(args: &[&str]) -> String {
     String::from_utf8(output.stdout).expect("UTF-8 output")
 }
 
-/// Polls `check` until it returns `Some`, failing after [`DEADLINE`] with `what`.
-async fn wait_for<T, F: Future<Output = Option<T>>>(what: &str, mut check: impl FnMut() -> F) -> T {
+/// Polls `check` until it returns `Some`; after [`DEADLINE`], fails naming `what` and showing the end of
+/// the connector's log.
+async fn wait_for<T, F: Future<Output = Option<T>>>(
+    what: &str,
+    log: &Path,
+    mut check: impl FnMut() -> F,
+) -> T {
     let started = Instant::now();
     loop {
         if let Some(value) = check().await {
             return value;
         }
-        assert!(
-            started.elapsed() < DEADLINE,
-            "not within {DEADLINE:?}: {what}"
-        );
+        if started.elapsed() > DEADLINE {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            let tail: Vec<&str> = text.lines().rev().take(30).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            panic!(
+                "not within {DEADLINE:?}: {what}\nconnector log:\n{}",
+                tail.join("\n")
+            );
+        }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
 /// The three running parts and clients for both sides.
 struct Setup {
-    xdr: Server,
+    _xdr: Server,
+    _siem: Server,
     graph: ApiClient,
     arm: ApiClient,
     incidents_url: String,
     twins_url: String,
     tenant: String,
     metrics_url: String,
+    log: PathBuf,
     _sync: Process,
     _sync_dir: TempDir,
 }
@@ -192,20 +206,24 @@ impl Setup {
         let config_file = sync_dir.0.join("sync.toml");
         std::fs::write(&config_file, config).expect("write the config");
         let listen = format!("127.0.0.1:{}", free_port());
+        let log = sync_dir.0.join("sync.log");
+        let log_file = std::fs::File::create(&log).expect("create the connector's log");
         let child = tandem()
             .args(["sync", "--listen", &listen, "--config"])
             .arg(&config_file)
             .arg("--data-dir")
             .arg(sync_dir.0.join("store"))
             .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log_file)
             .spawn()
             .expect("spawn tandem sync");
         let workspace = format!(
             "{}/subscriptions/{}/resourceGroups/{}/providers/Microsoft.OperationalInsights/workspaces/{}/providers/Microsoft.SecurityInsights",
             siem.get("TANDEM_SIEM_URL"),
-            siem.get("TANDEM_SIEM_SUBSCRIPTION_ID"),
-            siem.get("TANDEM_SIEM_RESOURCE_GROUP"),
-            siem.get("TANDEM_SIEM_WORKSPACE_NAME"),
+            siem.get("TANDEM_SUBSCRIPTION_ID"),
+            siem.get("TANDEM_RESOURCE_GROUP"),
+            siem.get("TANDEM_WORKSPACE_NAME"),
         );
         Setup {
             graph: xdr.client("TANDEM_XDR_URL", "https://graph.microsoft.com/.default"),
@@ -214,7 +232,9 @@ impl Setup {
             twins_url: format!("{workspace}/incidents"),
             tenant: xdr.get("TANDEM_TENANT_ID").to_owned(),
             metrics_url: format!("http://{listen}/metrics"),
-            xdr,
+            log,
+            _xdr: xdr,
+            _siem: siem,
             _sync: Process(child),
             _sync_dir: sync_dir,
         }
@@ -286,7 +306,7 @@ impl Setup {
 
     /// Changes the twin as an analyst in the SIEM would: read, edit, PUT with `If-Match`, again on 412.
     async fn edit_twin(&self, xdr_id: &str, edit: impl Fn(&mut sentinel::IncidentProperties)) {
-        wait_for("an analyst's edit of the twin", || async {
+        self.wait_for("an analyst's edit of the twin", || async {
             let mut twin = self.twin(xdr_id).await?;
             let etag = twin.etag.get().cloned();
             edit(&mut twin.properties);
@@ -300,6 +320,14 @@ impl Setup {
             self.arm.send(request).await.ok()
         })
         .await;
+    }
+
+    async fn wait_for<T, F: Future<Output = Option<T>>>(
+        &self,
+        what: &str,
+        check: impl FnMut() -> F,
+    ) -> T {
+        wait_for(what, &self.log, check).await
     }
 
     /// `tandem_sync_writes_total`, summed over sides and kinds.
@@ -344,14 +372,15 @@ async fn multi_stage_attack_syncs_both_ways_without_echo() {
     for incident in &incidents {
         let mut expected: Vec<String> = incident.alerts().iter().map(|a| a.id.clone()).collect();
         expected.sort();
-        wait_for(
-            &format!("twin of XDR incident {} with its alerts", incident.id),
-            || async {
-                let ids = setup.twin_alert_ids(&incident.id).await;
-                (ids == expected).then_some(())
-            },
-        )
-        .await;
+        setup
+            .wait_for(
+                &format!("twin of XDR incident {} with its alerts", incident.id),
+                || async {
+                    let ids = setup.twin_alert_ids(&incident.id).await;
+                    (ids == expected).then_some(())
+                },
+            )
+            .await;
         if !expected.is_empty() {
             assert!(setup.twin_entity_count(&incident.id).await > 0);
         }
@@ -383,11 +412,12 @@ async fn multi_stage_attack_syncs_both_ways_without_echo() {
             });
         })
         .await;
-    wait_for("the SIEM's assignment in the XDR", || async {
-        let incident = setup.xdr_incident(&id).await;
-        (incident.assigned_to.get().map(String::as_str) == Some(owner)).then_some(())
-    })
-    .await;
+    setup
+        .wait_for("the SIEM's assignment in the XDR", || async {
+            let incident = setup.xdr_incident(&id).await;
+            (incident.assigned_to.get().map(String::as_str) == Some(owner)).then_some(())
+        })
+        .await;
 
     // A comment added in the XDR appears once in the SIEM.
     let text = format!("Contained the host at {}", Timestamp::now());
@@ -397,16 +427,17 @@ async fn multi_stage_attack_syncs_both_ways_without_echo() {
         .post_json(&url, &NewComment::new(text.clone()))
         .await
         .expect("comment in the XDR");
-    wait_for("the XDR comment in the SIEM", || async {
-        let copies = setup
-            .twin_comments(&id)
-            .await
-            .iter()
-            .filter(|c| c.starts_with(&text))
-            .count();
-        (copies == 1).then_some(())
-    })
-    .await;
+    setup
+        .wait_for("the XDR comment in the SIEM", || async {
+            let copies = setup
+                .twin_comments(&id)
+                .await
+                .iter()
+                .filter(|c| c.starts_with(&text))
+                .count();
+            (copies == 1).then_some(())
+        })
+        .await;
 
     // Closing the twin with a classification resolves the XDR incident with the mapped verdict.
     setup
@@ -421,14 +452,15 @@ async fn multi_stage_attack_syncs_both_ways_without_echo() {
         classification: Some(IncidentClassification::FalsePositive),
         reason: Some(IncidentClassificationReason::IncorrectAlertLogic),
     });
-    wait_for("the SIEM's closing verdict in the XDR", || async {
-        let incident = setup.xdr_incident(&id).await;
-        let resolved = incident.status.get() == Some(&graph::IncidentStatus::Resolved);
-        let verdict = incident.classification.get() == expected.classification.as_ref()
-            && incident.determination.get() == expected.determination.as_ref();
-        (resolved && verdict).then_some(())
-    })
-    .await;
+    setup
+        .wait_for("the SIEM's closing verdict in the XDR", || async {
+            let incident = setup.xdr_incident(&id).await;
+            let resolved = incident.status.get() == Some(&graph::IncidentStatus::Resolved);
+            let verdict = incident.classification.get() == expected.classification.as_ref()
+                && incident.determination.get() == expected.determination.as_ref();
+            (resolved && verdict).then_some(())
+        })
+        .await;
 
     // Quiescence: two more poll intervals bring no write, and the comment is still there once.
     tokio::time::sleep(Duration::from_secs(6)).await;
