@@ -367,6 +367,8 @@ async fn multi_stage_attack_syncs_both_ways_without_echo() {
     let setup = Setup::start().await;
     let incidents = setup.xdr_incidents().await;
     assert!(!incidents.is_empty(), "the scenario made no incident");
+    let alerts: usize = incidents.iter().map(|i| i.alerts().len()).sum();
+    assert!(alerts > 1, "the scenario made {alerts} alert(s)");
 
     // One twin per XDR incident, with every alert and its entities.
     for incident in &incidents {
@@ -376,6 +378,7 @@ async fn multi_stage_attack_syncs_both_ways_without_echo() {
             .wait_for(
                 &format!("twin of XDR incident {} with its alerts", incident.id),
                 || async {
+                    setup.twin(&incident.id).await?;
                     let ids = setup.twin_alert_ids(&incident.id).await;
                     (ids == expected).then_some(())
                 },
