@@ -95,10 +95,15 @@ pub struct RunFigures {
     pub faults: usize,
     /// How long the observer took per round, median, in milliseconds (the measurement's resolution).
     pub observe_round_ms: f64,
+    /// One line per fault: what was lost, duplicated or bounced, and what each side showed at the end.
+    pub fault_details: Vec<String>,
     /// Every measured latency in milliseconds, by direction (for the chart).
     #[serde(skip)]
     pub samples_ms: Vec<(Direction, f64)>,
 }
+
+/// Faults printed per run (all of them are in the JSON).
+const MAX_FAULT_LINES: usize = 12;
 
 /// Runs the scenario with the `tandem` executable `exe`, once per poll interval.
 pub async fn run(exe: &Path, settings: &LatencySettings) -> Result<Report, BenchError> {
@@ -191,7 +196,8 @@ async fn one_run(
         .await
         .map_err(|e| BenchError::Unexpected(format!("the observer failed: {e}")))??;
     connector.check_running()?;
-    let audit = audit(&run).await?;
+    let mut audit = audit(&run).await?;
+    audit.details.extend(describe_lost(&run).await?);
     Ok(figures(&run, poll, pool, stream, streamed, audit, &rounds))
 }
 
@@ -376,11 +382,47 @@ fn advance(mark: &mut String, item: &Value, pointer: &str) {
     }
 }
 
+/// One line per change never seen on the other side, with what both sides show now.
+async fn describe_lost(run: &Run) -> Result<Vec<String>, BenchError> {
+    let awaited = run.tracker().awaited();
+    let mut lines = Vec::new();
+    for (pair, direction, kind, expect) in awaited {
+        let xdr = run.xdr.incident(&pair.xdr_id).await?;
+        let siem = run
+            .siem
+            .incident(&pair.siem_name)
+            .await?
+            .unwrap_or(Value::Null);
+        let p = &siem["properties"];
+        lines.push(format!(
+            "lost: {} {} on XDR {} / SIEM {}: expected {expect:?}; the XDR shows status {}, assignedTo {}, classification {} / {}, {} comments, changed {}; the SIEM shows status {}, owner {}, classification {} / {}, {} comments, changed {}",
+            direction.label(),
+            kind.label(),
+            pair.xdr_id,
+            pair.siem_name,
+            xdr["status"],
+            xdr["assignedTo"],
+            xdr["classification"],
+            xdr["determination"],
+            xdr["comments"].as_array().map_or(0, Vec::len),
+            xdr["lastUpdateDateTime"],
+            p["status"],
+            p["owner"]["userPrincipalName"],
+            p["classification"],
+            p["classificationReason"],
+            p["additionalData"]["commentsCount"],
+            p["lastModifiedTimeUtc"],
+        ));
+    }
+    Ok(lines)
+}
+
 /// What the final audit found.
 #[derive(Debug, Default)]
 struct Audit {
     duplicated: BTreeMap<(Direction, Kind), usize>,
     bounced: BTreeMap<(Direction, Kind), usize>,
+    details: Vec<String>,
 }
 
 /// Counts every comment token on both sides (a copy on the target more than once is a duplicate, a
@@ -407,6 +449,14 @@ async fn audit(run: &Run) -> Result<Audit, BenchError> {
             let key = (*direction, Kind::Comment);
             *audit.duplicated.entry(key).or_default() += target.saturating_sub(1);
             *audit.bounced.entry(key).or_default() += origin.saturating_sub(1);
+            if target > 1 || origin > 1 {
+                audit.details.push(format!(
+                    "{} comment {token:?} on XDR {} / SIEM {}: {on_xdr} on the XDR, {on_siem} on the SIEM",
+                    direction.label(),
+                    pair.xdr_id,
+                    pair.siem_name
+                ));
+            }
         }
     }
     let xdr_count = run
@@ -494,6 +544,12 @@ fn figures(
         kinds,
         directions,
         observe_round_ms: Spread::of(rounds).p50_ms,
+        fault_details: tracker
+            .bounce_details
+            .iter()
+            .chain(&audit.details)
+            .cloned()
+            .collect(),
         samples_ms: tracker
             .samples
             .iter()
@@ -545,6 +601,19 @@ fn report(settings: &LatencySettings, runs: &[RunFigures]) -> Result<Report, Ben
             table.row(row(format!("{} (all)", d.direction.label()), d));
         }
         report.tables.push(table);
+        let shown = run.fault_details.len().min(MAX_FAULT_LINES);
+        for line in &run.fault_details[..shown] {
+            report
+                .notes
+                .push(format!("at {} ms: {line}", run.poll_interval_ms));
+        }
+        if run.fault_details.len() > shown {
+            report.notes.push(format!(
+                "at {} ms: {} more faults in the JSON",
+                run.poll_interval_ms,
+                run.fault_details.len() - shown
+            ));
+        }
         if run.skipped + run.write_errors > 0 {
             report.notes.push(format!(
                 "at {} ms: {} ticks skipped (no free pair), {} writes failed",

@@ -82,6 +82,8 @@ pub struct Tracker {
     pub samples: Vec<Sample>,
     /// Origin changes nobody but the connector made, by the change they followed.
     pub bounced: BTreeMap<(Direction, Kind), usize>,
+    /// One line per bounce: the pair, the change and when the origin changed again.
+    pub bounce_details: Vec<String>,
 }
 
 impl Tracker {
@@ -97,6 +99,7 @@ impl Tracker {
             settle,
             samples: Vec::new(),
             bounced: BTreeMap::new(),
+            bounce_details: Vec::new(),
         };
         for (xdr_id, siem_name) in pairs {
             tracker.add(xdr_id, siem_name);
@@ -241,12 +244,21 @@ impl Tracker {
                 origin_changed,
                 ..
             } if *direction != arrives && *kind != Kind::NewIncident => {
-                advanced(origin_changed, changed).then_some((*direction, *kind))
+                advanced(origin_changed, changed.clone()).then_some((*direction, *kind))
             }
             _ => None,
         };
-        if let Some(key) = bounced {
-            *self.bounced.entry(key).or_default() += 1;
+        if let Some((direction, kind)) = bounced {
+            *self.bounced.entry((direction, kind)).or_default() += 1;
+            let pair = &self.pairs[index];
+            self.bounce_details.push(format!(
+                "bounced: {} {} on XDR {} / SIEM {}: the origin changed again at {}",
+                direction.label(),
+                kind.label(),
+                pair.xdr_id,
+                pair.siem_name,
+                changed.as_ref().map_or("?", Timestamp::as_str)
+            ));
         }
     }
 
@@ -270,6 +282,33 @@ impl Tracker {
         }
         if !self.twins.is_empty() {
             out.insert((Direction::XdrToSiem, Kind::NewIncident), self.twins.len());
+        }
+        out
+    }
+
+    /// Every change still awaited: the pair (for a new incident, a pair not yet in the pool) and the
+    /// change.
+    pub fn awaited(&self) -> Vec<(PairInfo, Direction, Kind, Option<Expect>)> {
+        let mut out: Vec<_> = self
+            .pairs
+            .iter()
+            .filter_map(|pair| match &pair.phase {
+                Phase::Pending(p) => {
+                    Some((pair.clone(), p.direction, p.kind, Some(p.expect.clone())))
+                }
+                _ => None,
+            })
+            .collect();
+        for (name, (xdr_id, _)) in &self.twins {
+            let pair = PairInfo {
+                xdr_id: xdr_id.clone(),
+                siem_name: name.clone(),
+                in_progress: false,
+                verdict: None,
+                comments: Vec::new(),
+                phase: Phase::Free,
+            };
+            out.push((pair, Direction::XdrToSiem, Kind::NewIncident, None));
         }
         out
     }
