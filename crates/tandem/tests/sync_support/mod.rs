@@ -1,0 +1,324 @@
+//! Helpers of the connector's end-to-end tests: real `tandem` processes in temp data dirs, clients for
+//! the XDR's Graph API and the SIEM's Sentinel API with the servers' own development apps, and waits
+//! with a deadline.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use tandem_client::{ApiClient, ApiRequest, ClientConfig, CredentialConfig, Secret};
+use tandem_model::Timestamp;
+use tandem_model::graph;
+use tandem_model::sentinel::{self, List};
+use tandem_sync::reconcile::PairKey;
+
+/// Every awaited effect must show within this long.
+pub const DEADLINE: Duration = Duration::from_secs(10);
+/// How long a server gets to start.
+pub const STARTUP: Duration = Duration::from_secs(60);
+
+/// A child process killed when dropped.
+pub struct Process(pub Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A temp dir removed when dropped.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(name: &str) -> TempDir {
+        let unique = format!(
+            "tandem-sync-e2e-{name}-{}-{}",
+            std::process::id(),
+            Timestamp::now()
+                .instant()
+                .timestamp_nanos_opt()
+                .unwrap_or_default()
+        );
+        let path = std::env::temp_dir().join(unique);
+        std::fs::create_dir_all(&path).expect("create a temp dir");
+        TempDir(path)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn tandem() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_tandem"))
+}
+
+/// A free loopback port (bound and released).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A running `tandem xdr` or `tandem siem` and its `credentials.env`.
+pub struct Server {
+    _process: Process,
+    pub dir: TempDir,
+    env: Vec<(String, String)>,
+}
+
+impl Server {
+    pub async fn start(kind: &str, url_key: &str) -> Server {
+        let dir = TempDir::new(kind);
+        let child = tandem()
+            .args([kind, "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(&dir.0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn the server");
+        let process = Process(child);
+        let file = dir.0.join(tandem_server::CREDENTIALS_FILE);
+        let started = Instant::now();
+        loop {
+            let env = std::fs::read_to_string(&file)
+                .ok()
+                .and_then(|text| tandem_server::parse_env(&text).ok())
+                .unwrap_or_default();
+            if env.iter().any(|(k, _)| k == url_key) {
+                return Server {
+                    _process: process,
+                    dir,
+                    env,
+                };
+            }
+            assert!(started.elapsed() < STARTUP, "{kind} did not start");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn get(&self, key: &str) -> &str {
+        self.env
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("credentials.env has no {key}"))
+    }
+
+    /// An API client of the read-write development app for `scope`.
+    pub fn client(&self, url_key: &str, scope: &str) -> ApiClient {
+        let url = self.get(url_key);
+        let credential = CredentialConfig::with_secret(
+            self.get("TANDEM_TENANT_ID"),
+            self.get("TANDEM_CLIENT_ID"),
+            Secret::new(self.get("TANDEM_CLIENT_SECRET")),
+        )
+        .with_token_url(format!("{url}/{{tenant}}/oauth2/v2.0/token"));
+        ApiClient::new(&ClientConfig::new(credential, scope)).expect("API client")
+    }
+}
+
+/// Runs a `tandem` command to completion and returns its stdout.
+pub fn run_tandem(args: &[&str]) -> String {
+    let output = tandem().args(args).output().expect("run tandem");
+    assert!(
+        output.status.success(),
+        "tandem {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).expect("UTF-8 output")
+}
+
+/// Polls `check` until it returns `Some`; after [`DEADLINE`], fails naming `what` and showing the end of
+/// the connector's log.
+pub async fn wait_for<T, F: Future<Output = Option<T>>>(
+    what: &str,
+    log: &Path,
+    mut check: impl FnMut() -> F,
+) -> T {
+    let started = Instant::now();
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        if started.elapsed() > DEADLINE {
+            let text = std::fs::read_to_string(log).unwrap_or_default();
+            let tail: Vec<&str> = text.lines().rev().take(30).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            panic!(
+                "not within {DEADLINE:?}: {what}\nconnector log:\n{}",
+                tail.join("\n")
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// A running XDR (with the multi-stage scenario posted) and SIEM, and clients for both.
+pub struct Stack {
+    pub xdr: Server,
+    pub siem: Server,
+    pub graph: ApiClient,
+    pub arm: ApiClient,
+    pub incidents_url: String,
+    pub twins_url: String,
+    pub tenant: String,
+}
+
+impl Stack {
+    pub async fn start() -> Stack {
+        let xdr = Server::start("xdr", "TANDEM_XDR_URL").await;
+        let siem = Server::start("siem", "TANDEM_SIEM_URL").await;
+        let xdr_dir = xdr.dir.0.to_str().expect("UTF-8 path").to_owned();
+        run_tandem(&[
+            "xdr",
+            "simulate",
+            "--scenario",
+            "multi-stage",
+            "--url",
+            xdr.get("TANDEM_XDR_URL"),
+            "--data-dir",
+            &xdr_dir,
+        ]);
+        let workspace = format!(
+            "{}/subscriptions/{}/resourceGroups/{}/providers/Microsoft.OperationalInsights/workspaces/{}/providers/Microsoft.SecurityInsights",
+            siem.get("TANDEM_SIEM_URL"),
+            siem.get("TANDEM_SUBSCRIPTION_ID"),
+            siem.get("TANDEM_RESOURCE_GROUP"),
+            siem.get("TANDEM_WORKSPACE_NAME"),
+        );
+        Stack {
+            graph: xdr.client("TANDEM_XDR_URL", "https://graph.microsoft.com/.default"),
+            arm: siem.client("TANDEM_SIEM_URL", "https://management.azure.com/.default"),
+            incidents_url: format!("{}/v1.0/security/incidents", xdr.get("TANDEM_XDR_URL")),
+            twins_url: format!("{workspace}/incidents"),
+            tenant: xdr.get("TANDEM_TENANT_ID").to_owned(),
+            xdr,
+            siem,
+        }
+    }
+
+    /// The connector config `tandem sync config` prints for these two servers.
+    pub fn sync_config(&self) -> String {
+        let xdr_dir = self.xdr.dir.0.to_str().expect("UTF-8 path");
+        let siem_dir = self.siem.dir.0.to_str().expect("UTF-8 path");
+        run_tandem(&["sync", "config", "--xdr", xdr_dir, "--siem", siem_dir])
+    }
+
+    pub async fn xdr_incidents(&self) -> Vec<graph::Incident> {
+        let url = format!("{}?$expand=alerts", self.incidents_url);
+        self.graph.get_all(&url).await.expect("list XDR incidents")
+    }
+
+    pub async fn xdr_incident(&self, id: &str) -> graph::Incident {
+        let url = format!("{}/{id}", self.incidents_url);
+        self.graph
+            .get_json(&url)
+            .await
+            .expect("read the XDR incident")
+    }
+
+    pub fn twin_url(&self, xdr_id: &str, tail: &str) -> String {
+        let name = PairKey::new(self.tenant.clone(), xdr_id).siem_incident_name();
+        format!("{}/{name}{tail}?api-version=2024-09-01", self.twins_url)
+    }
+
+    pub async fn twins(&self) -> Vec<sentinel::Incident> {
+        let url = format!("{}?api-version=2024-09-01", self.twins_url);
+        self.arm.get_all(&url).await.expect("list SIEM incidents")
+    }
+
+    pub async fn twin(&self, xdr_id: &str) -> Option<sentinel::Incident> {
+        self.arm.get_json(&self.twin_url(xdr_id, "")).await.ok()
+    }
+
+    /// `SystemAlertId`s of the alerts attached to the twin.
+    pub async fn twin_alert_ids(&self, xdr_id: &str) -> Vec<String> {
+        let request = ApiRequest::post(self.twin_url(xdr_id, "/alerts"));
+        let Ok(response) = self.arm.send(request).await else {
+            return Vec::new();
+        };
+        let alerts: List<sentinel::Entity> = response.json().expect("alert list");
+        let mut ids: Vec<String> = alerts
+            .value
+            .iter()
+            .filter_map(|a| a.name.get().cloned())
+            .collect();
+        ids.sort();
+        ids
+    }
+
+    pub async fn twin_entity_count(&self, xdr_id: &str) -> usize {
+        let request = ApiRequest::post(self.twin_url(xdr_id, "/entities"));
+        let Ok(response) = self.arm.send(request).await else {
+            return 0;
+        };
+        let entities: sentinel::IncidentEntitiesResponse = response.json().expect("entities");
+        entities.entities.len()
+    }
+
+    pub async fn twin_comments(&self, xdr_id: &str) -> Vec<String> {
+        let comments: Vec<sentinel::IncidentComment> = self
+            .arm
+            .get_all(&self.twin_url(xdr_id, "/comments"))
+            .await
+            .unwrap_or_default();
+        comments
+            .into_iter()
+            .filter_map(|c| c.properties.message.get().cloned())
+            .collect()
+    }
+
+    /// Changes the twin as an analyst in the SIEM would: read, edit, PUT with `If-Match`, again on 412.
+    pub async fn edit_twin(
+        &self,
+        xdr_id: &str,
+        log: &Path,
+        edit: impl Fn(&mut sentinel::IncidentProperties),
+    ) {
+        wait_for("an analyst's edit of the twin", log, || async {
+            let mut twin = self.twin(xdr_id).await?;
+            let etag = twin.etag.get().cloned();
+            edit(&mut twin.properties);
+            let request = ApiRequest::put(self.twin_url(xdr_id, ""))
+                .json(&twin)
+                .expect("JSON body");
+            let request = match etag {
+                Some(etag) => request.if_match(etag),
+                None => request,
+            };
+            self.arm.send(request).await.ok()
+        })
+        .await;
+    }
+}
+
+/// A plain GET over TCP (the metrics endpoint needs no token).
+pub async fn http_get(url: &str) -> String {
+    let address = url
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split_once('/'))
+        .expect("an http URL");
+    let (host, path) = (address.0.to_owned(), format!("/{}", address.1));
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let mut stream = std::net::TcpStream::connect(&host).ok()?;
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+        stream.write_all(request.as_bytes()).ok()?;
+        let mut body = String::new();
+        stream.read_to_string(&mut body).ok()?;
+        Some(body)
+    })
+    .await
+    .ok()
+    .flatten()
+    .unwrap_or_default()
+}
