@@ -32,6 +32,7 @@ use tandem_server::Identity;
 
 use crate::api::{READER_ROLE, RESPONDER_ROLE, Siem};
 use crate::incidents::{Actor, IncidentError, Incidents, PROVIDER_NAME};
+use crate::store::queue::QueueCounts;
 
 pub use sync_status::SyncStatusSource;
 
@@ -172,15 +173,16 @@ impl ConsoleBackend for SiemConsole {
 
     async fn list_incidents(&self, query: &IncidentQuery) -> ConsoleResult<IncidentPage> {
         let query = query.clone();
-        self.run(move |api| Ok(views::queue_page(api.all()?, &query)))
-            .await
+        let (incidents, total) = self.run(move |api| api.queue_page(&query)).await?;
+        Ok(IncidentPage {
+            items: incidents.iter().map(views::summary).collect(),
+            total,
+        })
     }
 
     async fn counts(&self) -> ConsoleResult<Counts> {
-        let summaries = self
-            .run(|api| Ok(api.all()?.iter().map(views::summary).collect::<Vec<_>>()))
-            .await?;
-        Ok(counts(&summaries, &self.profile.vocabulary))
+        let counts = self.run(|api| api.queue_counts()).await?;
+        Ok(counts_view(counts, &self.profile.vocabulary))
     }
 
     async fn incident(&self, id: &str) -> ConsoleResult<Option<IncidentDetail>> {
@@ -234,19 +236,18 @@ impl ConsoleBackend for SiemConsole {
 }
 
 /// Counts by status (in the vocabulary's order, then any other value) and by severity.
-fn counts(summaries: &[tandem_console::IncidentSummary], vocabulary: &Vocabulary) -> Counts {
-    let mut statuses: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut severities: BTreeMap<Severity, usize> = BTreeMap::new();
-    for summary in summaries {
-        *statuses.entry(summary.status.as_str()).or_default() += 1;
-        *severities.entry(summary.severity).or_default() += 1;
-    }
+fn counts_view(counts: QueueCounts, vocabulary: &Vocabulary) -> Counts {
+    let statuses: BTreeMap<String, usize> = counts.by_status.into_iter().collect();
+    let severities: BTreeMap<Severity, usize> = counts.by_severity.into_iter().collect();
     let known: Vec<&str> = vocabulary
         .statuses
         .iter()
         .map(|c| c.value.as_str())
         .collect();
-    let others = statuses.keys().copied().filter(|s| !known.contains(s));
+    let others = statuses
+        .keys()
+        .map(String::as_str)
+        .filter(|s| !known.contains(s));
     let by_status = known
         .iter()
         .copied()
@@ -264,7 +265,7 @@ fn counts(summaries: &[tandem_console::IncidentSummary], vocabulary: &Vocabulary
             .into_iter()
             .filter_map(|s| severities.get(&s).map(|&count| Count { value: s, count }))
             .collect(),
-        total: summaries.len(),
+        total: statuses.values().sum(),
     }
 }
 

@@ -6,16 +6,15 @@
 //! row before; its comments stay comments. `additionalData.providerIncidentUrl`, set on incidents the
 //! connector brings from the XDR, is the link to the same incident in the XDR console.
 
-use std::cmp::Reverse;
 use std::collections::BTreeSet;
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use tandem_console::{
-    AlertView, ChangeView, CommentView, EntityKind, EntityView, IncidentDetail, IncidentPage,
-    IncidentQuery, IncidentSummary, OwnerFilter, Severity, SortOrder, TwinLink,
+    AlertView, ChangeView, CommentView, EntityKind, EntityView, IncidentDetail, IncidentSummary,
+    Severity, TwinLink,
 };
-use tandem_model::mapping::{owner_agrees, owner_to_xdr};
+use tandem_model::mapping::owner_to_xdr;
 use tandem_model::sentinel::{Incident, IncidentComment, IncidentOwner};
 use tandem_model::{Field, Timestamp};
 
@@ -62,49 +61,6 @@ pub fn summary(incident: &Incident) -> IncidentSummary {
         created: instant(&p.created_time_utc).unwrap_or_default(),
         updated: instant(&p.last_modified_time_utc).unwrap_or_default(),
     }
-}
-
-/// Whether an incident passes the queue's filters.
-fn matches(incident: &Incident, row: &IncidentSummary, query: &IncidentQuery) -> bool {
-    let p = &incident.properties;
-    let same = |a: &str, b: &str| a.eq_ignore_ascii_case(b);
-    query.status.as_deref().is_none_or(|s| same(s, &row.status))
-        && query.severity.is_none_or(|s| s == row.severity)
-        && query.owner.as_ref().is_none_or(|owner| match owner {
-            OwnerFilter::Unassigned => row.owner.is_none(),
-            OwnerFilter::Named(name) => owner_agrees(&p.owner, &Field::Value(name.clone())),
-        })
-        && query.provider.as_deref().is_none_or(|wanted| {
-            p.provider_name
-                .get()
-                .is_some_and(|provider| same(provider, wanted))
-        })
-        && query
-            .search
-            .as_deref()
-            .is_none_or(|text| row.title.to_lowercase().contains(&text.to_lowercase()))
-}
-
-/// The queue page a query asks for: filtered, sorted and cut to the page.
-pub fn queue_page(incidents: Vec<Incident>, query: &IncidentQuery) -> IncidentPage {
-    let mut rows: Vec<IncidentSummary> = incidents
-        .iter()
-        .map(|incident| (incident, summary(incident)))
-        .filter(|(incident, row)| matches(incident, row, query))
-        .map(|(_, row)| row)
-        .collect();
-    match query.sort {
-        SortOrder::Newest => rows.sort_by_key(|r| Reverse(r.updated)),
-        SortOrder::Oldest => rows.sort_by_key(|r| r.updated),
-        SortOrder::Severity => rows.sort_by_key(|r| (Reverse(r.severity), Reverse(r.updated))),
-    }
-    let total = rows.len();
-    let items = rows
-        .into_iter()
-        .skip(query.offset)
-        .take(query.page_size)
-        .collect();
-    IncidentPage { items, total }
 }
 
 /// Everything the incident page shows.

@@ -19,6 +19,7 @@ pub mod odata;
 use chrono::Utc;
 use rusqlite::{Connection, Transaction};
 use serde_json::{Map, Value, json};
+use tandem_console::IncidentQuery;
 use tandem_model::sentinel::{
     ClientInfo, Incident, IncidentAdditionalData, IncidentClassification,
     IncidentClassificationReason, IncidentComment, IncidentRelation, IncidentSeverity,
@@ -27,6 +28,7 @@ use tandem_model::sentinel::{
 use tandem_model::{Field, Timestamp};
 
 use crate::store::incidents::{self as rows, ChildKind};
+use crate::store::queue::{self, QueueCounts};
 use crate::store::{Store, StoreError};
 use crate::workspace::Workspace;
 
@@ -160,6 +162,21 @@ impl<'a> Incidents<'a> {
     pub fn all(&self) -> Result<Vec<Incident>, IncidentError> {
         let states: Vec<IncidentState> = self.store.read_incidents(rows::all_incidents)?;
         Ok(states.into_iter().map(|s| s.resource).collect())
+    }
+
+    /// One page of the console's queue, filtered, sorted and paged in SQL, and how many incidents match.
+    pub fn queue_page(
+        &self,
+        query: &IncidentQuery,
+    ) -> Result<(Vec<Incident>, usize), IncidentError> {
+        let (states, total): (Vec<IncidentState>, usize) =
+            self.store.read_incidents(|c| queue::page(c, query))?;
+        Ok((states.into_iter().map(|s| s.resource).collect(), total))
+    }
+
+    /// Incident counts by status and severity, for the console's queue.
+    pub fn queue_counts(&self) -> Result<QueueCounts, IncidentError> {
+        Ok(self.store.read_incidents(queue::counts)?)
     }
 
     /// Creates or replaces incident `name` with the writable members of `body`.

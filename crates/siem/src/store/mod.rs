@@ -1,11 +1,12 @@
 //! The workspace's durable state: one SQLite database (WAL mode, bundled SQLite) under the data dir.
 //!
 //! Everything the SIEM knows lives here, so a restart keeps it all: the log tables and their rows
-//! ([`logs`]), and the incidents with their comments and relations ([`incidents`]). Every write is one
-//! transaction, so a request either lands whole or not at all.
+//! ([`logs`]), and the incidents with their comments and relations ([`incidents`]), indexed for the
+//! console's queue ([`queue`]). Every write is one transaction, so a request either lands whole or not at all.
 
 pub mod incidents;
 pub mod logs;
+pub mod queue;
 
 use std::path::Path;
 use std::sync::{Mutex, MutexGuard};
@@ -83,6 +84,7 @@ impl Store {
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.pragma_update(None, "busy_timeout", 5000)?;
         connection.execute_batch(SCHEMA)?;
+        queue::prepare(&connection)?;
         Ok(Store {
             connection: Mutex::new(connection),
         })
