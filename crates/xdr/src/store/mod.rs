@@ -93,6 +93,7 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
         conn.execute_batch(rows::SCHEMA)?;
+        conn.execute_batch(queue::INDEXES)?;
         let last = rows::last_update(&conn)?;
         Ok(Store {
             db: Mutex::new(Db {

@@ -1,10 +1,24 @@
 //! The console's incident queue: filters, sort orders and counts over the incidents table.
+//!
+//! Each filter has an index that ends in the queue's update order, so a filtered page reads only its own
+//! rows; the provider filter follows the alerts' index by incident.
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, params_from_iter};
 
 use super::StoreError;
 use super::rows::{IncidentRecord, parse_doc};
+
+/// The indexes behind the queue's filters and its severity order; safe to run on every start.
+pub(super) const INDEXES: &str = "
+CREATE INDEX IF NOT EXISTS incidents_queue_rank ON incidents (severity_rank, last_update_ns, id);
+CREATE INDEX IF NOT EXISTS incidents_queue_status
+    ON incidents (status COLLATE NOCASE, last_update_ns, id);
+CREATE INDEX IF NOT EXISTS incidents_queue_severity
+    ON incidents (severity COLLATE NOCASE, last_update_ns, id);
+CREATE INDEX IF NOT EXISTS incidents_queue_owner
+    ON incidents (assigned_to COLLATE NOCASE, last_update_ns, id);
+";
 
 /// The queue's sort orders.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
