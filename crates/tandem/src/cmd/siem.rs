@@ -13,10 +13,17 @@
 //! workspace_id = "…"               # Log Analytics workspace id for the query API
 //! dcr_immutable_id = "dcr-…"       # the default data collection rule
 //! rule_requests_per_minute = 12000 # ingestion budget of the rule (429 beyond it)
+//! sync_status_url = "http://127.0.0.1:8730/status" # the connector's status, for the console
 //! [[siem.streams]]                 # explicit stream-to-table mappings
 //! stream = "Custom-Firewall"
 //! table = "Firewall_CL"
 //! ```
+//!
+//! `sync_status_url` is the `/status` endpoint the connector (`tandem sync`) serves on its `--listen`
+//! address (by default `127.0.0.1:8730`). With it the web console gets a sync health page (`/sync`):
+//! each direction's lag and last polls, conflicts and quarantined items, read with one short GET per
+//! visit; a connector that is down shows as not reachable, with the reason. Without it the console has
+//! no sync health page.
 //!
 //! Everything the server writes lives in the data dir: `siem.db` (SQLite, WAL) and
 //! `credentials.env` (URL, tenant, apps, and the workspace's ids as `TANDEM_SIEM_*` /
