@@ -164,13 +164,15 @@ async fn multi_stage_attack_syncs_both_ways_without_echo() {
         })
         .await;
 
-    // Closing the twin with a classification resolves the XDR incident with the mapped verdict.
+    // Closing the twin with a classification resolves the XDR incident with the mapped verdict, and the
+    // analyst's closing comment becomes an XDR comment.
     setup
         .edit_twin(&id, |p| {
             p.status = Field::Value(IncidentStatus::Closed);
             p.classification = Field::Value(IncidentClassification::FalsePositive);
             p.classification_reason =
                 Field::Value(IncidentClassificationReason::IncorrectAlertLogic);
+            p.classification_comment = Field::Value("Known vulnerability scanner".into());
         })
         .await;
     let expected = verdict_to_xdr(&SiemVerdict {
@@ -183,7 +185,13 @@ async fn multi_stage_attack_syncs_both_ways_without_echo() {
             let resolved = incident.status.get() == Some(&graph::IncidentStatus::Resolved);
             let verdict = incident.classification.get() == expected.classification.as_ref()
                 && incident.determination.get() == expected.determination.as_ref();
-            (resolved && verdict).then_some(())
+            let closing_comments = incident
+                .comments()
+                .iter()
+                .filter_map(|c| c.comment.get())
+                .filter(|c| c.starts_with("Closing comment: Known vulnerability scanner"))
+                .count();
+            (resolved && verdict && closing_comments == 1).then_some(())
         })
         .await;
 

@@ -1,16 +1,18 @@
 //! The connector's engine, run in the test against a real `tandem xdr` and `tandem siem` (each its own
 //! process): a dry run writes nothing, a cycle creates every twin and the next one is quiet, undone
-//! outbox writes are replayed after a crash without posting an XDR comment twice, and a full
-//! reconciliation repairs a deleted twin.
+//! outbox writes are replayed after a crash without posting an XDR comment twice, a full reconciliation
+//! repairs a deleted twin, and a backfill reports every page.
 
 mod sync_support;
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use sync_support::{Stack, TempDir};
+use tandem_model::Timestamp;
 use tandem_model::graph::NewComment;
 use tandem_sync::config::SyncConfig;
-use tandem_sync::engine::{Connector, SyncStatus};
+use tandem_sync::engine::{Connector, PageProgress, SyncStatus};
 use tandem_sync::graph::mapping::synced_incident;
 use tandem_sync::reconcile::{
     Comment, CommentOrigin, CommentWrite, IncidentReconciler, PlannedWrite, ReconcileInput, Side,
@@ -18,7 +20,15 @@ use tandem_sync::reconcile::{
 use tandem_sync::store::{Commit, PlanCommit, SqliteStore, SyncStore};
 
 fn connector(stack: &Stack, store_dir: &Path) -> Connector {
-    let config = SyncConfig::parse(&stack.sync_config()).expect("the generated config");
+    connector_with(stack, store_dir, "")
+}
+
+/// A connector with extra `[sync]` settings.
+fn connector_with(stack: &Stack, store_dir: &Path, settings: &str) -> Connector {
+    let text = stack
+        .sync_config()
+        .replace("[sync]\n", &format!("[sync]\n{settings}\n"));
+    let config = SyncConfig::parse(&text).expect("the generated config");
     let store = SqliteStore::open(store_dir).expect("open the store");
     Connector::new(&config, Box::new(store)).expect("the connector")
 }
@@ -152,4 +162,46 @@ async fn a_full_reconciliation_repairs_a_deleted_twin() {
     let mut expected: Vec<String> = incident.alerts().iter().map(|a| a.id.clone()).collect();
     expected.sort();
     assert_eq!(stack.twin_alert_ids(&incident.id).await, expected);
+}
+
+/// Counts the pages a backfill reports.
+#[derive(Default)]
+struct Pages {
+    pages: AtomicUsize,
+    items: AtomicUsize,
+    finished: AtomicBool,
+}
+
+impl PageProgress for Pages {
+    fn page(&self, items: usize) {
+        self.pages.fetch_add(1, Ordering::Relaxed);
+        self.items.fetch_add(items, Ordering::Relaxed);
+    }
+
+    fn finish(&self) {
+        self.finished.store(true, Ordering::Relaxed);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backfill_reports_every_page_and_sets_the_watermark() {
+    let stack = Stack::start().await;
+    let dir = TempDir::new("engine-backfill");
+    let connector = connector_with(&stack, &dir.0, "page_size = 1");
+    let since = Timestamp::parse("2000-01-01T00:00:00Z").unwrap();
+    let pages = Pages::default();
+    let summary = connector.backfill(&since, &pages).await.expect("backfill");
+    let incidents = stack.xdr_incidents().await;
+    assert_eq!(summary.items, incidents.len());
+    assert_eq!(pages.items.load(Ordering::Relaxed), incidents.len());
+    assert!(pages.pages.load(Ordering::Relaxed) >= incidents.len());
+    assert!(pages.finished.load(Ordering::Relaxed));
+    let newest = incidents
+        .iter()
+        .filter_map(|i| i.last_update_date_time.get().cloned())
+        .max();
+    assert_eq!(store(&dir.0).watermark(Side::Xdr).unwrap(), newest);
+    for incident in &incidents {
+        assert!(stack.twin(&incident.id).await.is_some());
+    }
 }

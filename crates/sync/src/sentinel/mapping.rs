@@ -5,15 +5,15 @@
 //! [`Status::Closed`]. Sentinel cannot hold Graph's determination; the connector writes it into
 //! `classificationComment` (`Determination: malware`) and reads it back from there, or from the two
 //! classification reasons that name one. A comment carrying an origin marker is known by that origin, any
-//! other by its resource name.
+//! other by its resource name; an analyst's closing comment counts as one more comment.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use tandem_model::Field;
 use tandem_model::graph::{AlertClassification, AlertDetermination};
 use tandem_model::mapping::{
-    Provider, SiemVerdict, XdrVerdict, determination_comment, incident_to_siem, labels_to_siem,
-    labels_to_xdr, owner_to_siem, verdict_to_siem, verdict_to_xdr,
+    Provider, SiemVerdict, XdrVerdict, closing_comment, determination_comment, incident_to_siem,
+    labels_to_siem, labels_to_xdr, owner_to_siem, verdict_to_siem, verdict_to_xdr,
 };
 use tandem_model::sentinel::{
     Incident, IncidentClassification, IncidentComment, IncidentLabelType, IncidentProperties,
@@ -22,8 +22,9 @@ use tandem_model::sentinel::{
 
 use crate::reconcile::{
     Classification, Comment, CommentOrigin, FieldPatch, Severity, Side, SideVersion, Status,
-    SyncedFields, SyncedIncident, Verdict, parse_marker,
+    SyncedFields, SyncedIncident, TANDEM_NAMESPACE, Verdict, parse_marker,
 };
+use uuid::Uuid;
 
 /// An incident the connector cannot read, naming the incident, the member and its value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -95,7 +96,7 @@ pub fn synced_incident(
                 .flatten()
                 .collect(),
         },
-        comments: comment_map(comments),
+        comments: with_closing_comment(comment_map(comments), p),
         version: SideVersion { marker, changed_at },
         redirected_to: None,
     })
@@ -201,6 +202,28 @@ fn comment_map(comments: &[IncidentComment]) -> BTreeMap<CommentOrigin, Comment>
             ))
         })
         .collect()
+}
+
+/// The comments, plus the analyst's closing comment (`classificationComment`, which Graph has no member
+/// for) as one more comment, known by its text so that it is mirrored once.
+fn with_closing_comment(
+    mut comments: BTreeMap<CommentOrigin, Comment>,
+    p: &IncidentProperties,
+) -> BTreeMap<CommentOrigin, Comment> {
+    if let Some(text) = closing_comment(p) {
+        let id = Uuid::new_v5(&TANDEM_NAMESPACE, text.as_bytes());
+        comments.insert(
+            CommentOrigin {
+                side: Side::Siem,
+                id: format!("closing-{id}"),
+            },
+            Comment {
+                text: format!("Closing comment: {text}"),
+                author: None,
+            },
+        );
+    }
+    comments
 }
 
 /// The twin of an XDR incident as first written: every member the XDR incident maps to.
