@@ -131,11 +131,7 @@ pub(crate) async fn apply<B: ConsoleBackend>(
     if cross_origin(&headers, &uri) {
         return refuse_cross_origin(profile, Some(caller));
     }
-    if !caller.can_write {
-        let error = ConsoleError::Forbidden(format!(
-            "{} may read incidents but not change them",
-            caller.display_name
-        ));
+    if let Err(error) = caller.require_writer() {
         return error_page(profile, Some(caller), &error);
     }
     let checked = form

@@ -5,6 +5,7 @@
 //! Nothing here names either side: where the sides disagree on words (the XDR "resolves" an incident, the SIEM
 //! "closes" it), the backend supplies the words through [`Vocabulary`].
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use chrono::{DateTime, Utc};
@@ -268,6 +269,47 @@ pub struct Counts {
     pub total: usize,
 }
 
+impl Counts {
+    /// The counts from a store's groups (a `GROUP BY` status and one by severity): statuses in the
+    /// vocabulary's order, then any other value; severities most serious first. Groups with the same value
+    /// are added up; the total is the sum of the status groups.
+    pub fn from_groups(
+        vocabulary: &Vocabulary,
+        by_status: impl IntoIterator<Item = (String, usize)>,
+        by_severity: impl IntoIterator<Item = (Severity, usize)>,
+    ) -> Counts {
+        let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
+        for (status, count) in by_status {
+            *statuses.entry(status).or_default() += count;
+        }
+        let mut severities: BTreeMap<Severity, usize> = BTreeMap::new();
+        for (severity, count) in by_severity {
+            *severities.entry(severity).or_default() += count;
+        }
+        let total = statuses.values().sum();
+        let known = vocabulary.statuses.iter().map(|c| c.value.clone());
+        let mut by_status: Vec<Count<String>> = known
+            .filter_map(|value| {
+                let count = statuses.remove(&value)?;
+                Some(Count { value, count })
+            })
+            .collect();
+        by_status.extend(
+            statuses
+                .into_iter()
+                .map(|(value, count)| Count { value, count }),
+        );
+        Counts {
+            by_status,
+            by_severity: Severity::ALL
+                .into_iter()
+                .filter_map(|value| severities.get(&value).map(|&count| Count { value, count }))
+                .collect(),
+            total,
+        }
+    }
+}
+
 /// One row of the queue.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IncidentSummary {
@@ -396,6 +438,36 @@ pub struct EntityView {
     pub name: String,
     /// Further facts as (label, value) pairs, e.g. `("SHA-256", "…")`.
     pub details: Vec<(String, String)>,
+}
+
+impl EntityView {
+    /// An entity named `name`, or `fallback` (what the source calls its kind) when it has no name, with
+    /// the facts that are present.
+    pub fn new<'a>(
+        kind: EntityKind,
+        name: Option<String>,
+        fallback: &str,
+        facts: impl IntoIterator<Item = (&'a str, Option<String>)>,
+    ) -> EntityView {
+        EntityView {
+            kind,
+            name: name.unwrap_or_else(|| fallback.to_owned()),
+            details: facts
+                .into_iter()
+                .filter_map(|(label, value)| Some((label.to_owned(), value?)))
+                .collect(),
+        }
+    }
+
+    /// The entities with each kind and name once, the first of each kept, in their order: alerts of one
+    /// incident often share evidence.
+    pub fn distinct(entities: impl IntoIterator<Item = EntityView>) -> Vec<EntityView> {
+        let mut seen = BTreeSet::new();
+        entities
+            .into_iter()
+            .filter(|e| seen.insert((e.kind, e.name.clone())))
+            .collect()
+    }
 }
 
 /// One change to an incident, for the timeline and history.
@@ -540,6 +612,19 @@ pub struct Caller {
     pub can_write: bool,
 }
 
+impl Caller {
+    /// Refuses readers: [`ConsoleError::Forbidden`] naming the caller unless they may write.
+    pub fn require_writer(&self) -> Result<(), ConsoleError> {
+        if self.can_write {
+            return Ok(());
+        }
+        Err(ConsoleError::Forbidden(format!(
+            "{} may read incidents but not change them",
+            self.display_name
+        )))
+    }
+}
+
 /// A session issued at sign-in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {
@@ -635,5 +720,66 @@ mod tests {
         );
         assert_eq!(Severity::from_level("critical"), Severity::Unknown);
         assert_eq!(Severity::from_level(""), Severity::Unknown);
+    }
+
+    #[test]
+    fn counts_follow_the_vocabulary_then_other_values_and_add_up_groups() {
+        let vocabulary = Vocabulary {
+            statuses: vec![Choice::new("New", "New"), Choice::new("Closed", "Closed")],
+            classifications: Vec::new(),
+            determinations: Vec::new(),
+            providers: Vec::new(),
+            close_verb: "Close".into(),
+        };
+        let counts = Counts::from_groups(
+            &vocabulary,
+            [("Closed", 2), ("Odd", 1), ("New", 3), ("Closed", 4)].map(|(s, n)| (s.to_owned(), n)),
+            [(Severity::Low, 5), (Severity::High, 1), (Severity::Low, 4)],
+        );
+        let statuses: Vec<(&str, usize)> = counts
+            .by_status
+            .iter()
+            .map(|c| (c.value.as_str(), c.count))
+            .collect();
+        assert_eq!(statuses, [("New", 3), ("Closed", 6), ("Odd", 1)]);
+        let severities: Vec<(Severity, usize)> = counts
+            .by_severity
+            .iter()
+            .map(|c| (c.value, c.count))
+            .collect();
+        assert_eq!(severities, [(Severity::High, 1), (Severity::Low, 9)]);
+        assert_eq!(counts.total, 10);
+    }
+
+    #[test]
+    fn entities_keep_present_facts_and_appear_once() {
+        let device = |name: Option<&str>| {
+            EntityView::new(
+                EntityKind::Device,
+                name.map(str::to_owned),
+                "deviceEvidence",
+                [("OS", Some("Windows".to_owned())), ("Id", None)],
+            )
+        };
+        let named = device(Some("pc1"));
+        assert_eq!(named.details, [("OS".to_owned(), "Windows".to_owned())]);
+        assert_eq!(device(None).name, "deviceEvidence");
+        let distinct = EntityView::distinct([named.clone(), device(None), named]);
+        let names: Vec<&str> = distinct.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["pc1", "deviceEvidence"]);
+    }
+
+    #[test]
+    fn only_writers_may_change_incidents() {
+        let caller = |can_write| Caller {
+            display_name: "Reader".into(),
+            can_write,
+        };
+        assert!(caller(true).require_writer().is_ok());
+        let refused = caller(false).require_writer().unwrap_err();
+        assert!(
+            matches!(refused, ConsoleError::Forbidden(ref m) if m.contains("Reader")),
+            "{refused}"
+        );
     }
 }

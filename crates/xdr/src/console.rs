@@ -12,9 +12,9 @@ use chrono::{DateTime, Utc};
 use serde_json::{Map, Value, json};
 use tandem_console::{
     Action, AlertView, Caller, ChangeView, Choice, CommentView, ConsoleBackend, ConsoleError,
-    ConsoleProfile, ConsoleResult, Count, Counts, EntityKind, EntityView, IncidentDetail,
-    IncidentPage, IncidentQuery, IncidentSummary, OwnerFilter, Session, SessionTable, Severity,
-    SortOrder, TwinLink, Vocabulary, secrets_equal,
+    ConsoleProfile, ConsoleResult, Counts, EntityKind, EntityView, IncidentDetail, IncidentPage,
+    IncidentQuery, IncidentSummary, OwnerFilter, Session, SessionTable, Severity, SortOrder,
+    TwinLink, Vocabulary, secrets_equal,
 };
 use tandem_model::mapping::siem_incident_name;
 use tandem_server::Identity;
@@ -191,22 +191,15 @@ impl ConsoleBackend for XdrConsole {
         let counts = offload(&self.state, |xdr| Ok(xdr.store().read(store::counts)?))
             .await
             .map_err(console_error)?;
-        let mut severities: BTreeMap<Severity, usize> = BTreeMap::new();
-        for (value, count) in counts.by_severity {
-            *severities.entry(severity(&value)).or_default() += count;
-        }
-        Ok(Counts {
-            by_status: counts
-                .by_status
-                .into_iter()
-                .map(|(value, count)| Count { value, count })
-                .collect(),
-            by_severity: Severity::ALL
-                .into_iter()
-                .filter_map(|s| severities.get(&s).map(|&count| Count { value: s, count }))
-                .collect(),
-            total: counts.total,
-        })
+        let by_severity = counts
+            .by_severity
+            .into_iter()
+            .map(|(level, count)| (Severity::from_level(&level), count));
+        Ok(Counts::from_groups(
+            &self.profile.vocabulary,
+            counts.by_status,
+            by_severity,
+        ))
     }
 
     async fn incident(&self, id: &str) -> ConsoleResult<Option<IncidentDetail>> {
@@ -248,12 +241,7 @@ impl ConsoleBackend for XdrConsole {
     }
 
     async fn apply(&self, caller: &Caller, id: &str, action: Action) -> ConsoleResult<()> {
-        if !caller.can_write {
-            return Err(ConsoleError::Forbidden(format!(
-                "{} may only read",
-                caller.display_name
-            )));
-        }
+        caller.require_writer()?;
         let number = id
             .parse::<i64>()
             .map_err(|_| ConsoleError::NotFound(id.to_owned()))?;
@@ -338,10 +326,6 @@ fn instant(doc: &Map<String, Value>, name: &str) -> Option<DateTime<Utc>> {
     text(doc, name).and_then(clock::parse_instant)
 }
 
-fn severity(value: &str) -> Severity {
-    Severity::parse("severity", value).unwrap_or(Severity::Unknown)
-}
-
 fn strings(value: Option<&Value>) -> Vec<String> {
     value
         .and_then(Value::as_array)
@@ -371,7 +355,7 @@ fn summary(doc: &Map<String, Value>, alerts: &[Map<String, Value>]) -> IncidentS
     IncidentSummary {
         id: text(doc, "id").unwrap_or_default().to_owned(),
         title: text(doc, "displayName").unwrap_or_default().to_owned(),
-        severity: severity(text(doc, "severity").unwrap_or_default()),
+        severity: Severity::from_level(text(doc, "severity").unwrap_or_default()),
         status: text(doc, "status").unwrap_or_default().to_owned(),
         owner: text(doc, "assignedTo").map(str::to_owned),
         classification: verdict(doc, "classification"),
@@ -388,7 +372,7 @@ fn alert_view(alert: &Map<String, Value>) -> AlertView {
     AlertView {
         id: text(alert, "id").unwrap_or_default().to_owned(),
         title: text(alert, "title").unwrap_or_default().to_owned(),
-        severity: severity(text(alert, "severity").unwrap_or_default()),
+        severity: Severity::from_level(text(alert, "severity").unwrap_or_default()),
         product: product_label(text(alert, "serviceSource").unwrap_or_default()),
         mitre_techniques: strings(alert.get("mitreTechniques")),
         first_activity: instant(alert, "firstActivityDateTime"),
@@ -415,15 +399,12 @@ fn comment_views(doc: &Map<String, Value>) -> Vec<CommentView> {
 
 /// The evidence of all alerts, one entry per entity.
 fn entity_views(alerts: &[Map<String, Value>]) -> Vec<EntityView> {
-    let mut seen = BTreeSet::new();
-    alerts
+    let evidence = alerts
         .iter()
         .filter_map(|a| a.get("evidence").and_then(Value::as_array))
         .flatten()
-        .filter_map(Value::as_object)
-        .map(entity_view)
-        .filter(|e| seen.insert((e.kind, e.name.clone())))
-        .collect()
+        .filter_map(Value::as_object);
+    EntityView::distinct(evidence.map(entity_view))
 }
 
 /// Labelled facts about an entity, each present or not.
@@ -498,14 +479,7 @@ fn entity_view(evidence: &Map<String, Value>) -> EntityView {
         ),
         other => (EntityKind::Other, Some(other.to_owned()), Vec::new()),
     };
-    EntityView {
-        kind,
-        name: name.unwrap_or_else(|| kind_name.to_owned()),
-        details: details
-            .into_iter()
-            .filter_map(|(label, value)| value.map(|v| (label.to_owned(), v)))
-            .collect(),
-    }
+    EntityView::new(kind, name, kind_name, details)
 }
 
 #[cfg(test)]

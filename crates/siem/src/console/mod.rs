@@ -19,20 +19,18 @@ pub mod actions;
 pub mod sync_status;
 pub mod views;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use tandem_console::{
-    Action, Caller, Choice, ConsoleBackend, ConsoleError, ConsoleProfile, ConsoleResult, Count,
-    Counts, IncidentDetail, IncidentPage, IncidentQuery, Session, SessionTable, Severity,
-    SyncHealth, Vocabulary, secrets_equal,
+    Action, Caller, Choice, ConsoleBackend, ConsoleError, ConsoleProfile, ConsoleResult, Counts,
+    IncidentDetail, IncidentPage, IncidentQuery, Session, SessionTable, SyncHealth, Vocabulary,
+    secrets_equal,
 };
 use tandem_model::mapping::Provider;
 use tandem_server::Identity;
 
 use crate::api::{READER_ROLE, RESPONDER_ROLE, Siem};
 use crate::incidents::{Actor, IncidentError, Incidents, PROVIDER_NAME};
-use crate::store::queue::QueueCounts;
 
 pub use sync_status::SyncStatusSource;
 
@@ -182,7 +180,11 @@ impl ConsoleBackend for SiemConsole {
 
     async fn counts(&self) -> ConsoleResult<Counts> {
         let counts = self.run(|api| api.queue_counts()).await?;
-        Ok(counts_view(counts, &self.profile.vocabulary))
+        Ok(Counts::from_groups(
+            &self.profile.vocabulary,
+            counts.by_status,
+            counts.by_severity,
+        ))
     }
 
     async fn incident(&self, id: &str) -> ConsoleResult<Option<IncidentDetail>> {
@@ -207,12 +209,7 @@ impl ConsoleBackend for SiemConsole {
     }
 
     async fn apply(&self, caller: &Caller, id: &str, action: Action) -> ConsoleResult<()> {
-        if !caller.can_write {
-            return Err(ConsoleError::Forbidden(format!(
-                "{} may only read incidents",
-                caller.display_name
-            )));
-        }
+        caller.require_writer()?;
         let change = actions::IncidentChange::from_action(action)?;
         let (name, actor) = (id.to_owned(), self.actor(caller));
         self.run(move |api| change.apply(api, &name, &actor))
@@ -232,40 +229,6 @@ impl ConsoleBackend for SiemConsole {
             Some(source) => Ok(Some(source.read().await)),
             None => Ok(None),
         }
-    }
-}
-
-/// Counts by status (in the vocabulary's order, then any other value) and by severity.
-fn counts_view(counts: QueueCounts, vocabulary: &Vocabulary) -> Counts {
-    let statuses: BTreeMap<String, usize> = counts.by_status.into_iter().collect();
-    let severities: BTreeMap<Severity, usize> = counts.by_severity.into_iter().collect();
-    let known: Vec<&str> = vocabulary
-        .statuses
-        .iter()
-        .map(|c| c.value.as_str())
-        .collect();
-    let others = statuses
-        .keys()
-        .map(String::as_str)
-        .filter(|s| !known.contains(s));
-    let by_status = known
-        .iter()
-        .copied()
-        .chain(others.collect::<Vec<_>>())
-        .filter_map(|s| {
-            statuses.get(s).map(|&count| Count {
-                value: s.to_owned(),
-                count,
-            })
-        })
-        .collect();
-    Counts {
-        by_status,
-        by_severity: Severity::ALL
-            .into_iter()
-            .filter_map(|s| severities.get(&s).map(|&count| Count { value: s, count }))
-            .collect(),
-        total: statuses.values().sum(),
     }
 }
 

@@ -170,11 +170,7 @@ pub fn entity_views(alerts: &[Row]) -> Vec<EntityView> {
             collect_entities(entity, &mut found);
         }
     }
-    let mut seen = BTreeSet::new();
-    found
-        .into_iter()
-        .filter(|e| seen.insert((e.kind, e.name.clone())))
-        .collect()
+    EntityView::distinct(found)
 }
 
 /// Adds `value` if it is an entity, then the entities nested in its members (a process's image file and
@@ -292,16 +288,9 @@ fn entity_view(kind_name: &str, entity: &Row) -> EntityView {
             ),
             _ => (EntityKind::Other, None, Vec::new()),
         };
-    let mut details: Vec<(String, String)> = facts
-        .into_iter()
-        .filter_map(|(label, value)| value.map(|v| (label.to_owned(), v)))
-        .collect();
-    details.extend(file_hashes(entity));
-    EntityView {
-        kind,
-        name: name.unwrap_or_else(|| kind_name.to_owned()),
-        details,
-    }
+    let mut view = EntityView::new(kind, name, kind_name, facts);
+    view.details.extend(file_hashes(entity));
+    view
 }
 
 /// The history rows as changes.
