@@ -18,9 +18,11 @@ use tls_support::{post_alerts, tandem};
 
 /// Incidents seeded into the XDR: more than one page of the scripts' page sizes.
 const INCIDENTS: usize = 8;
-/// Environment variables through which Python, OpenSSL and Node pick extra CAs.
-const CA_VARIABLES: [&str; 4] = [
+/// Environment variables through which Python, OpenSSL and Node pick CAs; the scripts get none of
+/// them but those a test names, so the CA trusted is the one each test chooses.
+const CA_VARIABLES: [&str; 5] = [
     "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
     "REQUESTS_CA_BUNDLE",
     "CURL_CA_BUNDLE",
     "NODE_EXTRA_CA_CERTS",
