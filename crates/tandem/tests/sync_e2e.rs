@@ -26,7 +26,7 @@ use tandem_model::{Field, Timestamp};
 /// The stack and a `tandem sync` process run with the generated config at default settings.
 struct Setup {
     stack: Stack,
-    metrics_url: String,
+    base_url: String,
     log: PathBuf,
     _sync: Process,
     _sync_dir: TempDir,
@@ -53,7 +53,7 @@ impl Setup {
             .expect("spawn tandem sync");
         Setup {
             stack,
-            metrics_url: format!("http://{listen}/metrics"),
+            base_url: format!("http://{listen}"),
             log,
             _sync: Process(child),
             _sync_dir: sync_dir,
@@ -74,7 +74,7 @@ impl Setup {
 
     /// `tandem_sync_writes_total`, summed over sides and kinds.
     async fn writes(&self) -> u64 {
-        let text = http_get(&self.metrics_url).await;
+        let text = http_get(&format!("{}/metrics", self.base_url)).await;
         text.lines()
             .filter(|l| l.starts_with("tandem_sync_writes_total{"))
             .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
@@ -199,6 +199,11 @@ async fn multi_stage_attack_syncs_both_ways_without_echo() {
     tokio::time::sleep(Duration::from_secs(6)).await;
     let settled = setup.writes().await;
     assert!(settled > 0, "the metrics endpoint reports the writes made");
+    let health = http_get(&format!("{}/healthz", setup.base_url)).await;
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    let status = http_get(&format!("{}/status", setup.base_url)).await;
+    assert!(status.contains("\"name\":\"XDR → SIEM\""), "{status}");
+    assert!(status.contains("\"quarantined\":[]"), "{status}");
     tokio::time::sleep(Duration::from_secs(11)).await;
     assert_eq!(
         setup.writes().await,
