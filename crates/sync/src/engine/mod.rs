@@ -32,7 +32,7 @@ pub use sides::{Sides, Twin};
 pub use status::SyncStatus;
 
 use crate::config::{SyncConfig, SyncConfigError, SyncSettings};
-use crate::reconcile::IncidentReconciler;
+use crate::reconcile::{IncidentReconciler, Side};
 use crate::store::{StoreError, SyncStore};
 use poll::Scope;
 
@@ -153,14 +153,8 @@ impl Connector {
     /// One cycle: replay the outbox, poll the XDR, poll the SIEM.
     pub async fn run_once(&self) -> Result<CycleReport, EngineError> {
         let replayed = self.replay().await?;
-        let xdr = self.polled(
-            crate::reconcile::Side::Xdr,
-            self.poll_xdr(Scope::Changes, None).await,
-        )?;
-        let siem = self.polled(
-            crate::reconcile::Side::Siem,
-            self.poll_siem(Scope::Changes).await,
-        )?;
+        let xdr = self.polled(Side::Xdr, self.poll_xdr(Scope::Changes, None).await)?;
+        let siem = self.polled(Side::Siem, self.poll_siem(Scope::Changes).await)?;
         Ok(CycleReport {
             replayed,
             xdr,
@@ -178,7 +172,7 @@ impl Connector {
     ) -> Result<PollSummary, EngineError> {
         let summary = self.poll_xdr(Scope::Since(since), Some(progress)).await;
         progress.finish();
-        self.polled(crate::reconcile::Side::Xdr, summary)
+        self.polled(Side::Xdr, summary)
     }
 
     /// Reads every XDR incident and its twin and syncs each pair whatever the markers say; a pair that
@@ -208,7 +202,8 @@ impl Connector {
                 Ok(_) => replayed += 1,
                 Err(e) if e.disposition() == Disposition::Transient => return Err(e),
                 Err(e) => {
-                    let side = crate::reconcile::Side::Xdr;
+                    // The item set aside is the pair's XDR incident, whichever side refused.
+                    let side = Side::Xdr;
                     let at = Timestamp::now();
                     self.with_store(|s| {
                         s.quarantine(side, &entry.write.pair.xdr_id, &e.to_string(), &at)
@@ -223,7 +218,7 @@ impl Connector {
     /// Records a poll's outcome in the metrics and, when it failed, in the store.
     fn polled(
         &self,
-        side: crate::reconcile::Side,
+        side: Side,
         result: Result<PollSummary, EngineError>,
     ) -> Result<PollSummary, EngineError> {
         self.metrics.poll(side, result.is_ok());
