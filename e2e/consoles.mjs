@@ -82,7 +82,7 @@ class Demo {
     const output = createWriteStream(path.join(artifacts, 'demo.log'));
     this.child = spawn(
       binary,
-      ['demo', '--data-dir', this.dataDir, '--xdr-listen', '127.0.0.1:0', '--siem-listen', '127.0.0.1:0'],
+      ['demo', '--data-dir', this.dataDir, '--xdr-listen', '127.0.0.1:0', '--siem-listen', '127.0.0.1:0', '--sync-listen', '127.0.0.1:0'],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     this.child.stdout.pipe(output);
@@ -219,12 +219,9 @@ async function optionValue(page, select, label) {
   return chosen.getAttribute('value');
 }
 
-/// Comments on the open incident with the closing comment, then closes it as a true positive with the
-/// same words: the comment reaches the other side as an incident comment.
+/// Closes the open incident as a true positive with the closing comment, which the connector carries
+/// to the XDR as an incident comment.
 async function closeAsTruePositive(page) {
-  await page.locator('#comment-text').fill(CLOSING_COMMENT);
-  await page.locator('#comment-submit').click();
-  await page.locator('[data-testid=comment-text]', { hasText: CLOSING_COMMENT }).waitFor();
   const classification = await optionValue(page, '#close-classification', /^True positive$/i);
   check(classification, 'the close form offers no true-positive classification');
   await page.locator('#close-classification').selectOption(classification);
@@ -323,6 +320,7 @@ async function readerWorkflow(credentials, incidents) {
 
 async function main() {
   check(binary, 'TANDEM_BIN must name the tandem binary');
+  rmSync(artifacts, { recursive: true, force: true });
   mkdirSync(artifacts, { recursive: true });
   const demo = new Demo();
   try {
