@@ -185,6 +185,7 @@ mod tests {
             exp: 2_000,
             azp: "app".into(),
             appid: "app".into(),
+            azpacr: "1".into(),
             oid: "o".into(),
             sub: "o".into(),
             tid: "t".into(),

@@ -30,6 +30,9 @@ pub struct Claims {
     pub azp: String,
     /// The client id again, under its v1.0 name (many clients read this one).
     pub appid: String,
+    /// How the client authenticated: `1`, a client secret (as the identity platform writes it).
+    #[serde(default)]
+    pub azpacr: String,
     /// Object id of the app's service principal.
     pub oid: String,
     /// Subject: the same as `oid` for app-only tokens.
@@ -237,6 +240,7 @@ mod tests {
             exp: 200,
             azp: "app".into(),
             appid: "app".into(),
+            azpacr: "1".into(),
             oid: "o".into(),
             sub: "o".into(),
             tid: "t".into(),

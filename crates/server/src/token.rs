@@ -27,6 +27,9 @@ use crate::auth::normalize_audience;
 use crate::identity::Identity;
 use crate::jwt::Claims;
 
+/// The `azpacr` of a token whose client authenticated with a client secret.
+const CLIENT_SECRET_AUTHENTICATION: &str = "1";
+
 /// Lifetime of issued tokens, as `expires_in` reports it.
 pub const TOKEN_LIFETIME_SECS: i64 = 3599;
 
@@ -77,6 +80,7 @@ impl TokenService {
             exp: now + TOKEN_LIFETIME_SECS,
             azp: client_id.to_owned(),
             appid: client_id.to_owned(),
+            azpacr: CLIENT_SECRET_AUTHENTICATION.into(),
             oid: oid.clone(),
             sub: oid,
             tid: self.identity.tenant_id().to_owned(),
@@ -188,7 +192,7 @@ impl TokenService {
             "subject_types_supported": ["pairwise"],
             "id_token_signing_alg_values_supported": ["ES256"],
             "scopes_supported": ["openid"],
-            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nbf", "tid", "roles", "appid", "azp", "oid", "idtyp", "ver"],
+            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nbf", "tid", "roles", "appid", "azp", "azpacr", "oid", "idtyp", "ver"],
             "request_uri_parameter_supported": false,
             "tenant_region_scope": "WW",
             "cloud_instance_name": host,

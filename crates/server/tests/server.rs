@@ -151,6 +151,7 @@ async fn token_response_and_claims_follow_the_identity_platform() {
     assert_eq!(claims["tid"], tenant);
     assert_eq!(claims["appid"], client_id);
     assert_eq!(claims["azp"], client_id);
+    assert_eq!(claims["azpacr"], "1");
     assert_eq!(claims["ver"], "2.0");
     assert_eq!(claims["sub"], claims["oid"]);
     let (iat, exp) = (
