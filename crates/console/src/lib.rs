@@ -20,7 +20,9 @@
 //! that runs offline cannot download it at build time; the few behaviours the consoles use fit in a page of
 //! plain JavaScript.
 //!
-//! Backends keep their sessions in a [`SessionTable`] and check secrets with [`secrets_equal`].
+//! Backends keep their sessions in a [`SessionTable`] and check secrets with [`secrets_equal`]. They count
+//! incidents with a `GROUP BY` in their store and hand the groups to [`Counts::from_groups`], build evidence with
+//! [`EntityView::new`] and [`EntityView::distinct`], and refuse readers' changes with [`Caller::require_writer`].
 //!
 //! A server mounts the console with `api_router.merge(tandem_console::router(backend))` once its API router
 //! has its state; the console claims only the paths above and sets no fallback. An incident's page in the other
