@@ -117,11 +117,56 @@ async fn multi_stage_attack_syncs_both_ways_without_echo() {
         assert_eq!(matching, 1, "twins of XDR incident {}", incident.id);
     }
 
+    // A merged XDR incident's twin is closed, with a comment naming the survivor.
+    for merged in incidents
+        .iter()
+        .filter(|i| i.status.get() == Some(&graph::IncidentStatus::Redirected))
+    {
+        let survivor = merged
+            .redirect_incident_id
+            .get()
+            .cloned()
+            .unwrap_or_default();
+        let twin = setup.stack.twin(&merged.id).await.expect("the merged twin");
+        assert_eq!(twin.properties.status.get(), Some(&IncidentStatus::Closed));
+        let comments = setup.stack.twin_comments(&merged.id).await;
+        let naming = format!("Merged into XDR incident {survivor}");
+        assert!(
+            comments.iter().any(|c| c.starts_with(&naming)),
+            "{comments:?}"
+        );
+    }
+
     let target = incidents
         .iter()
         .find(|i| i.status.get() != Some(&graph::IncidentStatus::Redirected))
         .expect("an incident that was not merged");
     let id = target.id.clone();
+
+    // A comment added in the SIEM appears once in the XDR.
+    let note = format!("Isolated the mailbox at {}", Timestamp::now());
+    let comment_url = setup.stack.twin_url(&id, "/comments/analyst-note-1");
+    let body = sentinel::IncidentComment::new(sentinel::IncidentCommentProperties::with_message(
+        note.clone(),
+    ));
+    let _: sentinel::IncidentComment = setup
+        .stack
+        .arm
+        .put_json(&comment_url, &body, None)
+        .await
+        .expect("comment in the SIEM");
+    setup
+        .wait_for("the SIEM comment in the XDR", || async {
+            let incident = setup.stack.xdr_incident(&id).await;
+            let copies = incident
+                .comments()
+                .iter()
+                .filter_map(|c| c.comment.get())
+                .filter(|c| c.starts_with(&note))
+                .count();
+            (copies == 1).then_some(())
+        })
+        .await;
 
     // An assignment made in the SIEM reaches the XDR.
     let owner = "analyst@contoso.example";
