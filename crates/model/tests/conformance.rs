@@ -5,6 +5,10 @@
 //! workspace root). A payload added there later is checked too. Where the folder is absent the test says
 //! so and passes without checking anything.
 
+mod support;
+
+use support::specs_dir;
+
 mod conformance {
     pub mod canonical;
     pub mod diff;
@@ -15,15 +19,6 @@ mod conformance {
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-
-/// The specs folder, if it exists.
-fn specs_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("TANDEM_SPECS_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/specs"),
-    };
-    dir.is_dir().then_some(dir)
-}
 
 /// Every `*.json` file under `dir`, sorted, recursively.
 fn json_files(dir: &Path) -> Vec<PathBuf> {

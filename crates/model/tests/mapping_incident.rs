@@ -1,6 +1,8 @@
 //! The incident mapping, one test per row of `docs/mapping.md` (the doc names each test).
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use support::specs_dir;
 
 use serde_json::{Value, json};
 use tandem_model::graph::{
@@ -588,15 +590,6 @@ fn title_and_severity_do_not_flow_back() {
         json!({}),
         "Graph incidents do not take these members in PATCH"
     );
-}
-
-/// The specs folder, if it exists (see `conformance.rs`).
-fn specs_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("TANDEM_SPECS_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/specs"),
-    };
-    dir.is_dir().then_some(dir)
 }
 
 #[test]

@@ -2,8 +2,13 @@
 //! makes them panic, whatever they accept they write back in a form they read as the same value, and Graph
 //! enum values they do not know survive a round trip unchanged.
 
+mod support;
+
+use support::specs_dir;
+
 use std::fmt::Debug;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
@@ -79,15 +84,6 @@ fn all_parsers_hold(bytes: &[u8]) -> Result<(), TestCaseError> {
         parse(bytes).map_err(TestCaseError::fail)?;
     }
     Ok(())
-}
-
-/// The specs folder, if present (`TANDEM_SPECS_DIR`, default `../shared/specs` from the workspace).
-fn specs_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("TANDEM_SPECS_DIR").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/specs"),
-        PathBuf::from,
-    );
-    dir.is_dir().then_some(dir)
 }
 
 /// The real Graph payloads and Sentinel example bodies in the specs folder, plus an incident holding one

@@ -7,14 +7,13 @@ use tandem_model::sentinel::{IncidentAlertList, IncidentEntitiesResponse};
 
 use crate::common::{Siem, incident_body};
 
-fn example(path: &str) -> Value {
-    let file = tandem_testkit::specs_dir()
+/// A Sentinel incidents example from the specs folder; `None` when the folder is absent.
+fn example(path: &str) -> Option<Value> {
+    let file = tandem_testkit::specs_dir()?
         .join("sentinel/examples/incidents")
         .join(path);
-    serde_json::from_str(
-        &std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display())),
-    )
-    .unwrap()
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    Some(serde_json::from_str(&text).unwrap())
 }
 
 fn keys(value: &Value) -> Vec<String> {
@@ -38,8 +37,10 @@ fn assert_has_members(actual: &Value, expected: &Value, path: &str) {
 
 #[tokio::test]
 async fn create_incident_example_round_trips() {
+    let Some(spec) = example("CreateIncident.json") else {
+        return;
+    };
     let siem = Siem::start().await;
-    let spec = example("CreateIncident.json");
     // The example sends an etag on creation; with nothing stored yet there is nothing to conflict with.
     let mut request = spec["parameters"]["incident"].clone();
     request["properties"]["owner"] =
@@ -64,8 +65,10 @@ async fn create_incident_example_round_trips() {
 
 #[tokio::test]
 async fn comment_example_round_trips() {
+    let Some(spec) = example("comments/CreateIncidentComment.json") else {
+        return;
+    };
     let siem = Siem::start().await;
-    let spec = example("comments/CreateIncidentComment.json");
     assert_eq!(
         siem.put_incident("inc", &incident_body("t")).await.status(),
         StatusCode::CREATED
