@@ -5,11 +5,16 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use std::collections::BTreeSet;
 use tandem_model::Timestamp;
 use tandem_sync::config::{ServerCredentials, SyncConfig, SyncConfigError, render_config};
 use tandem_sync::engine::{Connector, SyncStatus};
-use tandem_sync::reconcile::{ConflictPolicy, Side};
-use tandem_sync::store::{Commit, PollRecord, SqliteStore, SyncStore};
+
+use tandem_sync::reconcile::{
+    Base, Classification, Comment, CommentOrigin, CommentWrite, ConflictPolicy, PairKey,
+    PlannedWrite, Severity, Side, SideVersion, Status, SyncedFields,
+};
+use tandem_sync::store::{Commit, PlanCommit, PollRecord, SqliteStore, SyncStore};
 
 fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
     items
@@ -250,9 +255,19 @@ async fn a_cycle_against_unreachable_services_is_a_recorded_poll_failure() {
         .port();
     let text = with_config_urls(&format!("http://127.0.0.1:{port}"));
     let config = SyncConfig::parse(&text).unwrap();
-    let store = SqliteStore::open(&dir).unwrap();
+    let mut store = SqliteStore::open(&dir).unwrap();
+    store.commit(&planned_comment()).unwrap();
     let connector = Connector::new(&config, Box::new(store)).unwrap();
     assert!(connector.run_once().await.is_err());
+    assert_eq!(
+        SqliteStore::open(&dir)
+            .unwrap()
+            .pending_writes()
+            .unwrap()
+            .len(),
+        1,
+        "a write that failed for a passing reason stays in the outbox"
+    );
     let metrics = connector.render_metrics();
     assert!(
         metrics.contains("tandem_sync_polls_total{side=\"xdr\",outcome=\"error\"} 1"),
@@ -278,4 +293,44 @@ fn with_config_urls(url: &str) -> String {
         "[xdr.client]\n",
         "[xdr.client]\nretry = { max_attempts = 1 }\n",
     )
+}
+
+/// A stored plan with one comment to mirror into the SIEM.
+fn planned_comment() -> Commit {
+    let pair = PairKey::new("tenant-x", "42");
+    let changed_at = Timestamp::parse("2026-01-01T00:00:00Z").unwrap();
+    let write = CommentWrite {
+        origin: CommentOrigin {
+            side: Side::Xdr,
+            id: changed_at.as_str().to_owned(),
+        },
+        comment: Comment {
+            text: "Looking".into(),
+            author: None,
+        },
+    };
+    Commit {
+        at: None,
+        plans: vec![PlanCommit {
+            pair: pair.clone(),
+            base: Base {
+                fields: SyncedFields {
+                    status: Status::New,
+                    severity: Severity::Low,
+                    owner: None,
+                    classification: Classification::undetermined(),
+                    tags: BTreeSet::new(),
+                },
+                comments: BTreeSet::from([write.origin.clone()]),
+                xdr: SideVersion {
+                    marker: changed_at.as_str().to_owned(),
+                    changed_at,
+                },
+                siem: None,
+            },
+            writes: vec![PlannedWrite::comment(&pair, Side::Siem, write)],
+            conflicts: Vec::new(),
+        }],
+        poll: None,
+    }
 }

@@ -17,6 +17,7 @@ pub mod progress;
 pub mod sides;
 pub mod status;
 
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -32,7 +33,7 @@ pub use sides::{Sides, Twin};
 pub use status::SyncStatus;
 
 use crate::config::{SyncConfig, SyncConfigError, SyncSettings};
-use crate::reconcile::{IncidentReconciler, Side};
+use crate::reconcile::{IncidentReconciler, PairKey, Side};
 use crate::store::{StoreError, SyncStore};
 use poll::Scope;
 
@@ -190,24 +191,31 @@ impl Connector {
     }
 
     /// Performs the outbox's undone writes in planning order. A write that fails for a passing reason
-    /// stops the replay (it stays in the outbox); one refused for good is quarantined.
+    /// stays in the outbox, and so do the later writes of its pair (they may need it done first); the
+    /// other pairs' writes go on. A write refused for good is marked done and its pair quarantined.
     pub async fn replay(&self) -> Result<usize, EngineError> {
         if self.dry_run {
             return Ok(0);
         }
         let pending = self.with_store(|s| s.pending_writes())?;
+        let mut held: BTreeSet<PairKey> = BTreeSet::new();
         let mut replayed = 0;
         for entry in pending {
+            let pair = &entry.write.pair;
+            if held.contains(pair) {
+                continue;
+            }
             match self.perform(&entry.write, None).await {
                 Ok(_) => replayed += 1,
-                Err(e) if e.disposition() == Disposition::Transient => return Err(e),
+                Err(e) if e.disposition() == Disposition::Transient => {
+                    tracing::warn!(xdr_id = %pair.xdr_id, error = %e, "write stays in the outbox");
+                    held.insert(pair.clone());
+                }
                 Err(e) => {
                     // The item set aside is the pair's XDR incident, whichever side refused.
-                    let side = Side::Xdr;
                     let at = Timestamp::now();
-                    self.with_store(|s| {
-                        s.quarantine(side, &entry.write.pair.xdr_id, &e.to_string(), &at)
-                    })?;
+                    let error = e.to_string();
+                    self.with_store(|s| s.quarantine(Side::Xdr, &pair.xdr_id, &error, &at))?;
                     self.metrics.quarantined();
                 }
             }
