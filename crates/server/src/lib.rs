@@ -39,6 +39,7 @@ pub use datadir::DataDir;
 pub use error::{ApiError, ErrorStyle, ServerError};
 pub use identity::{AppPurpose, AppRegistration, DevRoles, IDENTITY_FILE, Identity};
 pub use jwt::{Claims, SigningKey, TokenError};
+pub use request::request_base_url;
 pub use serve::{
     BoundServer, Prepared, RunningServer, ServerOptions, ServiceSpec, serve, shutdown_signal,
 };

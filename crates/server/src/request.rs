@@ -88,3 +88,35 @@ pub async fn observe(
     }
     response
 }
+
+/// The base URL a client used to reach this server, as `scheme://host[:port]`, for the absolute links
+/// the APIs return (`@odata.nextLink`, `nextLink`, `@odata.context`).
+///
+/// The scheme is `https` when the request says so in `X-Forwarded-Proto` (set by Tandem's own TLS
+/// listener, or by a TLS-terminating proxy in front of it), else `http`.
+pub fn request_base_url(headers: &axum::http::HeaderMap) -> String {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    let https = headers
+        .get("x-forwarded-proto")
+        .is_some_and(|p| p.as_bytes().eq_ignore_ascii_case(b"https"));
+    format!("{}://{host}", if https { "https" } else { "http" })
+}
+
+#[cfg(test)]
+mod base_url_tests {
+    use axum::http::{HeaderMap, HeaderValue, header::HOST};
+
+    use super::request_base_url;
+
+    #[test]
+    fn base_url_follows_host_and_forwarded_scheme() {
+        let mut headers = HeaderMap::new();
+        headers.insert(HOST, HeaderValue::from_static("127.0.0.1:8720"));
+        assert_eq!(request_base_url(&headers), "http://127.0.0.1:8720");
+        headers.insert("x-forwarded-proto", HeaderValue::from_static("HTTPS"));
+        assert_eq!(request_base_url(&headers), "https://127.0.0.1:8720");
+    }
+}

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
-use axum::http::header::HOST;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Map, Value, json};
@@ -74,19 +73,7 @@ struct Origin {
 
 impl Origin {
     fn of(headers: &HeaderMap, state: &AppState) -> Origin {
-        let host = headers
-            .get(HOST)
-            .and_then(|h| h.to_str().ok())
-            .unwrap_or("localhost");
-        // Behind a TLS-terminating proxy the links must say https.
-        let scheme = match headers
-            .get("x-forwarded-proto")
-            .and_then(|h| h.to_str().ok())
-        {
-            Some(proto) if proto.eq_ignore_ascii_case("https") => "https",
-            _ => "http",
-        };
-        let base = format!("{scheme}://{host}");
+        let base = tandem_server::request_base_url(headers);
         let portal = state
             .public_url
             .clone()

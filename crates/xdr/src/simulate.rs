@@ -394,6 +394,8 @@ pub fn client_from_data_dir(url: &str, data_dir: &Path) -> Result<ApiClient, Sim
             "token_url": format!("{}/{{tenant}}/oauth2/v2.0/token", url.trim_end_matches('/')),
         },
         "scope": "https://graph.microsoft.com/.default",
+        // A server started with --tls signs with the data dir's local CA.
+        "ca_file": pairs.iter().find(|(k, _)| k == tandem_server::CA_CERT_KEY).map(|(_, v)| v),
     }))
     .map_err(|e| SimulateError::Credentials(e.to_string()))?;
     Ok(ApiClient::new(&config)?)

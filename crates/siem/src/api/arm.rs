@@ -22,9 +22,7 @@ use serde_json::json;
 use tandem_model::sentinel::{Incident, IncidentComment, IncidentRelation, List};
 use tandem_server::{ApiError, Caller, ErrorStyle};
 
-use super::{
-    ARM_AUDIENCE, READER_ROLE, RESPONDER_ROLE, Siem, base_url, blocking, require_audience,
-};
+use super::{ARM_AUDIENCE, READER_ROLE, RESPONDER_ROLE, Siem, blocking, require_audience};
 use crate::incidents::odata::ListOptions;
 use crate::incidents::{Actor, IncidentError, Incidents, Written};
 use crate::store::incidents::ChildKind;
@@ -273,7 +271,7 @@ async fn list_incidents(
         query.append_pair("$skipToken", &token);
         format!(
             "{}{}?{}",
-            base_url(&request.headers),
+            tandem_server::request_base_url(&request.headers),
             request.path,
             query.finish()
         )

@@ -109,7 +109,8 @@ impl Siem {
     /// `TANDEM_SIEM_URL`, as the server wrote it to `credentials.env` when it bound its address (the
     /// base of incident links); the request's own address if the file does not have it.
     fn siem_url(&self, headers: &HeaderMap) -> String {
-        self.known_url().unwrap_or_else(|| base_url(headers))
+        self.known_url()
+            .unwrap_or_else(|| tandem_server::request_base_url(headers))
     }
 
     /// `TANDEM_SIEM_URL` from `credentials.env`, once the server has written it.
@@ -196,15 +197,6 @@ fn require_audience(caller: &Caller, audience: &str) -> Result<(), ApiError> {
             caller.claims.aud
         ),
     ))
-}
-
-/// `http://host:port` of the request, from its `Host` header.
-fn base_url(headers: &HeaderMap) -> String {
-    let host = headers
-        .get(axum::http::header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1");
-    format!("http://{host}")
 }
 
 /// Runs store work on a blocking thread.
