@@ -105,9 +105,9 @@ impl SiemApi {
         let incidents = format!(
             "{}/subscriptions/{}/resourceGroups/{}/providers/Microsoft.OperationalInsights/workspaces/{}/providers/Microsoft.SecurityInsights/incidents",
             siem.url(),
-            siem.credential("TANDEM_SIEM_SUBSCRIPTION_ID")?,
-            siem.credential("TANDEM_SIEM_RESOURCE_GROUP")?,
-            siem.credential("TANDEM_SIEM_WORKSPACE_NAME")?,
+            siem.credential("TANDEM_SUBSCRIPTION_ID")?,
+            siem.credential("TANDEM_RESOURCE_GROUP")?,
+            siem.credential("TANDEM_WORKSPACE_NAME")?,
         );
         Ok(SiemApi {
             client: client_for(siem, ARM_SCOPE)?,

@@ -110,7 +110,8 @@ impl Expect {
             Kind::Classification => {
                 Expect::Classification(verdict.map_or(0, |v| (v + 1) % VERDICTS.len()))
             }
-            Kind::Comment => Expect::Comment(format!("Checked by {token}")),
+            // The full stop keeps `…-44.` from matching inside `…-440.`.
+            Kind::Comment => Expect::Comment(format!("Checked by {token}.")),
         }
     }
 
@@ -263,6 +264,11 @@ mod tests {
             Expect::next(Kind::Owner, true, None, "b-7"),
             Expect::Owner("b-7@contoso.com".into())
         );
+        let Expect::Comment(token) = Expect::next(Kind::Comment, true, None, "b-4") else {
+            panic!("a comment change expects a comment");
+        };
+        assert!(!"Checked by b-40.".contains(token.as_str()));
+        assert!("Checked by b-4.\n\n[tandem:xdr:x]".contains(token.as_str()));
     }
 
     #[test]
