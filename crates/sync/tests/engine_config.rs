@@ -289,10 +289,18 @@ fn with_config_urls(url: &str) -> String {
     .unwrap()
     .replace("http://127.0.0.1:8710", url)
     .replace("http://127.0.0.1:8720", url);
-    text.replace(
+    [
         "[xdr.client]\n",
-        "[xdr.client]\nretry = { max_attempts = 1 }\n",
-    )
+        "[siem.client]\n",
+        "[logs_ingestion.client]\n",
+    ]
+    .iter()
+    .fold(text, |text, section| {
+        text.replace(
+            section,
+            &format!("{section}retry = {{ max_attempts = 1 }}\n"),
+        )
+    })
 }
 
 /// A stored plan with one comment to mirror into the SIEM.
