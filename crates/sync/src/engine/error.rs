@@ -58,3 +58,38 @@ impl EngineError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use reqwest::{Method, StatusCode};
+    use tandem_client::StatusError;
+
+    use super::*;
+
+    fn status(code: u16) -> EngineError {
+        EngineError::Client(ClientError::Status(Box::new(StatusError {
+            method: Method::PUT,
+            url: "http://siem.test/incidents/x".into(),
+            status: StatusCode::from_u16(code).unwrap(),
+            service_error: None,
+            body: String::new(),
+            retry_after: None,
+            attempts: 1,
+        })))
+    }
+
+    #[test]
+    fn failures_are_sorted_by_what_helps() {
+        assert_eq!(status(409).disposition(), Disposition::Reread);
+        assert_eq!(status(412).disposition(), Disposition::Reread);
+        assert_eq!(status(400).disposition(), Disposition::Poison);
+        assert_eq!(status(404).disposition(), Disposition::Poison);
+        assert_eq!(status(429).disposition(), Disposition::Transient);
+        assert_eq!(status(503).disposition(), Disposition::Transient);
+        assert_eq!(status(401).disposition(), Disposition::Transient);
+        assert_eq!(
+            EngineError::Gone("42".into()).disposition(),
+            Disposition::Poison
+        );
+    }
+}
