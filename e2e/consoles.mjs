@@ -122,7 +122,7 @@ class Demo {
   async stop() {
     if (this.child.exitCode !== null) return;
     this.child.kill('SIGINT');
-    const stopped = await Promise.race([this.exited, sleep(30_000).then(() => null)]);
+    const stopped = await Promise.race([this.exited, sleep(30_000, null, { ref: false })]);
     if (stopped === null) {
       this.child.kill('SIGKILL');
       throw new StepFailed('tandem demo did not stop within 30 s of SIGINT');
