@@ -19,7 +19,7 @@ use clap::Args;
 use serde_json::Value;
 use tandem_server::{
     CREDENTIALS_FILE, DataDir, Prepared, RunningServer, ServerConfig, ServerOptions, ServiceSpec,
-    read_credentials, shutdown_signal,
+    TlsArgs, read_credentials, shutdown_signal,
 };
 use tandem_sync::config::{ServerCredentials, SyncConfig, render_config};
 use tandem_sync::engine::{Connector, http};
@@ -50,6 +50,9 @@ pub struct DemoArgs {
     /// Seconds between two single low-severity alerts of background noise
     #[arg(long, value_name = "SECS", default_value_t = 40)]
     noise_every: u64,
+    /// HTTPS for both servers (the connector then trusts the data dir's local CA)
+    #[command(flatten)]
+    tls: TlsArgs,
 }
 
 impl DemoArgs {
@@ -93,12 +96,19 @@ impl DemoArgs {
             dir,
             &self.siem_listen,
             &siem_section,
+            &self.tls,
             tandem_siem::service_spec(),
         )?;
         let siem_routes = tandem_siem::routes(&mut siem).context("tandem demo: siem")?;
         let siem = siem.bind(siem_routes).await.context("tandem demo: siem")?;
         let xdr_section = format!("[xdr]\nsiem_console_url = \"{}\"\n", siem.url());
-        let xdr = prepare(dir, &self.xdr_listen, &xdr_section, ServiceSpec::xdr())?;
+        let xdr = prepare(
+            dir,
+            &self.xdr_listen,
+            &xdr_section,
+            &self.tls,
+            ServiceSpec::xdr(),
+        )?;
         let xdr_routes = tandem_xdr::routes(&xdr).context("tandem demo: xdr")?;
         let xdr = xdr.bind(xdr_routes).await.context("tandem demo: xdr")?;
         Ok((xdr.spawn(), siem.spawn()))
@@ -110,14 +120,18 @@ fn prepare(
     dir: &DataDir,
     listen: &str,
     config: &str,
+    tls: &TlsArgs,
     spec: ServiceSpec,
 ) -> anyhow::Result<Prepared> {
     let name = spec.name;
+    let mut config =
+        ServerConfig::parse(config).with_context(|| format!("tandem demo: {name} config"))?;
+    tls.apply_to(&mut config)
+        .with_context(|| format!("tandem demo: {name} TLS"))?;
     let options = ServerOptions {
         listen: listen.to_owned(),
         data_dir: dir.root().to_owned(),
-        config: ServerConfig::parse(config)
-            .with_context(|| format!("tandem demo: {name} config"))?,
+        config,
     };
     Prepared::open(options, spec).with_context(|| format!("tandem demo: {name}"))
 }

@@ -24,6 +24,15 @@ pub enum Command {
 }
 
 impl Command {
+    /// The log filter used when `RUST_LOG` is unset. The demo leaves out the per-request lines, so its
+    /// banner with the console URLs and credentials stays on screen.
+    pub fn default_log_filter(&self) -> &'static str {
+        match self {
+            Command::Demo(_) => "info,tandem_server::request=warn",
+            _ => "info",
+        }
+    }
+
     /// Runs the subcommand to completion.
     pub async fn run(self) -> anyhow::Result<()> {
         match self {
