@@ -24,7 +24,7 @@ use tandem_server::{ApiError, Caller, ErrorStyle};
 
 use super::{ARM_AUDIENCE, READER_ROLE, RESPONDER_ROLE, Siem, blocking, require_audience};
 use crate::incidents::odata::ListOptions;
-use crate::incidents::{Actor, IncidentError, Incidents, Written};
+use crate::incidents::{Actor, HasEtag, IncidentError, Incidents, Written};
 use crate::store::incidents::ChildKind;
 
 /// The stable `Microsoft.SecurityInsights` API versions accepted, newest first.
@@ -40,7 +40,7 @@ pub const API_VERSIONS: [&str; 6] = [
 const PREFIX: &str = "/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.OperationalInsights/workspaces/{workspace}/providers/Microsoft.SecurityInsights/incidents";
 
 pub(super) fn routes() -> Router<Arc<Siem>> {
-    Router::new()
+    let router = Router::new()
         .route(PREFIX, get(list_incidents))
         .route(
             &format!("{PREFIX}/{{incident}}"),
@@ -50,23 +50,9 @@ pub(super) fn routes() -> Router<Arc<Siem>> {
         .route(
             &format!("{PREFIX}/{{incident}}/entities"),
             post(list_entities),
-        )
-        .route(
-            &format!("{PREFIX}/{{incident}}/comments"),
-            get(list_comments),
-        )
-        .route(
-            &format!("{PREFIX}/{{incident}}/comments/{{child}}"),
-            get(get_comment).put(put_comment).delete(delete_comment),
-        )
-        .route(
-            &format!("{PREFIX}/{{incident}}/relations"),
-            get(list_relations),
-        )
-        .route(
-            &format!("{PREFIX}/{{incident}}/relations/{{child}}"),
-            get(get_relation).put(put_relation).delete(delete_relation),
-        )
+        );
+    let router = child_routes::<IncidentComment>(router, "comments");
+    child_routes::<IncidentRelation>(router, "relations")
 }
 
 fn arm_error(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
@@ -218,7 +204,7 @@ fn parse_body<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
     })
 }
 
-fn written<T: Serialize + crate::incidents::HasEtag>(w: Written<T>) -> Response {
+fn written<T: Serialize + HasEtag>(w: Written<T>) -> Response {
     let status = if w.created {
         StatusCode::CREATED
     } else {
@@ -279,14 +265,23 @@ async fn list_incidents(
     Ok(Json(List::new(page, next_link)).into_response())
 }
 
+/// Answers a read of incident `{incident}`: the caller may read, `work` gets the incident's name.
+async fn read<T: Serialize + Send + 'static>(
+    siem: Arc<Siem>,
+    request: ArmRequest,
+    work: impl FnOnce(&Incidents<'_>, &str) -> Result<T, IncidentError> + Send + 'static,
+) -> Result<Response, ApiError> {
+    request.authorize(&siem, false)?;
+    let name = request.incident();
+    let value = run(siem, &request, move |api| work(api, &name)).await?;
+    Ok(Json(value).into_response())
+}
+
 async fn get_incident(
     State(siem): State<Arc<Siem>>,
     request: ArmRequest,
 ) -> Result<Response, ApiError> {
-    request.authorize(&siem, false)?;
-    let name = request.incident();
-    let incident = run(siem, &request, move |api| api.get(&name)).await?;
-    Ok(Json(incident).into_response())
+    read(siem, request, |api, name| api.get(name)).await
 }
 
 async fn put_incident(
@@ -319,51 +314,109 @@ async fn list_alerts(
     State(siem): State<Arc<Siem>>,
     request: ArmRequest,
 ) -> Result<Response, ApiError> {
-    request.authorize(&siem, false)?;
-    let name = request.incident();
-    let alerts = run(siem, &request, move |api| api.alerts(&name)).await?;
-    Ok(Json(json!({"value": alerts})).into_response())
+    read(siem, request, |api, name| {
+        Ok(json!({"value": api.alerts(name)?}))
+    })
+    .await
 }
 
 async fn list_entities(
     State(siem): State<Arc<Siem>>,
     request: ArmRequest,
 ) -> Result<Response, ApiError> {
-    request.authorize(&siem, false)?;
-    let name = request.incident();
-    Ok(Json(run(siem, &request, move |api| api.entities(&name)).await?).into_response())
+    read(siem, request, |api, name| api.entities(name)).await
 }
 
-async fn list_comments(
+/// A resource kept under an incident at `{segment}/{child}`: comments and relations share
+/// their list, get, put and delete handlers and differ only in their store kind and write rules.
+trait Child: Serialize + DeserializeOwned + HasEtag + Send + 'static {
+    /// Where the store keeps this kind.
+    const KIND: ChildKind;
+
+    /// Creates or replaces child `child` of incident `name` under this kind's rules.
+    fn put(
+        api: &Incidents<'_>,
+        name: &str,
+        child: &str,
+        body: Self,
+        if_match: Option<&str>,
+        actor: &Actor,
+    ) -> Result<Written<Self>, IncidentError>;
+}
+
+impl Child for IncidentComment {
+    const KIND: ChildKind = ChildKind::Comment;
+
+    fn put(
+        api: &Incidents<'_>,
+        name: &str,
+        child: &str,
+        body: Self,
+        if_match: Option<&str>,
+        actor: &Actor,
+    ) -> Result<Written<Self>, IncidentError> {
+        api.put_comment(name, child, body, if_match, actor)
+    }
+}
+
+impl Child for IncidentRelation {
+    const KIND: ChildKind = ChildKind::Relation;
+
+    fn put(
+        api: &Incidents<'_>,
+        name: &str,
+        child: &str,
+        body: Self,
+        if_match: Option<&str>,
+        actor: &Actor,
+    ) -> Result<Written<Self>, IncidentError> {
+        api.put_relation(name, child, body, if_match, actor)
+    }
+}
+
+/// The list, get, put and delete routes of one child kind under `{incident}/{segment}`.
+fn child_routes<T: Child>(router: Router<Arc<Siem>>, segment: &str) -> Router<Arc<Siem>> {
+    router
+        .route(
+            &format!("{PREFIX}/{{incident}}/{segment}"),
+            get(list_children::<T>),
+        )
+        .route(
+            &format!("{PREFIX}/{{incident}}/{segment}/{{child}}"),
+            get(get_child::<T>)
+                .put(put_child::<T>)
+                .delete(delete_child::<T>),
+        )
+}
+
+async fn list_children<T: Child>(
     State(siem): State<Arc<Siem>>,
     request: ArmRequest,
 ) -> Result<Response, ApiError> {
-    request.authorize(&siem, false)?;
-    let name = request.incident();
-    let comments = run(siem, &request, move |api| api.comments(&name)).await?;
-    Ok(Json(List::new(comments, None)).into_response())
-}
-
-async fn get_comment(
-    State(siem): State<Arc<Siem>>,
-    request: ArmRequest,
-) -> Result<Response, ApiError> {
-    request.authorize(&siem, false)?;
-    let (name, child) = (request.incident(), request.child());
-    let comment: IncidentComment = run(siem, &request, move |api| {
-        api.child(&name, ChildKind::Comment, &child)
+    read(siem, request, |api, name| {
+        Ok(List::new(api.children::<T>(name, T::KIND)?, None))
     })
-    .await?;
-    Ok(Json(comment).into_response())
+    .await
 }
 
-async fn put_comment(
+async fn get_child<T: Child>(
+    State(siem): State<Arc<Siem>>,
+    request: ArmRequest,
+) -> Result<Response, ApiError> {
+    let child = request.child();
+    read(siem, request, move |api, name| {
+        api.child::<T>(name, T::KIND, &child)
+    })
+    .await
+}
+
+async fn put_child<T: Child>(
     State(siem): State<Arc<Siem>>,
     request: ArmRequest,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     request.authorize(&siem, true)?;
-    let body: IncidentComment = parse_body(&body)?;
+    let body: T = parse_body(&body)?;
     let (name, child, if_match, actor) = (
         request.incident(),
         request.child(),
@@ -371,79 +424,21 @@ async fn put_comment(
         request.actor(&siem),
     );
     let outcome = run(siem, &request, move |api| {
-        api.put_comment(&name, &child, body, if_match.as_deref(), &actor)
+        T::put(api, &name, &child, body, if_match.as_deref(), &actor)
     })
     .await?;
     Ok(written(outcome))
 }
 
-async fn delete_comment(
+async fn delete_child<T: Child>(
     State(siem): State<Arc<Siem>>,
     request: ArmRequest,
-) -> Result<Response, ApiError> {
-    delete_child(siem, request, ChildKind::Comment).await
-}
-
-async fn list_relations(
-    State(siem): State<Arc<Siem>>,
-    request: ArmRequest,
-) -> Result<Response, ApiError> {
-    request.authorize(&siem, false)?;
-    let name = request.incident();
-    let relations = run(siem, &request, move |api| api.relations(&name)).await?;
-    Ok(Json(List::new(relations, None)).into_response())
-}
-
-async fn get_relation(
-    State(siem): State<Arc<Siem>>,
-    request: ArmRequest,
-) -> Result<Response, ApiError> {
-    request.authorize(&siem, false)?;
-    let (name, child) = (request.incident(), request.child());
-    let relation: IncidentRelation = run(siem, &request, move |api| {
-        api.child(&name, ChildKind::Relation, &child)
-    })
-    .await?;
-    Ok(Json(relation).into_response())
-}
-
-async fn put_relation(
-    State(siem): State<Arc<Siem>>,
-    request: ArmRequest,
-    body: Bytes,
-) -> Result<Response, ApiError> {
-    request.authorize(&siem, true)?;
-    let body: IncidentRelation = parse_body(&body)?;
-    let (name, child, if_match, actor) = (
-        request.incident(),
-        request.child(),
-        request.if_match(),
-        request.actor(&siem),
-    );
-    let outcome = run(siem, &request, move |api| {
-        api.put_relation(&name, &child, body, if_match.as_deref(), &actor)
-    })
-    .await?;
-    Ok(written(outcome))
-}
-
-async fn delete_relation(
-    State(siem): State<Arc<Siem>>,
-    request: ArmRequest,
-) -> Result<Response, ApiError> {
-    delete_child(siem, request, ChildKind::Relation).await
-}
-
-async fn delete_child(
-    siem: Arc<Siem>,
-    request: ArmRequest,
-    kind: ChildKind,
 ) -> Result<Response, ApiError> {
     request.authorize(&siem, true)?;
     let (name, child, actor) = (request.incident(), request.child(), request.actor(&siem));
     Ok(deleted(
         run(siem, &request, move |api| {
-            api.delete_child(&name, kind, &child, &actor)
+            api.delete_child(&name, T::KIND, &child, &actor)
         })
         .await?,
     ))

@@ -23,7 +23,7 @@ use tandem_console::IncidentQuery;
 use tandem_model::sentinel::{
     ClientInfo, Incident, IncidentAdditionalData, IncidentClassification,
     IncidentClassificationReason, IncidentComment, IncidentRelation, IncidentSeverity,
-    IncidentStatus,
+    IncidentStatus, Resource,
 };
 use tandem_model::{Field, Timestamp};
 
@@ -325,7 +325,8 @@ impl<'a> Incidents<'a> {
         self.children(name, ChildKind::Relation)
     }
 
-    fn children<T: serde::de::DeserializeOwned>(
+    /// The comments or relations of incident `name`, oldest first.
+    pub fn children<T: serde::de::DeserializeOwned>(
         &self,
         name: &str,
         kind: ChildKind,
@@ -375,17 +376,10 @@ impl<'a> Incidents<'a> {
         if_match: Option<&str>,
         actor: &Actor,
     ) -> Result<Written<IncidentComment>, IncidentError> {
-        let Some(message) = body
-            .properties
-            .message
-            .get()
-            .filter(|m| !m.is_empty())
-            .cloned()
-        else {
-            return Err(IncidentError::BadRequest(
-                "properties.message: a comment needs a non-empty message".into(),
-            ));
-        };
+        let message = required_text(
+            &body.properties.message,
+            "properties.message: a comment needs a non-empty message",
+        )?;
         self.change_child(
             name,
             ChildKind::Comment,
@@ -406,13 +400,6 @@ impl<'a> Incidents<'a> {
                 });
                 resource.properties.message = Field::Value(message);
                 resource.properties.last_modified_time_utc = Field::Value(now.clone());
-                resource.id = Field::Value(format!(
-                    "{}/comments/{comment}",
-                    self.workspace.incident_id(name)
-                ));
-                resource.name = Field::Value(comment.to_owned());
-                resource.resource_type = Field::Value(COMMENT_TYPE.to_owned());
-                resource.etag = Field::Value(new_etag(false));
                 Ok(resource)
             },
         )
@@ -427,18 +414,10 @@ impl<'a> Incidents<'a> {
         if_match: Option<&str>,
         actor: &Actor,
     ) -> Result<Written<IncidentRelation>, IncidentError> {
-        let Some(target) = body
-            .properties
-            .related_resource_id
-            .get()
-            .filter(|t| !t.is_empty())
-            .cloned()
-        else {
-            return Err(IncidentError::BadRequest(
-                "properties.relatedResourceId: a relation needs the resource id it points at"
-                    .into(),
-            ));
-        };
+        let target = required_text(
+            &body.properties.related_resource_id,
+            "properties.relatedResourceId: a relation needs the resource id it points at",
+        )?;
         let (resource_type, resource_name) = related_resource(&target)
             .ok_or_else(|| IncidentError::BadRequest(format!("properties.relatedResourceId: '{target}' is not a Microsoft.SecurityInsights resource id")))?;
         self.change_child(
@@ -457,21 +436,15 @@ impl<'a> Incidents<'a> {
                 if resource_type == ENTITIES_TYPE {
                     properties.related_resource_kind = Field::Value("SecurityAlert".to_owned());
                 }
-                resource.id = Field::Value(format!(
-                    "{}/relations/{relation}",
-                    self.workspace.incident_id(name)
-                ));
-                resource.name = Field::Value(relation.to_owned());
-                resource.resource_type = Field::Value(RELATION_TYPE.to_owned());
-                resource.etag = Field::Value(new_etag(false));
                 Ok(resource)
             },
         )
     }
 
-    /// The shared path of every child write: preconditions, store the child, record the incident change.
+    /// The shared path of every child write: preconditions, build the child, give it its ARM id,
+    /// name, type and a fresh etag, store it, record the incident change.
     #[allow(clippy::too_many_arguments)]
-    fn change_child<T>(
+    fn change_child<P>(
         &self,
         name: &str,
         kind: ChildKind,
@@ -479,14 +452,14 @@ impl<'a> Incidents<'a> {
         body_etag: Option<String>,
         if_match: Option<&str>,
         actor: &Actor,
-        build: impl FnOnce(Option<T>, &Timestamp) -> Result<T, IncidentError>,
-    ) -> Result<Written<T>, IncidentError>
+        build: impl FnOnce(Option<Resource<P>>, &Timestamp) -> Result<Resource<P>, IncidentError>,
+    ) -> Result<Written<Resource<P>>, IncidentError>
     where
-        T: serde::Serialize + serde::de::DeserializeOwned + HasEtag,
+        Resource<P>: serde::Serialize + serde::de::DeserializeOwned,
     {
         self.store.write(|tx| {
             let mut state = Self::load(tx, name)?;
-            let existing: Option<T> = rows::child(tx, kind, name, child)?;
+            let existing: Option<Resource<P>> = rows::child(tx, kind, name, child)?;
             let what = format!("{} '{child}'", kind_label(kind).to_lowercase());
             check_preconditions(
                 existing.as_ref().and_then(HasEtag::etag),
@@ -496,7 +469,15 @@ impl<'a> Incidents<'a> {
             )?;
             let created = existing.is_none();
             let now = Timestamp::from_instant(Utc::now());
-            let resource = build(existing, &now)?;
+            let mut resource = build(existing, &now)?;
+            let (segment, resource_type) = child_path(kind);
+            resource.id = Field::Value(format!(
+                "{}/{segment}/{child}",
+                self.workspace.incident_id(name)
+            ));
+            resource.name = Field::Value(child.to_owned());
+            resource.resource_type = Field::Value(resource_type.to_owned());
+            resource.etag = Field::Value(new_etag(false));
             rows::save_child(tx, kind, name, child, &now.to_string(), &resource)?;
             state.first_modified.get_or_insert_with(|| now.to_string());
             self.record_change(tx, &mut state, &now, actor)?;
@@ -578,6 +559,23 @@ pub trait HasEtag {
 impl<P> HasEtag for tandem_model::sentinel::Resource<P> {
     fn etag(&self) -> Option<&str> {
         self.etag.get().map(String::as_str)
+    }
+}
+
+/// The text of a required member, or a bad request saying `problem` when it is absent or empty.
+fn required_text(field: &Field<String>, problem: &str) -> Result<String, IncidentError> {
+    field
+        .get()
+        .filter(|text| !text.is_empty())
+        .cloned()
+        .ok_or_else(|| IncidentError::BadRequest(problem.to_owned()))
+}
+
+/// The path segment under an incident and the ARM type of a child kind.
+fn child_path(kind: ChildKind) -> (&'static str, &'static str) {
+    match kind {
+        ChildKind::Comment => ("comments", COMMENT_TYPE),
+        ChildKind::Relation => ("relations", RELATION_TYPE),
     }
 }
 
