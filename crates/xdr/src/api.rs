@@ -83,6 +83,34 @@ impl Origin {
         Origin { base, portal }
     }
 
+    /// One incident as an `$entity` body.
+    fn incident_entity(
+        &self,
+        doc: Map<String, Value>,
+        alerts: Option<Vec<Map<String, Value>>>,
+    ) -> Json<Value> {
+        Json(with_context(
+            self,
+            "security/incidents/$entity",
+            self.incident(doc, alerts),
+        ))
+    }
+
+    /// One alert as an `$entity` body.
+    fn alert_entity(&self, doc: Map<String, Value>) -> Json<Value> {
+        Json(with_context(
+            self,
+            "security/alerts_v2/$entity",
+            self.alert(doc),
+        ))
+    }
+
+    /// The comments of the entity at `entity` (such as `security/incidents('7')`) as a collection body.
+    fn comments(&self, entity: &str, comments: impl serde::Serialize) -> Json<Value> {
+        let context = self.context(&format!("{entity}/comments"));
+        Json(json!({"@odata.context": context, "value": comments}))
+    }
+
     fn context(&self, fragment: &str) -> Value {
         json!(format!("{}/v1.0/$metadata#{fragment}", self.base))
     }
@@ -304,12 +332,7 @@ async fn get_incident(
         .expands("alerts");
     let id = incident_id(&id)?;
     let view = run(&state, move |xdr| xdr.incident(id, expand)).await?;
-    let origin = Origin::of(&headers, &state);
-    Ok(Json(with_context(
-        &origin,
-        "security/incidents/$entity",
-        origin.incident(view.incident, view.alerts),
-    )))
+    Ok(Origin::of(&headers, &state).incident_entity(view.incident, view.alerts))
 }
 
 async fn patch_incident(
@@ -324,12 +347,7 @@ async fn patch_incident(
     let body = body_json(&body)?;
     let actor = caller.app_id.clone();
     let doc = run(&state, move |xdr| xdr.update_incident(id, body, &actor)).await?;
-    let origin = Origin::of(&headers, &state);
-    Ok(Json(with_context(
-        &origin,
-        "security/incidents/$entity",
-        origin.incident(doc, None),
-    )))
+    Ok(Origin::of(&headers, &state).incident_entity(doc, None))
 }
 
 async fn comment_incident(
@@ -344,11 +362,8 @@ async fn comment_incident(
     let body = body_json(&body)?;
     let author = caller.app_id.clone();
     let comments = run(&state, move |xdr| xdr.comment_incident(id, body, &author)).await?;
-    let origin = Origin::of(&headers, &state);
-    let fragment = format!("security/incidents('{id}')/comments");
-    Ok(Json(
-        json!({"@odata.context": origin.context(&fragment), "value": comments}),
-    ))
+    let entity = format!("security/incidents('{id}')");
+    Ok(Origin::of(&headers, &state).comments(&entity, comments))
 }
 
 async fn get_alert(
@@ -359,12 +374,7 @@ async fn get_alert(
 ) -> Result<Json<Value>, ApiError> {
     caller.require_any(ALERT_READ)?;
     let doc = run(&state, move |xdr| xdr.alert(&id)).await?;
-    let origin = Origin::of(&headers, &state);
-    Ok(Json(with_context(
-        &origin,
-        "security/alerts_v2/$entity",
-        origin.alert(doc),
-    )))
+    Ok(Origin::of(&headers, &state).alert_entity(doc))
 }
 
 async fn patch_alert(
@@ -378,12 +388,7 @@ async fn patch_alert(
     let body = body_json(&body)?;
     let actor = caller.app_id.clone();
     let doc = run(&state, move |xdr| xdr.update_alert(&id, body, &actor)).await?;
-    let origin = Origin::of(&headers, &state);
-    Ok(Json(with_context(
-        &origin,
-        "security/alerts_v2/$entity",
-        origin.alert(doc),
-    )))
+    Ok(Origin::of(&headers, &state).alert_entity(doc))
 }
 
 async fn comment_alert(
@@ -396,12 +401,9 @@ async fn comment_alert(
     caller.require_any(ALERT_WRITE)?;
     let body = body_json(&body)?;
     let author = caller.app_id.clone();
-    let fragment = format!("security/alerts_v2('{id}')/comments");
+    let entity = format!("security/alerts_v2('{id}')");
     let comments = run(&state, move |xdr| xdr.comment_alert(&id, body, &author)).await?;
-    let origin = Origin::of(&headers, &state);
-    Ok(Json(
-        json!({"@odata.context": origin.context(&fragment), "value": comments}),
-    ))
+    Ok(Origin::of(&headers, &state).comments(&entity, comments))
 }
 
 /// Puts `@odata.context` first in an entity body.

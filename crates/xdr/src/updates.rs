@@ -242,23 +242,33 @@ fn set_common(
             doc.insert("assignedTo".into(), json!(owner));
         }
     }
-    if let Some(c) = classification.get() {
-        let c = known(
-            "classification",
-            c,
-            AlertClassification::KNOWN,
-            AlertClassification::as_str,
-        )?;
-        doc.insert("classification".into(), json!(c));
-    }
-    if let Some(d) = determination.get() {
-        let d = known(
-            "determination",
-            d,
-            AlertDetermination::KNOWN,
-            AlertDetermination::as_str,
-        )?;
-        doc.insert("determination".into(), json!(d));
+    set_known(
+        doc,
+        "classification",
+        classification,
+        AlertClassification::KNOWN,
+        AlertClassification::as_str,
+    )?;
+    set_known(
+        doc,
+        "determination",
+        determination,
+        AlertDetermination::KNOWN,
+        AlertDetermination::as_str,
+    )?;
+    Ok(())
+}
+
+/// Writes member `name` when the update sets it to a known value (its documented spelling).
+fn set_known<T: PartialEq>(
+    doc: &mut Map<String, Value>,
+    name: &str,
+    value: &Field<T>,
+    all: &[T],
+    spell: fn(&T) -> &str,
+) -> Result<(), Invalid> {
+    if let Some(value) = value.get() {
+        doc.insert(name.into(), json!(known(name, value, all, spell)?));
     }
     Ok(())
 }
