@@ -116,6 +116,34 @@ fn a_generated_config_points_at_both_servers() {
 }
 
 #[test]
+fn each_side_trusts_its_own_local_ca() {
+    let mut xdr = xdr_env();
+    xdr.push(("TANDEM_CA_CERT".into(), "/data/xdr/tls-ca.pem".into()));
+    let mut siem = siem_env();
+    siem.push(("TANDEM_CA_CERT".into(), "/data/siem/tls-ca.pem".into()));
+    let text = render_config(ServerCredentials {
+        xdr: &xdr,
+        siem: &siem,
+    })
+    .unwrap();
+    let config = SyncConfig::parse(&text).expect("the generated config parses");
+    let ca = |c: &tandem_client::ClientConfig| c.ca_file.clone();
+    assert_eq!(
+        ca(&config.xdr.client),
+        Some(PathBuf::from("/data/xdr/tls-ca.pem"))
+    );
+    assert_eq!(
+        ca(&config.siem.client),
+        Some(PathBuf::from("/data/siem/tls-ca.pem"))
+    );
+    assert_eq!(
+        ca(&config.logs_ingestion.client),
+        Some(PathBuf::from("/data/siem/tls-ca.pem"))
+    );
+    assert_eq!(ca(&generated().xdr.client), None);
+}
+
+#[test]
 fn a_missing_credential_is_named() {
     let xdr = xdr_env();
     let siem: Vec<_> = siem_env()
