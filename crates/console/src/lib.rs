@@ -20,7 +20,7 @@
 //! that runs offline cannot download it at build time; the few behaviours the consoles use fit in a page of
 //! plain JavaScript.
 //!
-//! Backends keep their sessions in a [`SessionTable`] and check secrets with [`secrets_equal`]. They count
+//! Backends keep their sessions in a [`SessionTable`] and check secrets against their own identity. They count
 //! incidents with a `GROUP BY` in their store and hand the groups to [`Counts::from_groups`], build evidence with
 //! [`EntityView::new`] and [`EntityView::distinct`], and refuse readers' changes with [`Caller::require_writer`].
 //!
@@ -63,7 +63,7 @@ use axum::routing::{get, post};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 pub use backend::{ConsoleBackend, ConsoleError, ConsoleResult};
-pub use sessions::{SessionTable, secrets_equal};
+pub use sessions::SessionTable;
 pub use view::{
     Action, AlertView, Caller, ChangeView, Choice, CommentView, ConflictView, ConsoleProfile,
     Count, Counts, DirectionHealth, EntityKind, EntityView, IncidentDetail, IncidentPage,

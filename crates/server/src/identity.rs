@@ -30,6 +30,19 @@ pub enum AppPurpose {
     ReadOnly,
 }
 
+impl AppRegistration {
+    /// Whether `given` is this app's client secret, compared in time independent of where they differ.
+    pub fn has_secret(&self, given: &str) -> bool {
+        let (given, expected) = (given.as_bytes(), self.client_secret.as_bytes());
+        given.len() == expected.len()
+            && given
+                .iter()
+                .zip(expected)
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
+}
+
 /// An app registration: a client that may fetch tokens, with the app roles its tokens carry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppRegistration {
@@ -128,6 +141,12 @@ impl Identity {
     /// The app with this client id.
     pub fn app(&self, client_id: &str) -> Option<&AppRegistration> {
         self.apps.iter().find(|a| a.client_id == client_id)
+    }
+
+    /// The app with this client id if `client_secret` is its secret: how a console signs an app in.
+    pub fn authenticate(&self, client_id: &str, client_secret: &str) -> Option<&AppRegistration> {
+        self.app(client_id)
+            .filter(|app| app.has_secret(client_secret))
     }
 
     /// The first app with this purpose.
@@ -261,6 +280,37 @@ mod tests {
         assert_eq!(identity.tenant_id(), "tenant-from-config");
         assert_eq!(identity.app("c").unwrap().roles, vec!["R".to_owned()]);
         assert!(identity.app_for(AppPurpose::ReadWrite).is_none());
+    }
+
+    #[test]
+    fn secrets_must_match_exactly() {
+        let app = |secret: &str| AppRegistration {
+            client_id: "c".into(),
+            client_secret: secret.into(),
+            display_name: String::new(),
+            roles: Vec::new(),
+            purpose: None,
+        };
+        assert!(app("s3cret").has_secret("s3cret"));
+        assert!(!app("s3cret").has_secret("s3creT"));
+        assert!(!app("s3cret").has_secret("s3cret!"));
+        assert!(!app("s3cret").has_secret(""));
+    }
+
+    #[test]
+    fn authenticate_needs_the_app_and_its_secret() {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = DataDir::open(temp.path()).unwrap();
+        let identity = Identity::load_or_create(&dir, None, &DevRoles::default()).unwrap();
+        let app = &identity.apps()[0];
+        let found = identity.authenticate(&app.client_id, &app.client_secret);
+        assert_eq!(found.map(|a| &a.client_id), Some(&app.client_id));
+        assert!(identity.authenticate(&app.client_id, "wrong").is_none());
+        assert!(
+            identity
+                .authenticate("no-such-app", &app.client_secret)
+                .is_none()
+        );
     }
 
     #[test]

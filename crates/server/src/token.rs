@@ -121,7 +121,7 @@ impl TokenService {
             .identity
             .app(client_id)
             .ok_or_else(|| OAuthError::unknown_client(client_id, self.identity.tenant_id()))?;
-        if !secrets_match(secret, &app.client_secret) {
+        if !app.has_secret(secret) {
             return Err(OAuthError::bad_secret(client_id));
         }
         let scope = field("scope").ok_or_else(|| OAuthError::missing("scope"))?;
@@ -200,12 +200,6 @@ impl TokenService {
             "msgraph_host": host,
         })
     }
-}
-
-/// Compares secrets without stopping at the first differing byte.
-fn secrets_match(given: &str, expected: &str) -> bool {
-    let (a, b) = (given.as_bytes(), expected.as_bytes());
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 async fn issue_token(

@@ -14,7 +14,7 @@ use tandem_console::{
     Action, AlertView, Caller, ChangeView, Choice, CommentView, ConsoleBackend, ConsoleError,
     ConsoleProfile, ConsoleResult, Counts, EntityKind, EntityView, IncidentDetail, IncidentPage,
     IncidentQuery, IncidentSummary, OwnerFilter, Session, SessionTable, Severity, SortOrder,
-    TwinLink, Vocabulary, secrets_equal,
+    TwinLink, Vocabulary,
 };
 use tandem_model::mapping::siem_incident_name;
 use tandem_server::Identity;
@@ -144,8 +144,7 @@ impl ConsoleBackend for XdrConsole {
     async fn sign_in(&self, client_id: &str, client_secret: &str) -> ConsoleResult<Session> {
         let app = self
             .identity
-            .app(client_id)
-            .filter(|app| secrets_equal(&app.client_secret, client_secret))
+            .authenticate(client_id, client_secret)
             .ok_or(ConsoleError::BadCredentials)?;
         self.sessions.open(Caller {
             display_name: app.display_name.clone(),

@@ -24,7 +24,6 @@ use std::sync::Arc;
 use tandem_console::{
     Action, Caller, Choice, ConsoleBackend, ConsoleError, ConsoleProfile, ConsoleResult, Counts,
     IncidentDetail, IncidentPage, IncidentQuery, Session, SessionTable, SyncHealth, Vocabulary,
-    secrets_equal,
 };
 use tandem_model::mapping::Provider;
 use tandem_server::Identity;
@@ -146,8 +145,7 @@ impl ConsoleBackend for SiemConsole {
     async fn sign_in(&self, client_id: &str, client_secret: &str) -> ConsoleResult<Session> {
         let app = self
             .identity
-            .app(client_id)
-            .filter(|app| secrets_equal(&app.client_secret, client_secret))
+            .authenticate(client_id, client_secret)
             .ok_or(ConsoleError::BadCredentials)?;
         let has = |role: &str| app.roles.iter().any(|r| r == role);
         if !has(READER_ROLE) && !has(RESPONDER_ROLE) {
