@@ -140,8 +140,7 @@ impl ApiClient {
         B: Serialize + ?Sized,
         T: DeserializeOwned,
     {
-        let request = ApiRequest::put(url).json(body)?.with_if_match(if_match);
-        self.send(request).await?.json()
+        self.send_json(ApiRequest::put(url), body, if_match).await
     }
 
     /// PATCHes `body` as JSON, with `If-Match: if_match` when given, and reads the response as `T` (use
@@ -156,8 +155,7 @@ impl ApiClient {
         B: Serialize + ?Sized,
         T: DeserializeOwned,
     {
-        let request = ApiRequest::patch(url).json(body)?.with_if_match(if_match);
-        self.send(request).await?.json()
+        self.send_json(ApiRequest::patch(url), body, if_match).await
     }
 
     /// POSTs `body` as JSON and reads the response as `T`. Not repeated after the server may have acted;
@@ -167,7 +165,23 @@ impl ApiClient {
         B: Serialize + ?Sized,
         T: DeserializeOwned,
     {
-        self.send(ApiRequest::post(url).json(body)?).await?.json()
+        self.send_json(ApiRequest::post(url), body, None).await
+    }
+
+    /// Sends `request` with `body` as JSON (and `If-Match: if_match` when given) and reads the response as `T`.
+    async fn send_json<B, T>(
+        &self,
+        request: ApiRequest,
+        body: &B,
+        if_match: Option<&str>,
+    ) -> Result<T, ClientError>
+    where
+        B: Serialize + ?Sized,
+        T: DeserializeOwned,
+    {
+        self.send(request.json(body)?.with_if_match(if_match))
+            .await?
+            .json()
     }
 
     /// DELETEs `url`, with `If-Match: if_match` when given.

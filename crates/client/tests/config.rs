@@ -124,33 +124,27 @@ fn the_token_url_defaults_to_the_microsoft_identity_platform() {
     );
 }
 
-#[test]
-fn a_tenant_that_would_change_the_path_is_refused() {
-    let mut config = parse("client_secret = \"s\"");
-    config.credential.tenant_id = "../common".into();
+/// Resolving the token URL fails with an error naming `field` and its `value`.
+fn assert_token_url_refused(config: &ClientConfig, field: &str, value: &str) {
     let error = config
         .credential
         .resolve_token_url()
         .unwrap_err()
         .to_string();
-    assert!(
-        error.contains("credential.tenant_id") && error.contains("../common"),
-        "{error}"
-    );
+    assert!(error.contains(field) && error.contains(value), "{error}");
+}
+
+#[test]
+fn a_tenant_that_would_change_the_path_is_refused() {
+    let mut config = parse("client_secret = \"s\"");
+    config.credential.tenant_id = "../common".into();
+    assert_token_url_refused(&config, "credential.tenant_id", "../common");
 }
 
 #[test]
 fn a_bad_token_url_is_named() {
     let config = parse("client_secret = \"s\"\ntoken_url = \"localhost:99/{tenant}\"");
-    let error = config
-        .credential
-        .resolve_token_url()
-        .unwrap_err()
-        .to_string();
-    assert!(
-        error.contains("credential.token_url") && error.contains("localhost:99"),
-        "{error}"
-    );
+    assert_token_url_refused(&config, "credential.token_url", "localhost:99");
 }
 
 #[test]

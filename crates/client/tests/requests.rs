@@ -8,10 +8,10 @@ use std::io::Read;
 use axum::http::StatusCode;
 use axum::http::header::{self, HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use common::{ScriptedApi, Seen, TokenEndpoint, config, start};
+use common::{ScriptedApi, Seen, client_for, get_error};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tandem_client::{ApiClient, ApiRequest, ClientError};
+use tandem_client::{ApiRequest, ClientError};
 
 /// Answers with what the server saw, so tests check both directions at once.
 fn echo(_: usize, seen: &Seen) -> Response {
@@ -23,11 +23,6 @@ fn echo(_: usize, seen: &Seen) -> Response {
         "contentEncoding": seen.header("content-encoding"),
     });
     ([("etag", "W/\"7\"")], axum::Json(body)).into_response()
-}
-
-async fn client_for(api: &std::sync::Arc<ScriptedApi>) -> (ApiClient, String) {
-    let base = start(&TokenEndpoint::new(3600), api).await;
-    (ApiClient::new(&config(&base)).unwrap(), base)
 }
 
 #[tokio::test]
@@ -199,10 +194,7 @@ async fn etag_conflicts_are_typed_with_the_arm_error() {
 async fn error_bodies_that_are_not_json_are_kept_as_text() {
     let api = ScriptedApi::new(|_, _| (StatusCode::FORBIDDEN, "no access for you").into_response());
     let (client, base) = client_for(&api).await;
-    let error = client
-        .get_json::<Value>(&format!("{base}/x"))
-        .await
-        .unwrap_err();
+    let error = get_error(&client, &base).await;
     let ClientError::Status(status) = &error else {
         panic!("expected a status error, got {error}")
     };

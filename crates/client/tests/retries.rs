@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use common::{ScriptedApi, TokenEndpoint, config, start};
+use common::{ScriptedApi, TokenEndpoint, client_for, config, get_error, start};
 use serde_json::{Value, json};
 use tandem_client::{ApiClient, ApiRequest, ClientError, CounterSnapshot};
 
@@ -26,11 +26,6 @@ fn throttled(retry_after: &str) -> Response {
         .headers_mut()
         .insert("retry-after", retry_after.parse().unwrap());
     response
-}
-
-async fn client_for(api: &std::sync::Arc<ScriptedApi>) -> (ApiClient, String) {
-    let base = start(&TokenEndpoint::new(3600), api).await;
-    (ApiClient::new(&config(&base)).unwrap(), base)
 }
 
 #[tokio::test]
@@ -60,10 +55,7 @@ async fn waits_as_long_as_retry_after_asks() {
 async fn a_retry_after_beyond_the_wait_budget_ends_with_the_throttle() {
     let api = ScriptedApi::new(|_, _| throttled("3600"));
     let (client, base) = client_for(&api).await;
-    let error = client
-        .get_json::<Value>(&format!("{base}/x"))
-        .await
-        .unwrap_err();
+    let error = get_error(&client, &base).await;
     assert!(error.is_throttled(), "{error}");
     let ClientError::Status(status) = &error else {
         panic!("expected a status error, got {error}")
@@ -80,10 +72,7 @@ async fn a_retry_after_beyond_the_wait_budget_ends_with_the_throttle() {
 async fn an_absurd_retry_after_ends_the_request_without_overflowing() {
     let api = ScriptedApi::new(|_, _| throttled(&u64::MAX.to_string()));
     let (client, base) = client_for(&api).await;
-    let error = client
-        .get_json::<Value>(&format!("{base}/x"))
-        .await
-        .unwrap_err();
+    let error = get_error(&client, &base).await;
     assert!(error.is_throttled(), "{error}");
     assert_eq!(api.seen().len(), 1);
 }
@@ -108,10 +97,7 @@ async fn server_errors_are_retried_until_success() {
 async fn persistent_server_errors_give_up_with_a_typed_error() {
     let api = ScriptedApi::new(|_, _| graph_error(StatusCode::BAD_GATEWAY, "serviceNotAvailable"));
     let (client, base) = client_for(&api).await;
-    let error = client
-        .get_json::<Value>(&format!("{base}/x"))
-        .await
-        .unwrap_err();
+    let error = get_error(&client, &base).await;
     let ClientError::Status(status) = &error else {
         panic!("expected a status error, got {error}")
     };
@@ -129,10 +115,7 @@ async fn persistent_server_errors_give_up_with_a_typed_error() {
 async fn client_errors_are_not_retried() {
     let api = ScriptedApi::new(|_, _| graph_error(StatusCode::NOT_FOUND, "itemNotFound"));
     let (client, base) = client_for(&api).await;
-    let error = client
-        .get_json::<Value>(&format!("{base}/x"))
-        .await
-        .unwrap_err();
+    let error = get_error(&client, &base).await;
     assert!(error.is_not_found(), "{error}");
     assert_eq!(api.seen().len(), 1);
 }
@@ -265,10 +248,7 @@ async fn a_second_unauthorized_is_returned() {
     let tokens = TokenEndpoint::new(3600);
     let base = start(&tokens, &api).await;
     let client = ApiClient::new(&config(&base)).unwrap();
-    let error = client
-        .get_json::<Value>(&format!("{base}/x"))
-        .await
-        .unwrap_err();
+    let error = get_error(&client, &base).await;
     assert_eq!(error.status(), Some(StatusCode::UNAUTHORIZED));
     assert_eq!(api.seen().len(), 2);
     assert_eq!(tokens.issued(), 2);

@@ -15,7 +15,7 @@ use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::json;
-use tandem_client::ClientConfig;
+use tandem_client::{ApiClient, ClientConfig, ClientError};
 use tokio::time::Instant;
 
 /// The client secret every test config carries.
@@ -175,4 +175,18 @@ async fn answer(
 /// Starts a token endpoint and a scripted API on one server; returns its base URL.
 pub async fn start(tokens: &Arc<TokenEndpoint>, api: &Arc<ScriptedApi>) -> String {
     serve(tokens.router().merge(api.router())).await
+}
+
+/// A client of `api` behind a fresh token endpoint, and the base URL they share.
+pub async fn client_for(api: &Arc<ScriptedApi>) -> (ApiClient, String) {
+    let base = start(&TokenEndpoint::new(3600), api).await;
+    (ApiClient::new(&config(&base)).unwrap(), base)
+}
+
+/// The error a GET of `{base}/x` ends with (the test's API is scripted to fail it).
+pub async fn get_error(client: &ApiClient, base: &str) -> ClientError {
+    client
+        .get_json::<serde_json::Value>(&format!("{base}/x"))
+        .await
+        .unwrap_err()
 }
