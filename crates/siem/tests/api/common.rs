@@ -2,7 +2,7 @@
 
 use reqwest::{Client, RequestBuilder, Response, StatusCode};
 use serde_json::Value;
-use tandem_server::ServerConfig;
+use tandem_server::{Prepared, Router, ServerConfig};
 use tandem_testkit::{ClientApp, InProcessServer, fetch_token};
 
 /// Token scope of the incidents API.
@@ -50,26 +50,19 @@ impl Siem {
     /// Starts a SIEM whose config file has `extra` after the identity (such as a `[siem]` section).
     pub async fn start_with(extra: &str) -> Siem {
         let config = ServerConfig::parse(&format!("{CONFIG}\n{extra}")).unwrap();
-        let server = InProcessServer::start(tandem_siem::service_spec(), config, |prepared| {
-            tandem_siem::routes(prepared).unwrap()
-        })
-        .await
-        .unwrap();
-        Siem {
-            server,
-            http: Client::new(),
-        }
+        let server = InProcessServer::start(tandem_siem::service_spec(), config, routes).await;
+        Siem::serving(server.unwrap())
     }
 
     /// Starts a SIEM in `dir` (to restart it on the same data).
     pub async fn start_in(dir: &std::path::Path) -> Siem {
         let config = ServerConfig::parse(CONFIG).unwrap();
         let server =
-            InProcessServer::start_in(dir, tandem_siem::service_spec(), config, |prepared| {
-                tandem_siem::routes(prepared).unwrap()
-            })
-            .await
-            .unwrap();
+            InProcessServer::start_in(dir, tandem_siem::service_spec(), config, routes).await;
+        Siem::serving(server.unwrap())
+    }
+
+    fn serving(server: InProcessServer) -> Siem {
         Siem {
             server,
             http: Client::new(),
@@ -174,6 +167,12 @@ impl Siem {
         .await
     }
 
+    /// POSTs `incidents/{name}/{list}` (`alerts` or `entities`) as the writer and reads the answer.
+    pub async fn incident_list(&self, name: &str, list: &str) -> Value {
+        let url = self.arm(&format!("incidents/{name}/{list}?api-version=2024-09-01"));
+        self.writer(self.http.post(url)).await.json().await.unwrap()
+    }
+
     /// GETs incident `name` (must exist).
     pub async fn get_incident(&self, name: &str) -> Value {
         let response = self
@@ -184,6 +183,22 @@ impl Siem {
             .await;
         assert_eq!(response.status(), StatusCode::OK);
         response.json().await.unwrap()
+    }
+}
+
+fn routes(prepared: &mut Prepared) -> Router {
+    tandem_siem::routes(prepared).unwrap()
+}
+
+/// Sends each request, with its bearer token when it has one, and checks the status it is answered with;
+/// a failure names the case.
+pub async fn assert_statuses(cases: Vec<(&str, RequestBuilder, Option<&str>, StatusCode)>) {
+    for (case, request, token, expected) in cases {
+        let request = match token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
+        assert_eq!(request.send().await.unwrap().status(), expected, "{case}");
     }
 }
 

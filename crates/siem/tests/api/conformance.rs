@@ -121,26 +121,10 @@ async fn alerts_and_entities_parse_as_sentinel_types() {
         .await;
     assert_eq!(response.status(), StatusCode::CREATED);
 
-    let alerts: Value = siem
-        .writer(
-            siem.http
-                .post(siem.arm("incidents/inc/alerts?api-version=2024-09-01")),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let alerts: Value = siem.incident_list("inc", "alerts").await;
     let alerts: IncidentAlertList = serde_json::from_value(alerts).unwrap();
     assert_eq!(alerts.value.len(), 1);
-    let entities: Value = siem
-        .writer(
-            siem.http
-                .post(siem.arm("incidents/inc/entities?api-version=2024-09-01")),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let entities: Value = siem.incident_list("inc", "entities").await;
     let entities: IncidentEntitiesResponse = serde_json::from_value(entities).unwrap();
     assert_eq!(entities.entities.len(), 2);
     assert_eq!(entities.meta_data.get().map(Vec::len), Some(2));

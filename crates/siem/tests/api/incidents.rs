@@ -1,7 +1,7 @@
 //! The Sentinel incidents API against a real server: history rows, etags, api-versions, roles, paging
 //! and alerts attached through relations.
 
-use crate::common::{ARM_SCOPE, MONITOR_SCOPE, Siem, incident_body};
+use crate::common::{ARM_SCOPE, MONITOR_SCOPE, QUERY_SCOPE, Siem, assert_statuses, incident_body};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -200,64 +200,66 @@ async fn api_versions_follow_arm() {
 async fn roles_audiences_and_workspace_scope_are_enforced() {
     let siem = Siem::start().await;
     let url = siem.arm("incidents/x?api-version=2024-09-01");
+    let list = siem.arm("incidents?api-version=2024-09-01");
+    let other = url.replace(&siem.credential("TANDEM_WORKSPACE_NAME"), "someone-else");
     let reader = siem.token("reader-app", ARM_SCOPE).await;
     let ingestor = siem.token("ingest-app", ARM_SCOPE).await;
-    let response = siem
-        .http
-        .put(&url)
-        .bearer_auth(&reader)
-        .json(&incident_body("t"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let response = siem
-        .http
-        .get(siem.arm("incidents?api-version=2024-09-01"))
-        .bearer_auth(&reader)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::OK);
-    let response = siem
-        .http
-        .get(siem.arm("incidents?api-version=2024-09-01"))
-        .bearer_auth(&ingestor)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let response = siem
-        .http
-        .get(siem.arm("incidents?api-version=2024-09-01"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     let monitor = siem.token("writer-app", MONITOR_SCOPE).await;
-    let response = siem
-        .http
-        .get(siem.arm("incidents?api-version=2024-09-01"))
-        .bearer_auth(&monitor)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    let other = url.replace(&siem.credential("TANDEM_WORKSPACE_NAME"), "someone-else");
-    let response = siem.writer(siem.http.get(other)).await;
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    let response = siem.writer(siem.http.get(&url)).await;
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    let ingest_token = siem.token("ingest-app", crate::common::QUERY_SCOPE).await;
-    let response = siem
-        .http
-        .post(siem.query_url())
-        .bearer_auth(ingest_token)
-        .json(&json!({"query": "SecurityIncident"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    let writer = siem.token("writer-app", ARM_SCOPE).await;
+    let ingest_query = siem.token("ingest-app", QUERY_SCOPE).await;
+    assert_statuses(vec![
+        (
+            "a reader writes",
+            siem.http.put(&url).json(&incident_body("t")),
+            Some(&reader),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "a reader lists",
+            siem.http.get(&list),
+            Some(&reader),
+            StatusCode::OK,
+        ),
+        (
+            "an ingestion-only app lists",
+            siem.http.get(&list),
+            Some(&ingestor),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "no token",
+            siem.http.get(&list),
+            None,
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "an Azure Monitor token",
+            siem.http.get(&list),
+            Some(&monitor),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "another workspace",
+            siem.http.get(other),
+            Some(&writer),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "an incident that is not there",
+            siem.http.get(&url),
+            Some(&writer),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "an ingestion-only app queries",
+            siem.http
+                .post(siem.query_url())
+                .json(&json!({"query": "SecurityIncident"})),
+            Some(&ingest_query),
+            StatusCode::FORBIDDEN,
+        ),
+    ])
+    .await;
 }
 
 #[tokio::test]
@@ -354,29 +356,13 @@ async fn alerts_attach_through_relations() {
         json!("SecurityAlert")
     );
 
-    let alerts: Value = siem
-        .writer(
-            siem.http
-                .post(siem.arm("incidents/inc/alerts?api-version=2024-09-01")),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let alerts: Value = siem.incident_list("inc", "alerts").await;
     assert_eq!(
         alerts["value"][0]["properties"]["systemAlertId"],
         json!("alert-1")
     );
     assert_eq!(alerts["value"][0]["kind"], json!("SecurityAlert"));
-    let entities: Value = siem
-        .writer(
-            siem.http
-                .post(siem.arm("incidents/inc/entities?api-version=2024-09-01")),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let entities: Value = siem.incident_list("inc", "entities").await;
     let kinds: Vec<&str> = entities["entities"]
         .as_array()
         .unwrap()

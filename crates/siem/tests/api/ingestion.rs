@@ -1,7 +1,7 @@
 //! The Logs Ingestion API against a real server: accepted batches come back through queries, and every
 //! refused batch leaves nothing behind.
 
-use crate::common::{MONITOR_SCOPE, Siem};
+use crate::common::{ARM_SCOPE, MONITOR_SCOPE, Siem, assert_statuses};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -172,73 +172,54 @@ async fn every_refused_batch_writes_nothing() {
 async fn unknown_rules_streams_and_bad_tokens_are_refused() {
     let siem = Siem::start().await;
     let token = siem.token("writer-app", MONITOR_SCOPE).await;
-    let url = format!(
+    let arm_token = siem.token("writer-app", ARM_SCOPE).await;
+    let reader = siem.token("reader-app", MONITOR_SCOPE).await;
+    let unknown_rule = format!(
         "{}/dataCollectionRules/dcr-00000000000000000000000000000000/streams/Custom-App_CL?api-version=2023-01-01",
         siem.server.url()
     );
-    let response = siem
-        .http
-        .post(url)
-        .bearer_auth(&token)
-        .json(&json!([]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    let response = siem
-        .http
-        .post(siem.ingest_url("Custom-NoSuffix"))
-        .bearer_auth(&token)
-        .json(&json!([]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::NOT_FOUND);
-    let response = siem
-        .http
-        .post(siem.ingest_url("Custom-App_CL"))
-        .bearer_auth("not-a-token")
-        .json(&json!([]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
-    let arm_token = siem.token("writer-app", crate::common::ARM_SCOPE).await;
-    let response = siem
-        .http
-        .post(siem.ingest_url("Custom-App_CL"))
-        .bearer_auth(arm_token)
-        .json(&json!([]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(
-        response.status(),
-        StatusCode::UNAUTHORIZED,
-        "wrong audience"
-    );
-    let reader = siem.token("reader-app", MONITOR_SCOPE).await;
-    let response = siem
-        .http
-        .post(siem.ingest_url("Custom-App_CL"))
-        .bearer_auth(reader)
-        .json(&json!([]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let url = siem
-        .ingest_url("Custom-App_CL")
-        .replace("2023-01-01", "1999-01-01");
-    let response = siem
-        .http
-        .post(url)
-        .bearer_auth(&token)
-        .json(&json!([]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let stream = siem.ingest_url("Custom-App_CL");
+    let old_version = stream.replace("2023-01-01", "1999-01-01");
+    let post = |url: &str| siem.http.post(url).json(&json!([]));
+    assert_statuses(vec![
+        (
+            "an unknown rule",
+            post(&unknown_rule),
+            Some(&token),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "a stream without the _CL suffix",
+            post(&siem.ingest_url("Custom-NoSuffix")),
+            Some(&token),
+            StatusCode::NOT_FOUND,
+        ),
+        (
+            "not a token",
+            post(&stream),
+            Some("not-a-token"),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "wrong audience",
+            post(&stream),
+            Some(&arm_token),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            "a reader",
+            post(&stream),
+            Some(&reader),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            "an unsupported api-version",
+            post(&old_version),
+            Some(&token),
+            StatusCode::BAD_REQUEST,
+        ),
+    ])
+    .await;
 }
 
 #[tokio::test]
