@@ -327,51 +327,31 @@ async fn list_entities(
     read(siem, request, |api, name| api.entities(name)).await
 }
 
+/// Creates or replaces child `child` of incident `name` under one kind's rules.
+type PutChild<T> =
+    fn(&Incidents<'_>, &str, &str, T, Option<&str>, &Actor) -> Result<Written<T>, IncidentError>;
+
 /// A resource kept under an incident at `{segment}/{child}`: comments and relations share
 /// their list, get, put and delete handlers and differ only in their store kind and write rules.
 trait Child: Serialize + DeserializeOwned + HasEtag + Send + 'static {
     /// Where the store keeps this kind.
     const KIND: ChildKind;
-
-    /// Creates or replaces child `child` of incident `name` under this kind's rules.
-    fn put(
-        api: &Incidents<'_>,
-        name: &str,
-        child: &str,
-        body: Self,
-        if_match: Option<&str>,
-        actor: &Actor,
-    ) -> Result<Written<Self>, IncidentError>;
+    /// This kind's write.
+    const PUT: PutChild<Self>;
 }
 
 impl Child for IncidentComment {
     const KIND: ChildKind = ChildKind::Comment;
-
-    fn put(
-        api: &Incidents<'_>,
-        name: &str,
-        child: &str,
-        body: Self,
-        if_match: Option<&str>,
-        actor: &Actor,
-    ) -> Result<Written<Self>, IncidentError> {
+    const PUT: PutChild<Self> = |api, name, child, body, if_match, actor| {
         api.put_comment(name, child, body, if_match, actor)
-    }
+    };
 }
 
 impl Child for IncidentRelation {
     const KIND: ChildKind = ChildKind::Relation;
-
-    fn put(
-        api: &Incidents<'_>,
-        name: &str,
-        child: &str,
-        body: Self,
-        if_match: Option<&str>,
-        actor: &Actor,
-    ) -> Result<Written<Self>, IncidentError> {
+    const PUT: PutChild<Self> = |api, name, child, body, if_match, actor| {
         api.put_relation(name, child, body, if_match, actor)
-    }
+    };
 }
 
 /// The list, get, put and delete routes of one child kind under `{incident}/{segment}`.
@@ -424,7 +404,7 @@ async fn put_child<T: Child>(
         request.actor(&siem),
     );
     let outcome = run(siem, &request, move |api| {
-        T::put(api, &name, &child, body, if_match.as_deref(), &actor)
+        (T::PUT)(api, &name, &child, body, if_match.as_deref(), &actor)
     })
     .await?;
     Ok(written(outcome))
