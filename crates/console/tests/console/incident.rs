@@ -125,21 +125,19 @@ async fn closing_with_classification_and_comment_updates_the_incident() {
 async fn assign_tag_untag_and_comment_reach_the_backend() {
     let (served, cookie) = served().await;
     let path = incident_path("3");
-    for (action, field, value) in [
-        ("assign", "owner", "carol@contoso.com"),
-        ("tag", "tag", "needs-review"),
-        ("comment", "text", "Looking into it."),
-        ("status", "status", "inProgress"),
-    ] {
-        let response = served
-            .post(
-                Some(&cookie),
-                &format!("{path}/{action}"),
-                &[(field, value)],
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{action}");
-    }
+    served
+        .post_actions(
+            &cookie,
+            &path,
+            &[
+                ("assign", "owner", "carol@contoso.com"),
+                ("tag", "tag", "needs-review"),
+                ("comment", "text", "Looking into it."),
+                ("status", "status", "inProgress"),
+            ],
+            StatusCode::SEE_OTHER,
+        )
+        .await;
     let stored = served.backend.stored("3");
     assert_eq!(stored.summary.owner.as_deref(), Some("carol@contoso.com"));
     assert_eq!(stored.summary.tags, ["needs-review"]);

@@ -74,4 +74,25 @@ impl Served {
         }
         request.send().await.unwrap()
     }
+
+    /// Posts each `(action, field, value)` form to `{incident}/{action}` and checks each is answered with
+    /// `expected`; a failure names the action.
+    pub async fn post_actions(
+        &self,
+        cookie: &str,
+        incident: &str,
+        actions: &[(&str, &str, &str)],
+        expected: StatusCode,
+    ) {
+        for (action, field, value) in actions {
+            let response = self
+                .post(
+                    Some(cookie),
+                    &format!("{incident}/{action}"),
+                    &[(field, value)],
+                )
+                .await;
+            assert_eq!(response.status(), expected, "{action}");
+        }
+    }
 }

@@ -127,20 +127,18 @@ async fn a_reader_sees_every_page_but_no_forms_and_cannot_post() {
     assert!(!html.contains("/untag"));
     served.page(&cookie, "/").await;
 
-    for (action, field, value) in [
-        ("close", "classification", "truePositive"),
-        ("comment", "text", "hi"),
-        ("assign", "owner", ""),
-    ] {
-        let response = served
-            .post(
-                Some(&cookie),
-                &format!("{path}/{action}"),
-                &[(field, value)],
-            )
-            .await;
-        assert_eq!(response.status(), StatusCode::FORBIDDEN, "{action}");
-    }
+    served
+        .post_actions(
+            &cookie,
+            &path,
+            &[
+                ("close", "classification", "truePositive"),
+                ("comment", "text", "hi"),
+                ("assign", "owner", ""),
+            ],
+            StatusCode::FORBIDDEN,
+        )
+        .await;
     let stored = served.backend.stored(MULTI_STAGE);
     assert_eq!(
         (stored.summary.status.as_str(), stored.comments.len()),
