@@ -179,19 +179,11 @@ mod tests {
     fn signed(key: &SigningKey, change: impl FnOnce(&mut Claims)) -> String {
         let mut claims = Claims {
             aud: "https://monitor.azure.com/".into(),
-            iss: "http://127.0.0.1/t/v2.0".into(),
             iat: 1_000,
             nbf: 1_000,
             exp: 2_000,
-            azp: "app".into(),
-            appid: "app".into(),
-            azpacr: "1".into(),
-            oid: "o".into(),
-            sub: "o".into(),
-            tid: "t".into(),
             roles: Vec::new(),
-            idtyp: "app".into(),
-            ver: "2.0".into(),
+            ..crate::jwt::tests::claims()
         };
         change(&mut claims);
         key.sign(&claims).unwrap()

@@ -228,10 +228,11 @@ fn encode_json<T: Serialize>(value: &T) -> Result<String, ServerError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn claims() -> Claims {
+    /// Claims of a valid app token, for this module's and the verifier's tests.
+    pub(crate) fn claims() -> Claims {
         Claims {
             aud: "https://graph.microsoft.com".into(),
             iss: "http://127.0.0.1/t/v2.0".into(),
