@@ -7,7 +7,7 @@ use tandem_model::sentinel::{IncidentComment, IncidentRelation};
 use tandem_model::tables::SecurityIncidentRow;
 use tandem_model::{Field, Timestamp};
 
-use super::{Actor, IncidentState};
+use super::{Actor, IncidentState, is_bookmark};
 use crate::schema::coerce_row;
 use crate::store::StoreError;
 use crate::store::logs::{all_where, insert_rows, latest_where};
@@ -50,12 +50,7 @@ pub(crate) fn incident_row(
     let bookmarks: Vec<&String> = related
         .relations
         .iter()
-        .filter(|r| {
-            r.properties
-                .related_resource_type
-                .get()
-                .is_some_and(|t| t.ends_with("/bookmarks"))
-        })
+        .filter(|r| is_bookmark(r))
         .filter_map(|r| r.properties.related_resource_name.get())
         .collect();
     SecurityIncidentRow {

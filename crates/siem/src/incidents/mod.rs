@@ -613,16 +613,25 @@ fn related_resource(id: &str) -> Option<(String, String)> {
     })
 }
 
+/// The `Microsoft.SecurityInsights/{type}` a relation points at.
+fn related_type(relation: &IncidentRelation) -> Option<&str> {
+    relation
+        .properties
+        .related_resource_type
+        .get()
+        .map(String::as_str)
+}
+
+/// Whether a relation points at a bookmark.
+fn is_bookmark(relation: &IncidentRelation) -> bool {
+    related_type(relation).is_some_and(|t| t.ends_with("/bookmarks"))
+}
+
 /// The `SystemAlertId`s that relations attach (relations to `entities/{id}`).
 fn alert_ids(relations: &[IncidentRelation]) -> Vec<String> {
     relations
         .iter()
-        .filter(|r| {
-            r.properties
-                .related_resource_type
-                .get()
-                .is_some_and(|t| t == ENTITIES_TYPE)
-        })
+        .filter(|r| related_type(r) == Some(ENTITIES_TYPE))
         .filter_map(|r| r.properties.related_resource_name.get().cloned())
         .collect()
 }
@@ -723,17 +732,7 @@ fn additional_data(
     let count = |n: usize| Field::Value(i64::try_from(n).unwrap_or(i64::MAX));
     data.comments_count = count(comments);
     data.alerts_count = count(alert_ids(relations).len());
-    data.bookmarks_count = count(
-        relations
-            .iter()
-            .filter(|r| {
-                r.properties
-                    .related_resource_type
-                    .get()
-                    .is_some_and(|t| t.ends_with("/bookmarks"))
-            })
-            .count(),
-    );
+    data.bookmarks_count = count(relations.iter().filter(|r| is_bookmark(r)).count());
     let mut products: Vec<String> = alerts
         .iter()
         .filter_map(|a| a.get("ProductName").and_then(Value::as_str))
