@@ -17,6 +17,14 @@ fn text(field: &Field<String>) -> Option<&str> {
     field.get().map(String::as_str)
 }
 
+/// Member `member` of each item as text (`?` where it is not a string).
+fn member_texts<'a>(items: &'a [Value], member: &str) -> Vec<&'a str> {
+    items
+        .iter()
+        .map(|item| item[member].as_str().unwrap_or("?"))
+        .collect()
+}
+
 fn entities_of(evidence: Value) -> Vec<Value> {
     let evidence: Vec<AlertEvidence> = from_value(evidence).expect("Graph evidence");
     evidence_entities(&evidence)
@@ -197,12 +205,8 @@ fn evidence_becomes_typed_entities() {
         {"@odata.type": "#microsoft.graph.security.cloudApplicationEvidence", "appId": 11161,
          "displayName": "Office 365", "instanceName": "Office 365"}
     ]));
-    let types: Vec<&str> = entities
-        .iter()
-        .map(|e| e["Type"].as_str().unwrap_or("?"))
-        .collect();
     assert_eq!(
-        types,
+        member_texts(&entities, "Type"),
         [
             "host",
             "account",
@@ -213,11 +217,10 @@ fn evidence_becomes_typed_entities() {
             "cloud-application"
         ]
     );
-    let ids: Vec<&str> = entities
-        .iter()
-        .map(|e| e[ENTITY_ID_MEMBER].as_str().unwrap_or("?"))
-        .collect();
-    assert_eq!(ids, ["1", "2", "3", "4", "5", "6", "7"]);
+    assert_eq!(
+        member_texts(&entities, ENTITY_ID_MEMBER),
+        ["1", "2", "3", "4", "5", "6", "7"]
+    );
     assert_eq!(entities[0]["HostName"], "pc1");
     assert_eq!(entities[0]["DnsDomain"], "contoso.com");
     assert_eq!(entities[0]["OSFamily"], "Windows10");
@@ -264,13 +267,8 @@ fn process_and_file_entities_nest_with_their_own_ids() {
     assert_eq!(process["Account"]["Name"], "ann");
     let file = &entities[1];
     assert_eq!(file["Type"], "file");
-    let algorithms: Vec<&str> = file["FileHashes"]
-        .as_array()
-        .expect("hashes")
-        .iter()
-        .map(|h| h["Algorithm"].as_str().unwrap_or("?"))
-        .collect();
-    assert_eq!(algorithms, ["MD5", "SHA1"]);
+    let hashes = file["FileHashes"].as_array().expect("hashes");
+    assert_eq!(member_texts(hashes, "Algorithm"), ["MD5", "SHA1"]);
 
     let mut ids = Vec::new();
     collect_ids(&Value::Array(entities), &mut ids);
@@ -308,12 +306,8 @@ fn registry_group_and_resource_evidence() {
          "sid": "S-1-5-21"},
         {"@odata.type": "#microsoft.graph.security.azureResourceEvidence", "resourceId": "/subscriptions/s/vm1"}
     ]));
-    let types: Vec<&str> = entities
-        .iter()
-        .map(|e| e["Type"].as_str().unwrap_or("?"))
-        .collect();
     assert_eq!(
-        types,
+        member_texts(&entities, "Type"),
         [
             "registry-key",
             "registry-value",
