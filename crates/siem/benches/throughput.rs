@@ -33,6 +33,18 @@ fn rate(count: usize, elapsed: Duration) -> f64 {
     count as f64 / elapsed.as_secs_f64()
 }
 
+/// PUTs one incident with the ARM token; the benchmark stops if the SIEM refuses it.
+async fn put_incident(http: &reqwest::Client, token: &str, url: String, body: &Value) {
+    let response = http
+        .put(url)
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.status().is_success(), "incident PUT failed");
+}
+
 #[tokio::main]
 async fn main() {
     let server = InProcessServer::start(
@@ -86,14 +98,7 @@ async fn main() {
     for i in 0..INCIDENT_PUTS {
         let body = json!({"properties": {"title": format!("bench {i}"), "severity": "Medium", "status": "New"}});
         let url = format!("{prefix}/bench-{}?api-version=2024-09-01", i % 100);
-        let response = http
-            .put(url)
-            .bearer_auth(&arm)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(response.status().is_success(), "incident PUT failed");
+        put_incident(&http, &arm, url, &body).await;
     }
     let elapsed = started.elapsed();
     println!(
@@ -105,14 +110,7 @@ async fn main() {
         let severity = ["High", "Medium", "Low", "Informational"][i % 4];
         let body = json!({"properties": {"title": format!("queue {i}"), "severity": severity, "status": "New"}});
         let url = format!("{prefix}/queue-{i}?api-version=2024-09-01");
-        let response = http
-            .put(url)
-            .bearer_auth(&arm)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(response.status().is_success(), "incident PUT failed");
+        put_incident(&http, &arm, url, &body).await;
     }
     println!(
         "created {QUEUE_INCIDENTS} incidents for the console in {:.2?}",
