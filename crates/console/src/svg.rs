@@ -58,14 +58,48 @@ impl TimeAxis {
     }
 }
 
-/// Opens an `<svg>` with an accessible title and description.
-fn open_svg(out: &mut String, id: &str, height: f64, title: &str, description: &str) {
+/// What a chart says about itself: its id, height, accessible title and description, and the message it
+/// shows at height `empty_y` when it has nothing to draw.
+struct Frame<'a> {
+    id: &'a str,
+    height: f64,
+    title: &'a str,
+    description: &'a str,
+    empty: &'a str,
+    empty_y: f64,
+}
+
+/// Opens the chart's `<svg>` with its accessible title and description and spans its time axis over `times`; with no times, the whole chart is the
+/// frame's empty message.
+fn open_chart(
+    frame: &Frame<'_>,
+    times: impl Iterator<Item = DateTime<Utc>>,
+) -> Result<(String, TimeAxis), String> {
+    let Frame {
+        id,
+        height,
+        title,
+        description,
+        ..
+    } = frame;
+    let mut out = String::new();
     let _ = write!(
         out,
         r#"<svg xmlns="http://www.w3.org/2000/svg" id="{id}" data-testid="{id}" class="chart" viewBox="0 0 {WIDTH} {height}" role="img" aria-labelledby="{id}-title {id}-desc"><title id="{id}-title">{}</title><desc id="{id}-desc">{}</desc>"#,
         escape_xml(title),
         escape_xml(description)
     );
+    match TimeAxis::spanning(times) {
+        Some(axis) => Ok((out, axis)),
+        None => {
+            let _ = write!(
+                out,
+                r#"<text class="empty" x="480" y="{}" text-anchor="middle">{}</text></svg>"#,
+                frame.empty_y, frame.empty
+            );
+            Err(out)
+        }
+    }
 }
 
 /// Places marks on a lane, stacking marks that would overlap onto extra rows.
@@ -102,17 +136,17 @@ pub fn timeline_svg(events: &[TimelineEvent]) -> String {
         events.len() - alert_count
     );
     let height = 40.0 + 2.0 * (MAX_ROWS as f64 * ROW_STEP + 20.0) + 30.0;
-    let mut out = String::new();
-    open_svg(
-        &mut out,
-        "timeline",
+    let frame = Frame {
+        id: "timeline",
         height,
-        "Incident timeline",
-        &description,
-    );
-    let Some(axis) = TimeAxis::spanning(events.iter().map(|e| e.at)) else {
-        out.push_str(r#"<text class="empty" x="480" y="60" text-anchor="middle">No alerts or changes yet</text></svg>"#);
-        return out;
+        title: "Incident timeline",
+        description: &description,
+        empty: "No alerts or changes yet",
+        empty_y: 60.0,
+    };
+    let (mut out, axis) = match open_chart(&frame, events.iter().map(|e| e.at)) {
+        Ok(chart) => chart,
+        Err(empty) => return empty,
     };
     let mut alerts = Lane::new(40.0);
     let mut changes = Lane::new(40.0 + MAX_ROWS as f64 * ROW_STEP + 20.0);
@@ -169,17 +203,17 @@ pub fn lag_chart_svg(samples: &[LagSample]) -> String {
         }
     }
     let description = format!("Sync lag of {} directions over time", directions.len());
-    let mut out = String::new();
-    open_svg(
-        &mut out,
-        "lag-chart",
-        HEIGHT,
-        "Sync lag over time",
-        &description,
-    );
-    let Some(axis) = TimeAxis::spanning(samples.iter().map(|s| s.at)) else {
-        out.push_str(r#"<text class="empty" x="480" y="100" text-anchor="middle">No lag readings yet</text></svg>"#);
-        return out;
+    let frame = Frame {
+        id: "lag-chart",
+        height: HEIGHT,
+        title: "Sync lag over time",
+        description: &description,
+        empty: "No lag readings yet",
+        empty_y: 100.0,
+    };
+    let (mut out, axis) = match open_chart(&frame, samples.iter().map(|s| s.at)) {
+        Ok(chart) => chart,
+        Err(empty) => return empty,
     };
     let max_lag = samples
         .iter()
@@ -222,6 +256,22 @@ mod tests {
 
     use super::*;
     use crate::view::Severity;
+
+    #[test]
+    fn charts_without_readings_say_so_and_close() {
+        let timeline = timeline_svg(&[]);
+        assert!(timeline.starts_with(r#"<svg xmlns="http://www.w3.org/2000/svg" id="timeline""#));
+        assert!(
+            timeline.ends_with(r#"<text class="empty" x="480" y="60" text-anchor="middle">No alerts or changes yet</text></svg>"#),
+            "{timeline}"
+        );
+        let lag = lag_chart_svg(&[]);
+        assert!(lag.contains(r#"<title id="lag-chart-title">Sync lag over time</title>"#));
+        assert!(
+            lag.ends_with(r#"<text class="empty" x="480" y="100" text-anchor="middle">No lag readings yet</text></svg>"#),
+            "{lag}"
+        );
+    }
 
     fn event(minute: i64, kind: TimelineKind) -> TimelineEvent {
         TimelineEvent {
