@@ -30,6 +30,8 @@
 //!
 //! [sync]
 //! poll_interval_ms = 5000
+//! max_write_attempts = 8        # then the write is set aside
+//! write_retry_initial_ms = 5000 # doubling up to write_retry_max_ms
 //! ```
 
 use std::path::Path;
@@ -82,6 +84,12 @@ pub struct SyncSettings {
     pub trust_window_ms: u64,
     /// Items asked for per page (`$top`).
     pub page_size: u32,
+    /// Attempts a planned write gets (across cycles and restarts) before it is set aside.
+    pub max_write_attempts: u32,
+    /// Milliseconds a failed write waits before its next attempt; each later wait is twice as long.
+    pub write_retry_initial_ms: u64,
+    /// Milliseconds a failed write waits at most before its next attempt.
+    pub write_retry_max_ms: u64,
 }
 
 impl Default for SyncSettings {
@@ -93,6 +101,9 @@ impl Default for SyncSettings {
             conflict_policy: PolicyName::LaterChangeWins,
             trust_window_ms: 5_000,
             page_size: 50,
+            max_write_attempts: 8,
+            write_retry_initial_ms: 5_000,
+            write_retry_max_ms: 600_000,
         }
     }
 }
@@ -125,6 +136,16 @@ impl SyncSettings {
         Duration::from_secs(self.full_reconciliation_interval_secs)
     }
 
+    /// How long a write that failed `attempts` times waits before its next attempt.
+    pub fn write_retry_delay(&self, attempts: u32) -> Duration {
+        let doublings = attempts.saturating_sub(1).min(32);
+        let delay = self
+            .write_retry_initial_ms
+            .saturating_mul(1_u64 << doublings)
+            .min(self.write_retry_max_ms);
+        Duration::from_millis(delay)
+    }
+
     /// The reconciler's policy.
     pub fn policy(&self) -> ConflictPolicy {
         match self.conflict_policy {
@@ -144,6 +165,10 @@ impl SyncSettings {
                 self.full_reconciliation_interval_secs,
             ),
             ("sync.page_size", u64::from(self.page_size)),
+            (
+                "sync.max_write_attempts",
+                u64::from(self.max_write_attempts),
+            ),
         ];
         for (field, value) in positive {
             if value == 0 {

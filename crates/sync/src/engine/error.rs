@@ -24,6 +24,14 @@ pub enum EngineError {
     /// The XDR incident of a pair no longer exists.
     #[error("XDR incident {0} no longer exists")]
     Gone(String),
+    /// A write failed on every attempt it had and was set aside.
+    #[error("write set aside after {attempts} attempt(s): {error}")]
+    GaveUp {
+        /// Attempts made.
+        attempts: u32,
+        /// The latest failure.
+        error: String,
+    },
 }
 
 /// What to do about a failure.
@@ -51,9 +59,10 @@ impl EngineError {
                 }
                 _ => Disposition::Transient,
             },
-            EngineError::Graph(_) | EngineError::Sentinel(_) | EngineError::Gone(_) => {
-                Disposition::Poison
-            }
+            EngineError::Graph(_)
+            | EngineError::Sentinel(_)
+            | EngineError::Gone(_)
+            | EngineError::GaveUp { .. } => Disposition::Poison,
             EngineError::Store(_) => Disposition::Transient,
         }
     }

@@ -8,6 +8,7 @@
 //! or alerts) and reports how many pairs it repaired. [`metrics`] counts, [`status`] reports from the
 //! store, [`http`] serves both, [`progress`] draws the backfill's progress bar.
 
+pub mod crash;
 pub mod error;
 pub mod http;
 pub mod metrics;
@@ -24,6 +25,7 @@ use std::time::Instant;
 
 use tandem_model::Timestamp;
 
+pub use crash::{CRASH_AT_ENV, CrashPoint, Step};
 pub use error::{Disposition, EngineError};
 pub use metrics::{ApiCounters, Metrics, WriteKind};
 pub use pair::PairOutcome;
@@ -75,6 +77,7 @@ pub struct Connector {
     metrics: Arc<Metrics>,
     dry_run: bool,
     planned: Mutex<Vec<String>>,
+    crash: Option<CrashPoint>,
 }
 
 impl std::fmt::Debug for Connector {
@@ -97,6 +100,7 @@ impl Connector {
             metrics: Arc::new(Metrics::default()),
             dry_run: false,
             planned: Mutex::new(Vec::new()),
+            crash: None,
         })
     }
 
@@ -105,6 +109,19 @@ impl Connector {
     pub fn dry_run(mut self, dry_run: bool) -> Self {
         self.dry_run = dry_run;
         self
+    }
+
+    /// A test aid: abort the process right after the given step ([`crash`]).
+    pub fn crash_at(mut self, point: Option<CrashPoint>) -> Self {
+        self.crash = point;
+        self
+    }
+
+    /// Passes a step of the cycle (the crash point may end the process here).
+    pub(crate) fn passed(&self, step: Step) {
+        if let Some(point) = &self.crash {
+            point.pass(step);
+        }
     }
 
     /// The store (for the status endpoint).
@@ -190,22 +207,26 @@ impl Connector {
         })
     }
 
-    /// Performs the outbox's undone writes in planning order. A write that fails for a passing reason
-    /// stays in the outbox, and so do the later writes of its pair (they may need it done first); the
-    /// other pairs' writes go on. A write refused for good is marked done and its pair quarantined.
+    /// Performs the outbox's undone writes in planning order. A write that failed for a passing reason
+    /// waits for its backoff; until then, and while it keeps failing, the later writes of its pair wait
+    /// too (they may need it done first); the other pairs' writes go on. A write refused for good, or
+    /// out of attempts, is set aside and its pair quarantined.
     pub async fn replay(&self) -> Result<usize, EngineError> {
         if self.dry_run {
             return Ok(0);
         }
         let pending = self.with_store(|s| s.pending_writes())?;
+        let now = Timestamp::now();
         let mut held: BTreeSet<PairKey> = BTreeSet::new();
         let mut replayed = 0;
         for entry in pending {
             let pair = &entry.write.pair;
-            if held.contains(pair) {
+            let waiting = entry.retry_at.as_ref().is_some_and(|at| *at > now);
+            if held.contains(pair) || waiting {
+                held.insert(pair.clone());
                 continue;
             }
-            match self.perform(&entry.write, None).await {
+            match self.perform(&entry.write, entry.attempts, None).await {
                 Ok(_) => replayed += 1,
                 Err(e) if e.disposition() == Disposition::Transient => {
                     tracing::warn!(xdr_id = %pair.xdr_id, error = %e, "write stays in the outbox");

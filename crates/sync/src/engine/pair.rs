@@ -6,6 +6,7 @@ use tandem_model::Timestamp;
 use tandem_model::graph;
 
 use super::Connector;
+use super::crash::Step;
 use super::error::{Disposition, EngineError};
 use super::sides::Twin;
 use crate::graph::mapping as graph_map;
@@ -83,9 +84,13 @@ impl Connector {
         twin: Option<&Twin>,
     ) -> Result<PairOutcome, EngineError> {
         let states = States::read(xdr, twin)?;
+        self.passed(Step::Read);
         let record = self.with_store(|s| s.pair(pair))?;
         let base = record.as_ref().map(|r| &r.base);
-        let xdr_fresh = base.is_none_or(|b| b.xdr.marker != states.xdr.version.marker);
+        let xdr_marker = &states.xdr.version.marker;
+        let xdr_fresh = record
+            .as_ref()
+            .is_none_or(|r| r.landed.as_ref() != Some(xdr_marker));
         let input = ReconcileInput {
             pair,
             base,
@@ -114,6 +119,7 @@ impl Connector {
                 poll: None,
             })
         })?;
+        self.passed(Step::Commit);
         self.metrics.conflicts(conflicts);
         let mut outcome = PairOutcome {
             writes: 0,
@@ -121,30 +127,40 @@ impl Connector {
         };
         for write in &planned {
             let source = states.source_time(write.side);
-            outcome.writes += usize::from(self.perform(write, source).await?);
+            outcome.writes += usize::from(self.perform(write, 0, source).await?);
         }
         let attached = self.land_alerts(pair, xdr, xdr_fresh).await?;
+        if xdr_fresh {
+            self.with_store(|s| s.mark_landed(pair, xdr_marker))?;
+        }
         outcome.writes += attached;
         outcome.quiet &= attached == 0;
         Ok(outcome)
     }
 
-    /// Performs a write and marks it done; returns whether a request changed the target. A write the
-    /// target refused for good, or that a 409/412 overtook, is marked done too (the pair is reconciled
-    /// again from fresh reads); one that failed for a passing reason stays in the outbox for replay.
+    /// Performs a write (which failed `attempts` times before) and marks it done; returns whether a
+    /// request changed the target. A write that a 409/412 overtook is marked done (the pair is
+    /// reconciled again from fresh reads); one the target refused for good is set aside; one that failed
+    /// for a passing reason waits in the outbox for its backoff, and is set aside
+    /// ([`EngineError::GaveUp`]) once out of attempts.
     pub(crate) async fn perform(
         &self,
         write: &PlannedWrite,
+        attempts: u32,
         source: Option<&Timestamp>,
     ) -> Result<bool, EngineError> {
         match self.sides.perform(write).await {
             Ok(performed) => {
+                if performed.written.is_some() {
+                    self.passed(Step::Write);
+                }
                 self.metrics.conflicts(performed.outcome.conflicts.len());
                 let outcome = WriteOutcome {
                     at: Some(Timestamp::now()),
                     ..performed.outcome
                 };
                 self.with_store(|s| s.complete_write(&write.key, &outcome))?;
+                self.passed(Step::Done);
                 if let Some(kind) = performed.written {
                     self.metrics.write(write.side, kind);
                     if let Some(source) = source {
@@ -156,11 +172,42 @@ impl Connector {
                 }
                 Ok(performed.written.is_some())
             }
-            Err(e) => {
-                if e.disposition() != Disposition::Transient {
-                    self.with_store(|s| s.complete_write(&write.key, &WriteOutcome::default()))?;
-                }
-                Err(e)
+            Err(e) => Err(self.failed(write, attempts, e)?),
+        }
+    }
+
+    /// Records a failed write as its failure says, and returns the error to report.
+    fn failed(
+        &self,
+        write: &PlannedWrite,
+        attempts: u32,
+        error: EngineError,
+    ) -> Result<EngineError, EngineError> {
+        let text = error.to_string();
+        match error.disposition() {
+            Disposition::Reread => {
+                self.with_store(|s| s.complete_write(&write.key, &WriteOutcome::default()))?;
+                Ok(error)
+            }
+            Disposition::Poison => {
+                self.with_store(|s| s.set_aside_write(&write.key, &text))?;
+                Ok(error)
+            }
+            Disposition::Transient if attempts + 1 >= self.settings.max_write_attempts => {
+                let attempts = self.with_store(|s| s.set_aside_write(&write.key, &text))?;
+                tracing::warn!(xdr_id = %write.pair.xdr_id, attempts, error = %text, "write set aside");
+                Ok(EngineError::GaveUp {
+                    attempts,
+                    error: text,
+                })
+            }
+            Disposition::Transient => {
+                let delay =
+                    chrono::Duration::from_std(self.settings.write_retry_delay(attempts + 1))
+                        .unwrap_or(chrono::Duration::zero());
+                let retry_at = Timestamp::from_instant(chrono::Utc::now() + delay);
+                self.with_store(|s| s.retry_write_later(&write.key, &text, &retry_at))?;
+                Ok(error)
             }
         }
     }
@@ -175,6 +222,7 @@ impl Connector {
         let mut writes = 0;
         if fresh {
             self.sides.ingest_rows(pair, xdr).await?;
+            self.passed(Step::Rows);
             self.metrics
                 .write(Side::Siem, super::metrics::WriteKind::Rows);
             writes += 1;

@@ -199,7 +199,9 @@ impl Connector {
                 plans: Vec::new(),
                 poll: Some(poll),
             })
-        })
+        })?;
+        self.passed(super::Step::Watermark);
+        Ok(())
     }
 }
 
@@ -273,21 +275,23 @@ impl PollItem for sentinel::Incident {
 }
 
 impl Connector {
-    /// Whether the pair's base already consumed `marker` from `side`.
+    /// Whether the pair's base already consumed `marker` from `side` (for the XDR: and that version's
+    /// rows and alerts landed).
     fn consumed(
         &self,
         pair: &PairKey,
         side: Side,
         marker: Option<&str>,
     ) -> Result<bool, EngineError> {
-        let record = self.with_store(|s| s.pair(pair))?;
-        Ok(record
-            .and_then(|r| {
-                r.base
-                    .version(side)
-                    .map(|v| Some(v.marker.as_str()) == marker)
-            })
-            .unwrap_or(false))
+        let Some(record) = self.with_store(|s| s.pair(pair))? else {
+            return Ok(false);
+        };
+        let in_base = record
+            .base
+            .version(side)
+            .is_some_and(|v| Some(v.marker.as_str()) == marker);
+        let landed = side == Side::Siem || record.landed.as_deref() == marker;
+        Ok(in_base && landed)
     }
 
     /// The pair a SIEM incident is the twin of; `None` for incidents the connector did not create.

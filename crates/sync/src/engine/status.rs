@@ -1,5 +1,5 @@
 //! The connector's health as operators see it: lag and last poll per direction, pending writes,
-//! recent conflicts and quarantined items. Read from the store, so `tandem sync status` shows the same
+//! recent conflicts, quarantined items and writes set aside. Read from the store, so `tandem sync status` shows the same
 //! thing as the running connector's `/status` (whose JSON is the shape the SIEM console's sync health
 //! page reads).
 
@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use tandem_model::Timestamp;
 
-use crate::reconcile::Side;
+use crate::reconcile::{Side, Write};
 use crate::store::{StoreError, SyncStore};
 
 /// How many conflicts the report lists.
@@ -24,6 +24,8 @@ pub struct SyncStatus {
     pub conflicts: Vec<ConflictStatus>,
     /// Items set aside.
     pub quarantined: Vec<QuarantineStatus>,
+    /// Planned writes set aside: refused for good, or out of attempts.
+    pub set_aside_writes: Vec<SetAsideWrite>,
     /// The latest lag reading of each direction.
     pub lag_history: Vec<LagSample>,
 }
@@ -69,6 +71,21 @@ pub struct QuarantineStatus {
     pub item: String,
     /// The latest error, with the attempt count.
     pub reason: String,
+}
+
+/// A planned write the connector gave up on.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SetAsideWrite {
+    /// The XDR incident of its pair.
+    pub xdr_incident: String,
+    /// The side it was to change.
+    pub target: String,
+    /// `fields` or `comment`.
+    pub kind: String,
+    /// Attempts made.
+    pub attempts: u32,
+    /// The latest failure.
+    pub error: String,
 }
 
 /// A lag reading.
@@ -150,6 +167,21 @@ impl SyncStatus {
                 reason: format!("{} ({} attempt(s))", q.error, q.attempts),
             })
             .collect();
+        status.set_aside_writes = store
+            .set_aside_writes()?
+            .into_iter()
+            .map(|entry| SetAsideWrite {
+                xdr_incident: entry.write.pair.xdr_id.clone(),
+                target: entry.write.side.to_string(),
+                kind: match entry.write.write {
+                    Write::Fields { .. } => "fields",
+                    Write::Comment(_) => "comment",
+                }
+                .to_owned(),
+                attempts: entry.attempts,
+                error: entry.error.unwrap_or_default(),
+            })
+            .collect();
         Ok(status)
     }
 
@@ -188,6 +220,14 @@ impl SyncStatus {
         let _ = writeln!(out, "quarantined: {}", self.quarantined.len());
         for q in &self.quarantined {
             let _ = writeln!(out, "  {} {}: {}", q.at, q.item, q.reason);
+        }
+        let _ = writeln!(out, "writes set aside: {}", self.set_aside_writes.len());
+        for w in &self.set_aside_writes {
+            let _ = writeln!(
+                out,
+                "  {} write to {} for XDR incident {} after {} attempt(s): {}",
+                w.kind, w.target, w.xdr_incident, w.attempts, w.error
+            );
         }
         out
     }

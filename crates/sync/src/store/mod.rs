@@ -7,7 +7,9 @@
 //!   reconciliation touched, and (for a poll batch) the side's new watermark, so a watermark never moves
 //!   past an item whose plan is not stored;
 //! - [`SyncStore::complete_write`] marks one planned write done (and records what performing it taught
-//!   the base), so that after a restart [`SyncStore::pending_writes`] lists exactly the writes to replay.
+//!   the base), so that after a restart [`SyncStore::pending_writes`] lists exactly the writes to replay;
+//!   a write that keeps failing counts its attempts ([`SyncStore::retry_write_later`]) until it is set
+//!   aside ([`SyncStore::set_aside_write`]).
 //!
 //! [`SqliteStore`] is the bundled implementation.
 
@@ -60,6 +62,9 @@ pub struct PairRecord {
     pub siem_name: Uuid,
     /// What both sides last agreed on.
     pub base: Base,
+    /// The XDR version (its change marker) whose table rows were sent and alerts attached; until it
+    /// equals the base's XDR marker, that version is not fully consumed.
+    pub landed: Option<String>,
 }
 
 /// The outcome of one reconciliation, to store atomically.
@@ -108,6 +113,8 @@ pub enum WriteState {
     Planned,
     /// Performed (or found superseded) and confirmed.
     Done,
+    /// Refused for good, or failed too often: no longer replayed, shown to operators.
+    SetAside,
 }
 
 /// A planned write as the outbox holds it.
@@ -119,6 +126,12 @@ pub struct OutboxEntry {
     pub write: PlannedWrite,
     /// Its state.
     pub state: WriteState,
+    /// Failed attempts so far.
+    pub attempts: u32,
+    /// After a failure: not to be tried again before this time (the connector's clock).
+    pub retry_at: Option<Timestamp>,
+    /// The latest failure.
+    pub error: Option<String>,
 }
 
 /// What performing a write taught the connector.
@@ -189,6 +202,24 @@ pub trait SyncStore: Send {
 
     /// Planned writes not yet done, in planning order: on start-up, replay these first.
     fn pending_writes(&self) -> Result<Vec<OutboxEntry>, StoreError>;
+
+    /// Writes set aside, in planning order.
+    fn set_aside_writes(&self) -> Result<Vec<OutboxEntry>, StoreError>;
+
+    /// Counts a failed attempt of a planned write, which stays planned but waits until `retry_at`;
+    /// returns the attempts so far.
+    fn retry_write_later(
+        &mut self,
+        key: &Uuid,
+        error: &str,
+        retry_at: &Timestamp,
+    ) -> Result<u32, StoreError>;
+
+    /// Counts a failed attempt and sets the write aside: it is no longer replayed. Returns the attempts.
+    fn set_aside_write(&mut self, key: &Uuid, error: &str) -> Result<u32, StoreError>;
+
+    /// Records that the rows and alerts of the pair's XDR version `marker` landed in the SIEM.
+    fn mark_landed(&mut self, pair: &PairKey, marker: &str) -> Result<(), StoreError>;
 
     /// Marks a write done and records its outcome, in one transaction.
     fn complete_write(&mut self, key: &Uuid, outcome: &WriteOutcome) -> Result<(), StoreError>;

@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS pairs (
     xdr_id TEXT NOT NULL,
     siem_name TEXT NOT NULL UNIQUE,
     base TEXT NOT NULL,
+    landed TEXT,
     PRIMARY KEY (tenant, xdr_id)
 );
 CREATE TABLE IF NOT EXISTS outbox (
@@ -33,7 +34,10 @@ CREATE TABLE IF NOT EXISTS outbox (
     xdr_id TEXT NOT NULL,
     side TEXT NOT NULL,
     write TEXT NOT NULL,
-    state TEXT NOT NULL CHECK (state IN ('planned', 'done'))
+    state TEXT NOT NULL CHECK (state IN ('planned', 'done', 'set_aside')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    retry_at TEXT,
+    error TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_planned ON outbox (state, seq);
 CREATE TABLE IF NOT EXISTS watermarks (
@@ -67,8 +71,35 @@ CREATE TABLE IF NOT EXISTS polls (
     error TEXT
 );
 CREATE INDEX IF NOT EXISTS polls_side ON polls (side, id);
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;
 ";
+
+/// Brings a version 1 store to version 2: pairs remember the XDR version whose rows and alerts landed,
+/// and outbox entries count failed attempts and can be set aside.
+const MIGRATE_1_TO_2: &str = "
+ALTER TABLE pairs ADD COLUMN landed TEXT;
+DROP INDEX IF EXISTS outbox_planned;
+ALTER TABLE outbox RENAME TO outbox_v1;
+CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL UNIQUE,
+    tenant TEXT NOT NULL,
+    xdr_id TEXT NOT NULL,
+    side TEXT NOT NULL,
+    write TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('planned', 'done', 'set_aside')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    retry_at TEXT,
+    error TEXT
+);
+INSERT INTO outbox (seq, key, tenant, xdr_id, side, write, state)
+    SELECT seq, key, tenant, xdr_id, side, write, state FROM outbox_v1;
+DROP TABLE outbox_v1;
+";
+
+/// The columns an outbox row is read with ([`outbox_entry`]).
+const OUTBOX_COLUMNS: &str =
+    "seq, key, tenant, xdr_id, side, write, state, attempts, retry_at, error";
 
 /// The bundled store: one SQLite file, written in WAL mode with full syncs.
 pub struct SqliteStore {
@@ -96,6 +127,10 @@ impl SqliteStore {
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+        if version == 1 {
+            conn.execute_batch(&format!("BEGIN; {MIGRATE_1_TO_2} COMMIT;"))?;
+        }
         conn.execute_batch(SCHEMA)?;
         Ok(SqliteStore { conn, path })
     }
@@ -228,53 +263,99 @@ fn store_poll(tx: &Transaction<'_>, poll: &PollRecord) -> Result<(), StoreError>
     Ok(())
 }
 
-/// Reads an outbox row: (seq, key, tenant, xdr_id, side, write, state).
-fn outbox_entry(
-    row: &Row<'_>,
-) -> rusqlite::Result<(i64, String, String, String, String, String, String)> {
-    Ok((
-        row.get(0)?,
-        row.get(1)?,
-        row.get(2)?,
-        row.get(3)?,
-        row.get(4)?,
-        row.get(5)?,
-        row.get(6)?,
-    ))
+/// An outbox row as stored.
+struct OutboxRow {
+    seq: i64,
+    key: String,
+    tenant: String,
+    xdr_id: String,
+    side: String,
+    write: String,
+    state: String,
+    attempts: u32,
+    retry_at: Option<String>,
+    error: Option<String>,
 }
 
-fn decode_outbox(
-    (seq, key, tenant, xdr_id, side, write, state): (
-        i64,
-        String,
-        String,
-        String,
-        String,
-        String,
-        String,
-    ),
-) -> Result<OutboxEntry, StoreError> {
-    let state = match state.as_str() {
+/// Reads an outbox row selected as [`OUTBOX_COLUMNS`].
+fn outbox_entry(row: &Row<'_>) -> rusqlite::Result<OutboxRow> {
+    Ok(OutboxRow {
+        seq: row.get(0)?,
+        key: row.get(1)?,
+        tenant: row.get(2)?,
+        xdr_id: row.get(3)?,
+        side: row.get(4)?,
+        write: row.get(5)?,
+        state: row.get(6)?,
+        attempts: row.get(7)?,
+        retry_at: row.get(8)?,
+        error: row.get(9)?,
+    })
+}
+
+fn decode_outbox(row: OutboxRow) -> Result<OutboxEntry, StoreError> {
+    let state = match row.state.as_str() {
         "planned" => WriteState::Planned,
         "done" => WriteState::Done,
+        "set_aside" => WriteState::SetAside,
         _ => {
             return Err(StoreError::Corrupt {
                 column: "outbox.state",
-                message: "not a write state (planned or done)".into(),
-                value: state,
+                message: "not a write state (planned, done or set_aside)".into(),
+                value: row.state,
             });
         }
     };
     Ok(OutboxEntry {
-        seq,
+        seq: row.seq,
         write: PlannedWrite {
-            key: uuid_of("outbox.key", key)?,
-            pair: PairKey::new(tenant, xdr_id),
-            side: side_of("outbox.side", side)?,
-            write: from_json("outbox.write", write)?,
+            key: uuid_of("outbox.key", row.key)?,
+            pair: PairKey::new(row.tenant, row.xdr_id),
+            side: side_of("outbox.side", row.side)?,
+            write: from_json("outbox.write", row.write)?,
         },
         state,
+        attempts: row.attempts,
+        retry_at: row
+            .retry_at
+            .map(|t| timestamp_of("outbox.retry_at", t))
+            .transpose()?,
+        error: row.error,
     })
+}
+
+/// The outbox entries in `state`, in planning order.
+fn outbox_in_state(conn: &Connection, state: &str) -> Result<Vec<OutboxEntry>, StoreError> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE state = ?1 ORDER BY seq"
+    ))?;
+    let rows = stmt
+        .query_map(params![state], outbox_entry)?
+        .collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter().map(decode_outbox).collect()
+}
+
+/// Counts a failed attempt of a write, with its error; `state` is where it goes next.
+fn count_failure(
+    conn: &Connection,
+    key: &Uuid,
+    state: &str,
+    error: &str,
+    retry_at: Option<&Timestamp>,
+) -> Result<u32, StoreError> {
+    conn.query_row(
+        "UPDATE outbox SET state = ?2, attempts = attempts + 1, error = ?3, retry_at = ?4
+         WHERE key = ?1 RETURNING attempts",
+        params![
+            key.to_string(),
+            state,
+            error,
+            retry_at.map(Timestamp::as_str)
+        ],
+        |row| row.get(0),
+    )
+    .optional()?
+    .ok_or(StoreError::UnknownWrite(*key))
 }
 
 fn decode_poll(
@@ -292,10 +373,20 @@ fn decode_poll(
 
 impl SyncStore for SqliteStore {
     fn pair(&self, key: &PairKey) -> Result<Option<PairRecord>, StoreError> {
+        let landed: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT landed FROM pairs WHERE tenant = ?1 AND xdr_id = ?2",
+                params![key.tenant, key.xdr_id],
+                |row| row.get(0),
+            )
+            .optional()?
+            .flatten();
         Ok(load_base(&self.conn, key)?.map(|base| PairRecord {
             key: key.clone(),
             siem_name: key.siem_incident_name(),
             base,
+            landed,
         }))
     }
 
@@ -329,20 +420,39 @@ impl SyncStore for SqliteStore {
     }
 
     fn pending_writes(&self) -> Result<Vec<OutboxEntry>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT seq, key, tenant, xdr_id, side, write, state FROM outbox WHERE state = 'planned' ORDER BY seq",
+        outbox_in_state(&self.conn, "planned")
+    }
+
+    fn set_aside_writes(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        outbox_in_state(&self.conn, "set_aside")
+    }
+
+    fn retry_write_later(
+        &mut self,
+        key: &Uuid,
+        error: &str,
+        retry_at: &Timestamp,
+    ) -> Result<u32, StoreError> {
+        count_failure(&self.conn, key, "planned", error, Some(retry_at))
+    }
+
+    fn set_aside_write(&mut self, key: &Uuid, error: &str) -> Result<u32, StoreError> {
+        count_failure(&self.conn, key, "set_aside", error, None)
+    }
+
+    fn mark_landed(&mut self, pair: &PairKey, marker: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE pairs SET landed = ?3 WHERE tenant = ?1 AND xdr_id = ?2",
+            params![pair.tenant, pair.xdr_id, marker],
         )?;
-        let rows = stmt
-            .query_map([], outbox_entry)?
-            .collect::<Result<Vec<_>, _>>()?;
-        rows.into_iter().map(decode_outbox).collect()
+        Ok(())
     }
 
     fn complete_write(&mut self, key: &Uuid, outcome: &WriteOutcome) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
         let row = tx
             .query_row(
-                "SELECT seq, key, tenant, xdr_id, side, write, state FROM outbox WHERE key = ?1",
+                &format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE key = ?1"),
                 params![key.to_string()],
                 outbox_entry,
             )

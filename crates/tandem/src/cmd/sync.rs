@@ -5,8 +5,11 @@
 //!   `--once`), serving `/healthz`, `/metrics` and `/status` on `--listen`.
 //! - `tandem sync config --xdr XDR_DATA_DIR --siem SIEM_DATA_DIR` prints a ready config for a
 //!   `tandem xdr` and a `tandem siem` from their `credentials.env` files.
-//! - `tandem sync status [--data-dir DIR] [--json]` prints lag, last polls, conflicts and quarantined
-//!   items from the connector's store.
+//! - `tandem sync status [--data-dir DIR] [--json]` prints lag, last polls, conflicts, quarantined
+//!   items and writes set aside from the connector's store.
+//!
+//! For crash tests, `TANDEM_SYNC_CRASH_AT=<step>:<n>` (read once at start) aborts the connector right
+//! after the n-th pass of a step of its cycle (`tandem_sync::engine::crash`).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,7 +19,7 @@ use clap::{Args, Subcommand};
 use tandem_model::Timestamp;
 use tandem_server::{CREDENTIALS_FILE, parse_env, shutdown_signal};
 use tandem_sync::config::{ServerCredentials, SyncConfig, render_config};
-use tandem_sync::engine::{BackfillBar, Connector, CycleReport, SyncStatus, http};
+use tandem_sync::engine::{BackfillBar, Connector, CrashPoint, CycleReport, SyncStatus, http};
 use tandem_sync::store::{SqliteStore, SyncStore};
 
 /// Default `--listen` of `tandem sync`.
@@ -106,9 +109,11 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         .context("tandem sync: --config FILE is required (`tandem sync config` writes one)")?;
     let config = SyncConfig::load(path).context("tandem sync")?;
     let store = SqliteStore::open(&args.data_dir).context("tandem sync")?;
+    let crash_at = CrashPoint::from_env().context("tandem sync")?;
     let connector = Connector::new(&config, Box::new(store))
         .context("tandem sync")?
-        .dry_run(args.dry_run);
+        .dry_run(args.dry_run)
+        .crash_at(crash_at);
     let connector = Arc::new(connector);
     let backfill = args.backfill_since.as_deref().map(parse_date).transpose()?;
     if args.once || args.dry_run {

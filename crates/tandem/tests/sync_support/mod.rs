@@ -322,3 +322,206 @@ pub async fn http_get(url: &str) -> String {
     .flatten()
     .unwrap_or_default()
 }
+
+impl Stack {
+    /// Adds a comment to the twin as an analyst in the SIEM would, under the comment name `name`.
+    pub async fn comment_twin(&self, xdr_id: &str, name: &str, text: &str) {
+        let url = self.twin_url(xdr_id, &format!("/comments/{name}"));
+        let body = sentinel::IncidentComment::new(
+            sentinel::IncidentCommentProperties::with_message(text.to_owned()),
+        );
+        let _: sentinel::IncidentComment = self
+            .arm
+            .put_json(&url, &body, None)
+            .await
+            .expect("comment in the SIEM");
+    }
+
+    /// Adds a comment to the XDR incident as an analyst in the XDR would.
+    pub async fn comment_xdr(&self, xdr_id: &str, text: &str) {
+        let url = format!("{}/{xdr_id}/comments", self.incidents_url);
+        let _: graph::Collection<graph::AlertComment> = self
+            .graph
+            .post_json(&url, &graph::NewComment::new(text.to_owned()))
+            .await
+            .expect("comment in the XDR");
+    }
+
+    /// How many of the XDR incident's comments start with `text`.
+    pub async fn xdr_comment_count(&self, xdr_id: &str, text: &str) -> usize {
+        self.xdr_incident(xdr_id)
+            .await
+            .comments()
+            .iter()
+            .filter_map(|c| c.comment.get())
+            .filter(|c| c.starts_with(text))
+            .count()
+    }
+
+    /// How many of the twin's comments start with `text`.
+    pub async fn twin_comment_count(&self, xdr_id: &str, text: &str) -> usize {
+        self.twin_comments(xdr_id)
+            .await
+            .iter()
+            .filter(|c| c.starts_with(text))
+            .count()
+    }
+
+    /// Posts alerts to the XDR's intake.
+    pub async fn post_alerts(&self, alerts: &[serde_json::Value]) {
+        tandem_xdr::simulate::post_alerts(&self.graph, self.xdr.get("TANDEM_XDR_URL"), alerts, 100)
+            .await
+            .expect("alerts posted to the XDR");
+    }
+
+    /// The `LastModifiedTime` of every `SecurityIncident` row of the twin, through the SIEM's query API.
+    pub async fn twin_row_versions(&self, xdr_id: &str) -> Vec<Timestamp> {
+        let name = PairKey::new(self.tenant.clone(), xdr_id).siem_incident_name();
+        let url = format!(
+            "{}/v1/workspaces/{}/query",
+            self.siem.get("TANDEM_SIEM_URL"),
+            self.siem.get("TANDEM_WORKSPACE_ID")
+        );
+        let query =
+            format!("SecurityIncident | where IncidentName == '{name}' | project LastModifiedTime");
+        let logs = self
+            .siem
+            .client("TANDEM_SIEM_URL", "https://api.loganalytics.io/.default");
+        let answer: tandem_model::tables::QueryResponse = logs
+            .post_json(&url, &serde_json::json!({ "query": query }))
+            .await
+            .expect("query the SecurityIncident table");
+        answer.tables[0]
+            .rows
+            .iter()
+            .filter_map(|row| row.first()?.as_str())
+            .filter_map(|text| Timestamp::parse(text).ok())
+            .collect()
+    }
+
+    /// Checks that every XDR incident has exactly one twin, that the twin holds every alert of its
+    /// incident, each once, and that the incident's current version landed as a `SecurityIncident` row.
+    pub async fn assert_one_twin_per_incident_with_its_alerts(&self) {
+        let incidents = self.xdr_incidents().await;
+        let twins = self.twins().await;
+        let mut expected: Vec<String> = incidents
+            .iter()
+            .map(|i| {
+                PairKey::new(self.tenant.clone(), i.id.clone())
+                    .siem_incident_name()
+                    .to_string()
+            })
+            .collect();
+        expected.sort();
+        let mut names: Vec<String> = twins.iter().filter_map(|t| t.name.get().cloned()).collect();
+        names.sort();
+        assert_eq!(names, expected, "one SIEM incident per XDR incident");
+        for incident in &incidents {
+            let attached = self.twin_alert_ids(&incident.id).await;
+            let mut unique = attached.clone();
+            unique.dedup();
+            assert_eq!(unique, attached, "alerts attached twice to {}", incident.id);
+            let version = incident.last_update_date_time.get().expect("a change time");
+            let rows = self.twin_row_versions(&incident.id).await;
+            assert!(
+                rows.contains(version),
+                "no SecurityIncident row of XDR incident {} at {version}: {rows:?}",
+                incident.id
+            );
+            for alert in incident.alerts() {
+                assert!(
+                    attached.contains(&alert.id),
+                    "alert {} of XDR incident {} is missing from its twin: {attached:?}",
+                    alert.id,
+                    incident.id
+                );
+            }
+        }
+    }
+}
+
+/// `tandem sync` runs over one config and store, each logged to one file.
+pub struct ConnectorRuns {
+    pub config: PathBuf,
+    pub store: PathBuf,
+    pub log: PathBuf,
+    _dir: TempDir,
+}
+
+impl ConnectorRuns {
+    /// Runs over `config` (a `[sync]` section's extra lines are added to the generated one).
+    pub fn new(config: &str, sync_settings: &str) -> ConnectorRuns {
+        let dir = TempDir::new("sync");
+        let path = dir.0.join("sync.toml");
+        let text = config.replace("[sync]\n", &format!("[sync]\n{sync_settings}\n"));
+        std::fs::write(&path, text).expect("write the config");
+        ConnectorRuns {
+            config: path,
+            store: dir.0.join("store"),
+            log: dir.0.join("sync.log"),
+            _dir: dir,
+        }
+    }
+
+    /// `tandem sync` with this config and store, its stderr appended to the log.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .expect("open the connector's log");
+        let mut command = tandem();
+        command
+            .arg("sync")
+            .args(args)
+            .arg("--config")
+            .arg(&self.config)
+            .arg("--data-dir")
+            .arg(&self.store)
+            .stdin(Stdio::null())
+            .stderr(log);
+        command
+    }
+
+    /// One `tandem sync --once` with the crash point `crash_at`, if any; its exit status and stdout.
+    pub fn once(&self, crash_at: Option<&str>) -> (std::process::ExitStatus, String) {
+        let mut command = self.command(&["--once"]);
+        command.env_remove(tandem_sync::engine::CRASH_AT_ENV);
+        if let Some(point) = crash_at {
+            command.env(tandem_sync::engine::CRASH_AT_ENV, point);
+        }
+        let output = command.output().expect("run tandem sync --once");
+        (
+            output.status,
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+        )
+    }
+
+    /// Clean `--once` runs until one writes nothing; returns how many ran.
+    pub fn until_quiet(&self) -> usize {
+        for run in 1..=5 {
+            let (status, report) = self.once(None);
+            assert!(status.success(), "a clean run failed: {}", self.log_tail());
+            if quiet(&report) {
+                return run;
+            }
+        }
+        panic!("still writing after 5 clean runs: {}", self.log_tail());
+    }
+
+    /// The end of the log, for failure messages.
+    pub fn log_tail(&self) -> String {
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let lines: Vec<&str> = text.lines().collect();
+        lines[lines.len().saturating_sub(30)..].join("\n")
+    }
+}
+
+/// Whether a `--once` report says the cycle replayed and wrote nothing.
+fn quiet(report: &str) -> bool {
+    report.lines().any(|line| {
+        line.starts_with("replayed 0 write(s);")
+            && line.contains("item(s), 0 write(s); siem:")
+            && line.ends_with(" 0 write(s)")
+    })
+}
