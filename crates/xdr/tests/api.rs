@@ -194,13 +194,7 @@ async fn alerts_outside_the_configured_window_do_not_correlate() {
 #[tokio::test]
 async fn last_update_filter_returns_exactly_the_changed_incidents() {
     let xdr = Xdr::start("").await;
-    let incidents = xdr
-        .ingest_ok(
-            (0..5)
-                .map(|i| alert("Load", Some(&format!("dev-f{i}")), None))
-                .collect(),
-        )
-        .await;
+    let incidents = xdr.ingest_apart(5, "Load", "dev-f").await;
     let before = xdr.all("/v1.0/security/incidents").await;
     let latest = before
         .iter()
@@ -283,13 +277,7 @@ async fn changed_times(xdr: &Xdr, id: &str) -> String {
 #[tokio::test]
 async fn next_links_neither_skip_nor_repeat_while_others_write() {
     let xdr = Arc::new(Xdr::start("").await);
-    let existing = xdr
-        .ingest_ok(
-            (0..60)
-                .map(|i| alert("Paged", Some(&format!("dev-p{i}")), None))
-                .collect(),
-        )
-        .await;
+    let existing = xdr.ingest_apart(60, "Paged", "dev-p").await;
     let stop = Arc::new(AtomicBool::new(false));
     let writer = {
         let (xdr, stop, existing) = (xdr.clone(), stop.clone(), existing.clone());
@@ -341,13 +329,7 @@ async fn next_links_neither_skip_nor_repeat_while_others_write() {
 #[tokio::test]
 async fn skip_top_count_and_orderby() {
     let xdr = Xdr::start("").await;
-    let created = xdr
-        .ingest_ok(
-            (0..5)
-                .map(|i| alert("Ordered", Some(&format!("dev-o{i}")), None))
-                .collect(),
-        )
-        .await;
+    let created = xdr.ingest_apart(5, "Ordered", "dev-o").await;
     let page = xdr
         .get("/v1.0/security/incidents?$top=2&$skip=1&$count=true")
         .await;

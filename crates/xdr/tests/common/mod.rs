@@ -140,6 +140,22 @@ impl Xdr {
         answer["value"].as_array().expect("value").clone()
     }
 
+    /// Posts `count` alerts titled `title`, each on its own device `{device_prefix}{i}` (so each opens its
+    /// own incident); returns their incident ids.
+    pub async fn ingest_apart(
+        &self,
+        count: usize,
+        title: &str,
+        device_prefix: &str,
+    ) -> Vec<String> {
+        self.ingest_ok(
+            (0..count)
+                .map(|i| alert(title, Some(&format!("{device_prefix}{i}")), None))
+                .collect(),
+        )
+        .await
+    }
+
     /// Posts alerts that must all be accepted; returns their incident ids.
     pub async fn ingest_ok(&self, alerts: Vec<Value>) -> Vec<String> {
         self.ingest(alerts)
