@@ -27,6 +27,9 @@ use crate::seed::seed_incidents;
 use crate::stack::{Connector, ConnectorFiles, ConnectorSettings, Service, Workdir};
 use crate::svg::{self, Series};
 
+/// Poll intervals left quiet after the last change before idle requests are counted.
+const QUIET_POLLS: u32 = 3;
+
 /// Pairs stored per transaction while seeding.
 const SEED_BATCH: usize = 10_000;
 
@@ -123,7 +126,7 @@ async fn one_size(
         .await?;
     }
     // Let writes that follow the last change settle before counting idle requests.
-    tokio::time::sleep(poll_interval * 3).await;
+    tokio::time::sleep(poll_interval * QUIET_POLLS).await;
     let pid = connector
         .pid()
         .ok_or_else(|| BenchError::Unexpected("the connector has no process id".into()))?;
@@ -273,8 +276,8 @@ fn report(settings: &FootprintSettings, sizes: &[SizeFigures]) -> Result<Report,
     }
     report.tables.push(table);
     report.notes.push(format!(
-        "pairs were seeded straight into the connector's store through tandem-sync's SyncStore API (not through the servers); {} real incidents were then synced through the servers; idle requests counted over {} s after {} quiet poll intervals",
-        settings.active_incidents, settings.idle_secs, 3
+        "pairs were seeded straight into the connector's store through tandem-sync's SyncStore API (not through the servers); {} real incidents were then synced through the servers; idle requests counted over {} s after {QUIET_POLLS} quiet poll intervals",
+        settings.active_incidents, settings.idle_secs
     ));
     report.notes.push(
         "peak RSS is VmHWM of the connector's process over its whole run; CPU is utime + stime"

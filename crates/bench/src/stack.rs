@@ -159,11 +159,6 @@ impl Service {
                 ))
             })
     }
-
-    /// Fails when the server has exited.
-    pub fn check_running(&mut self) -> Result<(), BenchError> {
-        check_running(&mut self.child, &self.log)
-    }
 }
 
 /// How the connector is tuned for a run.

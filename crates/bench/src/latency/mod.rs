@@ -32,7 +32,7 @@ use crate::svg::{self, Series};
 
 pub use changes::{Direction, Kind};
 use changes::{Expect, MIX, count_xdr_comments, make_on_siem, make_on_xdr};
-use tracker::{Pending, Tracker};
+use tracker::{Pending, Sample, Tracker};
 
 /// Flags of `tandem bench latency`.
 #[derive(Debug, Clone, clap::Args, Serialize)]
@@ -60,8 +60,8 @@ pub struct LatencySettings {
 pub struct KindFigures {
     /// Which way.
     pub direction: Direction,
-    /// What.
-    pub kind: Kind,
+    /// What; `None` for every kind together.
+    pub kind: Option<Kind>,
     /// Latency spread of the changes that arrived.
     pub latency: Spread,
     /// Changes that never arrived.
@@ -189,8 +189,8 @@ async fn one_run(
         drain_time(poll),
     ));
     let started = Instant::now();
-    let stream = stream(&run, settings).await;
-    let streamed = started.elapsed();
+    let streamed = stream(&run, settings).await;
+    let elapsed = started.elapsed();
     *run.stopped.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
     let rounds = observer
         .await
@@ -198,7 +198,14 @@ async fn one_run(
     connector.check_running()?;
     let mut audit = audit(&run).await?;
     audit.details.extend(describe_lost(&run).await?);
-    Ok(figures(&run, poll, pool, stream, streamed, audit, &rounds))
+    let outcome = Outcome {
+        poll,
+        pool,
+        streamed,
+        elapsed,
+        rounds,
+    };
+    Ok(figures(&run, outcome, audit))
 }
 
 /// Enough pairs that one is free at every tick: changes in flight for the slowest expected arrival
@@ -473,68 +480,25 @@ async fn audit(run: &Run) -> Result<Audit, BenchError> {
     Ok(audit)
 }
 
-fn figures(
-    run: &Run,
+/// How one run's stream went, besides what the tracker measured.
+struct Outcome {
     poll: Duration,
     pool: usize,
     streamed: Streamed,
     elapsed: Duration,
-    audit: Audit,
-    rounds: &[Duration],
-) -> RunFigures {
+    rounds: Vec<Duration>,
+}
+
+fn figures(run: &Run, outcome: Outcome, audit: Audit) -> RunFigures {
     let tracker = run.tracker();
-    let lost = tracker.outstanding();
-    let get = |map: &BTreeMap<(Direction, Kind), usize>, key| map.get(&key).copied().unwrap_or(0);
-    let kinds: Vec<KindFigures> = MIX
-        .iter()
-        .map(|&(direction, kind)| {
-            let latencies: Vec<Duration> = tracker
-                .samples
-                .iter()
-                .filter(|s| s.direction == direction && s.kind == kind)
-                .map(|s| s.latency)
-                .collect();
-            KindFigures {
-                direction,
-                kind,
-                latency: Spread::of(&latencies),
-                lost: get(&lost, (direction, kind)),
-                duplicated: get(&audit.duplicated, (direction, kind)),
-                bounced: get(&tracker.bounced, (direction, kind))
-                    + get(&audit.bounced, (direction, kind)),
-            }
-        })
-        .collect();
-    let directions = [Direction::XdrToSiem, Direction::SiemToXdr]
-        .map(|direction| {
-            let latencies: Vec<Duration> = tracker
-                .samples
-                .iter()
-                .filter(|s| s.direction == direction)
-                .map(|s| s.latency)
-                .collect();
-            let of = |f: fn(&KindFigures) -> usize| {
-                kinds
-                    .iter()
-                    .filter(|k| k.direction == direction)
-                    .map(f)
-                    .sum()
-            };
-            KindFigures {
-                direction,
-                kind: Kind::Status,
-                latency: Spread::of(&latencies),
-                lost: of(|k| k.lost),
-                duplicated: of(|k| k.duplicated),
-                bounced: of(|k| k.bounced),
-            }
-        })
-        .to_vec();
+    let kinds = kind_figures(&tracker, &audit);
+    let directions = direction_figures(&tracker.samples, &kinds);
+    let streamed = outcome.streamed;
     RunFigures {
-        poll_interval_ms: poll.as_millis() as u64,
-        pool,
+        poll_interval_ms: outcome.poll.as_millis() as u64,
+        pool: outcome.pool,
         changes: streamed.changes,
-        achieved_rate: streamed.changes as f64 / elapsed.as_secs_f64().max(1e-9),
+        achieved_rate: streamed.changes as f64 / outcome.elapsed.as_secs_f64().max(1e-9),
         skipped: streamed.skipped,
         write_errors: streamed.write_errors,
         faults: directions
@@ -543,7 +507,7 @@ fn figures(
             .sum(),
         kinds,
         directions,
-        observe_round_ms: Spread::of(rounds).p50_ms,
+        observe_round_ms: Spread::of(&outcome.rounds).p50_ms,
         fault_details: tracker
             .bounce_details
             .iter()
@@ -556,6 +520,58 @@ fn figures(
             .map(|s| (s.direction, s.latency.as_secs_f64() * 1e3))
             .collect(),
     }
+}
+
+/// The latencies of the samples `keep` accepts.
+fn latencies(samples: &[Sample], keep: impl Fn(&Sample) -> bool) -> Vec<Duration> {
+    samples
+        .iter()
+        .filter(|s| keep(s))
+        .map(|s| s.latency)
+        .collect()
+}
+
+/// One row per direction and kind of [`MIX`].
+fn kind_figures(tracker: &Tracker, audit: &Audit) -> Vec<KindFigures> {
+    let lost = tracker.outstanding();
+    let get = |map: &BTreeMap<(Direction, Kind), usize>, key| map.get(&key).copied().unwrap_or(0);
+    MIX.iter()
+        .map(|&(direction, kind)| KindFigures {
+            direction,
+            kind: Some(kind),
+            latency: Spread::of(&latencies(&tracker.samples, |s| {
+                s.direction == direction && s.kind == kind
+            })),
+            lost: get(&lost, (direction, kind)),
+            duplicated: get(&audit.duplicated, (direction, kind)),
+            bounced: get(&tracker.bounced, (direction, kind))
+                + get(&audit.bounced, (direction, kind)),
+        })
+        .collect()
+}
+
+/// One row per direction, every kind together.
+fn direction_figures(samples: &[Sample], kinds: &[KindFigures]) -> Vec<KindFigures> {
+    [Direction::XdrToSiem, Direction::SiemToXdr]
+        .iter()
+        .map(|&direction| {
+            let sum = |f: fn(&KindFigures) -> usize| -> usize {
+                kinds
+                    .iter()
+                    .filter(|k| k.direction == direction)
+                    .map(f)
+                    .sum()
+            };
+            KindFigures {
+                direction,
+                kind: None,
+                latency: Spread::of(&latencies(samples, |s| s.direction == direction)),
+                lost: sum(|k| k.lost),
+                duplicated: sum(|k| k.duplicated),
+                bounced: sum(|k| k.bounced),
+            }
+        })
+        .collect()
 }
 
 fn report(settings: &LatencySettings, runs: &[RunFigures]) -> Result<Report, BenchError> {
@@ -591,14 +607,9 @@ fn report(settings: &LatencySettings, runs: &[RunFigures]) -> Result<Report, Ben
                 k.bounced.to_string(),
             ]
         };
-        for k in &run.kinds {
-            table.row(row(
-                format!("{} {}", k.direction.label(), k.kind.label()),
-                k,
-            ));
-        }
-        for d in &run.directions {
-            table.row(row(format!("{} (all)", d.direction.label()), d));
+        for k in run.kinds.iter().chain(&run.directions) {
+            let kind = k.kind.map_or("(all)", Kind::label);
+            table.row(row(format!("{} {kind}", k.direction.label()), k));
         }
         report.tables.push(table);
         let shown = run.fault_details.len().min(MAX_FAULT_LINES);
