@@ -7,8 +7,9 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{FromRequestParts, Path, RawQuery};
 use axum::http::HeaderMap;
+use axum::http::request::Parts;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Map, Value, json};
@@ -156,6 +157,36 @@ impl Origin {
     }
 }
 
+/// What every Graph handler starts from: the verified caller, the service and where the request came in.
+struct GraphRequest {
+    caller: Caller,
+    state: Shared,
+    origin: Origin,
+}
+
+impl FromRequestParts<Shared> for GraphRequest {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &Shared) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        Ok(GraphRequest {
+            caller,
+            state: state.clone(),
+            origin: Origin::of(&parts.headers, state),
+        })
+    }
+}
+
+impl GraphRequest {
+    /// Runs `work` on a blocking thread and turns its failure into a Graph error.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Xdr) -> Result<T, XdrError> + Send + 'static,
+    ) -> Result<T, ApiError> {
+        offload(&self.state, work).await.map_err(api_error)
+    }
+}
+
 /// Runs `work` on a blocking thread (SQLite is synchronous).
 pub(crate) async fn offload<T: Send + 'static>(
     state: &Shared,
@@ -163,14 +194,6 @@ pub(crate) async fn offload<T: Send + 'static>(
 ) -> Result<T, XdrError> {
     let state = state.clone();
     tokio::task::spawn_blocking(move || work(&state.xdr)).await?
-}
-
-/// Runs `work` on a blocking thread and turns its failure into a Graph error.
-async fn run<T: Send + 'static>(
-    state: &Shared,
-    work: impl FnOnce(&Xdr) -> Result<T, XdrError> + Send + 'static,
-) -> Result<T, ApiError> {
-    offload(state, work).await.map_err(api_error)
 }
 
 fn api_error(error: XdrError) -> ApiError {
@@ -201,12 +224,8 @@ fn incident_id(id: &str) -> Result<i64, ApiError> {
         .map_err(|_| ApiError::not_found(STYLE, format!("incident '{id}' was not found.")))
 }
 
-async fn ingest(
-    caller: Caller,
-    State(state): State<Shared>,
-    body: Bytes,
-) -> Result<Json<Value>, ApiError> {
-    caller.require_any(ALERT_WRITE)?;
+async fn ingest(request: GraphRequest, body: Bytes) -> Result<Json<Value>, ApiError> {
+    request.caller.require_any(ALERT_WRITE)?;
     let items = match body_json(&body)? {
         Value::Object(mut envelope) => match envelope.remove("value") {
             Some(Value::Array(items)) => items,
@@ -224,7 +243,7 @@ async fn ingest(
             ));
         }
     };
-    let results = run(&state, move |xdr| xdr.ingest(items)).await?;
+    let results = request.run(move |xdr| xdr.ingest(items)).await?;
     let value: Vec<Value> = results
         .into_iter()
         .map(|item| match item {
@@ -238,17 +257,17 @@ async fn ingest(
 }
 
 async fn list_incidents(
-    caller: Caller,
-    State(state): State<Shared>,
-    headers: HeaderMap,
+    request: GraphRequest,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require_any(INCIDENT_READ)?;
+    request.caller.require_any(INCIDENT_READ)?;
     let query =
         ListQuery::parse(raw.as_deref(), &INCIDENT_LIST).map_err(|e| api_error(e.into()))?;
-    let origin = Origin::of(&headers, &state);
+    let origin = &request.origin;
     let query_for_work = query.clone();
-    let mut result = run(&state, move |xdr| xdr.list_incidents(&query_for_work)).await?;
+    let mut result = request
+        .run(move |xdr| xdr.list_incidents(&query_for_work))
+        .await?;
     let expanded = query.expands("alerts");
     let items: Vec<Value> = std::mem::take(&mut result.page.items)
         .into_iter()
@@ -263,7 +282,7 @@ async fn list_incidents(
         "security/incidents"
     };
     Ok(Json(collection(
-        &origin,
+        origin,
         fragment,
         "/v1.0/security/incidents",
         &query,
@@ -273,22 +292,22 @@ async fn list_incidents(
 }
 
 async fn list_alerts(
-    caller: Caller,
-    State(state): State<Shared>,
-    headers: HeaderMap,
+    request: GraphRequest,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require_any(ALERT_READ)?;
+    request.caller.require_any(ALERT_READ)?;
     let query = ListQuery::parse(raw.as_deref(), &ALERT_LIST).map_err(|e| api_error(e.into()))?;
-    let origin = Origin::of(&headers, &state);
+    let origin = &request.origin;
     let query_for_work = query.clone();
-    let mut page = run(&state, move |xdr| xdr.list_alerts(&query_for_work)).await?;
+    let mut page = request
+        .run(move |xdr| xdr.list_alerts(&query_for_work))
+        .await?;
     let items: Vec<Value> = std::mem::take(&mut page.items)
         .into_iter()
         .map(|(_, doc)| origin.alert(doc))
         .collect();
     Ok(Json(collection(
-        &origin,
+        origin,
         "security/alerts_v2",
         "/v1.0/security/alerts_v2",
         &query,
@@ -320,90 +339,83 @@ fn collection(
 }
 
 async fn get_incident(
-    caller: Caller,
-    State(state): State<Shared>,
-    headers: HeaderMap,
+    request: GraphRequest,
     Path(id): Path<String>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require_any(INCIDENT_READ)?;
+    request.caller.require_any(INCIDENT_READ)?;
     let expand = ListQuery::parse(raw.as_deref(), &INCIDENT_LIST)
         .map_err(|e| api_error(e.into()))?
         .expands("alerts");
     let id = incident_id(&id)?;
-    let view = run(&state, move |xdr| xdr.incident(id, expand)).await?;
-    Ok(Origin::of(&headers, &state).incident_entity(view.incident, view.alerts))
+    let view = request.run(move |xdr| xdr.incident(id, expand)).await?;
+    Ok(request.origin.incident_entity(view.incident, view.alerts))
 }
 
 async fn patch_incident(
-    caller: Caller,
-    State(state): State<Shared>,
-    headers: HeaderMap,
+    request: GraphRequest,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require_any(INCIDENT_WRITE)?;
+    request.caller.require_any(INCIDENT_WRITE)?;
     let id = incident_id(&id)?;
     let body = body_json(&body)?;
-    let actor = caller.app_id.clone();
-    let doc = run(&state, move |xdr| xdr.update_incident(id, body, &actor)).await?;
-    Ok(Origin::of(&headers, &state).incident_entity(doc, None))
+    let actor = request.caller.app_id.clone();
+    let doc = request
+        .run(move |xdr| xdr.update_incident(id, body, &actor))
+        .await?;
+    Ok(request.origin.incident_entity(doc, None))
 }
 
 async fn comment_incident(
-    caller: Caller,
-    State(state): State<Shared>,
-    headers: HeaderMap,
+    request: GraphRequest,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require_any(INCIDENT_WRITE)?;
+    request.caller.require_any(INCIDENT_WRITE)?;
     let id = incident_id(&id)?;
     let body = body_json(&body)?;
-    let author = caller.app_id.clone();
-    let comments = run(&state, move |xdr| xdr.comment_incident(id, body, &author)).await?;
+    let author = request.caller.app_id.clone();
+    let comments = request
+        .run(move |xdr| xdr.comment_incident(id, body, &author))
+        .await?;
     let entity = format!("security/incidents('{id}')");
-    Ok(Origin::of(&headers, &state).comments(&entity, comments))
+    Ok(request.origin.comments(&entity, comments))
 }
 
-async fn get_alert(
-    caller: Caller,
-    State(state): State<Shared>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Result<Json<Value>, ApiError> {
-    caller.require_any(ALERT_READ)?;
-    let doc = run(&state, move |xdr| xdr.alert(&id)).await?;
-    Ok(Origin::of(&headers, &state).alert_entity(doc))
+async fn get_alert(request: GraphRequest, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+    request.caller.require_any(ALERT_READ)?;
+    let doc = request.run(move |xdr| xdr.alert(&id)).await?;
+    Ok(request.origin.alert_entity(doc))
 }
 
 async fn patch_alert(
-    caller: Caller,
-    State(state): State<Shared>,
-    headers: HeaderMap,
+    request: GraphRequest,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require_any(ALERT_WRITE)?;
+    request.caller.require_any(ALERT_WRITE)?;
     let body = body_json(&body)?;
-    let actor = caller.app_id.clone();
-    let doc = run(&state, move |xdr| xdr.update_alert(&id, body, &actor)).await?;
-    Ok(Origin::of(&headers, &state).alert_entity(doc))
+    let actor = request.caller.app_id.clone();
+    let doc = request
+        .run(move |xdr| xdr.update_alert(&id, body, &actor))
+        .await?;
+    Ok(request.origin.alert_entity(doc))
 }
 
 async fn comment_alert(
-    caller: Caller,
-    State(state): State<Shared>,
-    headers: HeaderMap,
+    request: GraphRequest,
     Path(id): Path<String>,
     body: Bytes,
 ) -> Result<Json<Value>, ApiError> {
-    caller.require_any(ALERT_WRITE)?;
+    request.caller.require_any(ALERT_WRITE)?;
     let body = body_json(&body)?;
-    let author = caller.app_id.clone();
+    let author = request.caller.app_id.clone();
     let entity = format!("security/alerts_v2('{id}')");
-    let comments = run(&state, move |xdr| xdr.comment_alert(&id, body, &author)).await?;
-    Ok(Origin::of(&headers, &state).comments(&entity, comments))
+    let comments = request
+        .run(move |xdr| xdr.comment_alert(&id, body, &author))
+        .await?;
+    Ok(request.origin.comments(&entity, comments))
 }
 
 /// Puts `@odata.context` first in an entity body.
