@@ -176,9 +176,11 @@ impl Prepared {
         Ok(BoundServer {
             listener,
             app,
-            addr,
-            url,
-            credentials_file: self.data_dir.path(CREDENTIALS_FILE),
+            at: Listening {
+                addr,
+                url,
+                credentials_file: self.data_dir.path(CREDENTIALS_FILE),
+            },
         })
     }
 
@@ -298,45 +300,69 @@ enum Transport {
     Tls(TlsListener),
 }
 
-/// A server that is listening but not yet answering.
+/// Where a server listens, from binding until it stops.
 #[derive(Debug)]
-pub struct BoundServer {
-    listener: Transport,
-    app: Router,
+struct Listening {
     addr: SocketAddr,
     url: String,
     credentials_file: PathBuf,
 }
 
+/// The accessors of [`Listening`] on a server type that keeps it in `at`.
+macro_rules! listening_accessors {
+    ($server:ty) => {
+        impl $server {
+            /// The bound address.
+            pub fn local_addr(&self) -> SocketAddr {
+                self.at.addr
+            }
+
+            /// `http://HOST:PORT`, or `https://HOST:PORT` with TLS.
+            pub fn url(&self) -> &str {
+                &self.at.url
+            }
+
+            /// The `credentials.env` written for this server.
+            pub fn credentials_file(&self) -> &Path {
+                &self.at.credentials_file
+            }
+        }
+    };
+}
+
+listening_accessors!(BoundServer);
+listening_accessors!(RunningServer);
+
+/// A server that is listening but not yet answering.
+#[derive(Debug)]
+pub struct BoundServer {
+    listener: Transport,
+    app: Router,
+    at: Listening,
+}
+
 impl BoundServer {
-    /// The bound address.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// `http://HOST:PORT`, or `https://HOST:PORT` with TLS.
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    /// The `credentials.env` written for this server.
-    pub fn credentials_file(&self) -> &Path {
-        &self.credentials_file
-    }
-
     /// Answers requests until `shutdown` completes, then finishes in-flight requests and returns.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
-        let served = match self.listener {
+        Self::answer(self.listener, self.app, shutdown).await
+    }
+
+    async fn answer(
+        listener: Transport,
+        app: Router,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServerError> {
+        let served = match listener {
             Transport::Plain(listener) => {
-                axum::serve(listener, self.app)
+                axum::serve(listener, app)
                     .with_graceful_shutdown(shutdown)
                     .await
             }
             Transport::Tls(listener) => {
-                axum::serve(listener, self.app)
+                axum::serve(listener, app)
                     .with_graceful_shutdown(shutdown)
                     .await
             }
@@ -347,16 +373,12 @@ impl BoundServer {
     /// Answers requests on a background task until the returned handle is stopped or dropped.
     pub fn spawn(self) -> RunningServer {
         let (stop, stopped) = oneshot::channel::<()>();
-        let addr = self.addr;
-        let url = self.url.clone();
-        let credentials_file = self.credentials_file.clone();
-        let task = tokio::spawn(self.run_until(async move {
+        let BoundServer { listener, app, at } = self;
+        let task = tokio::spawn(Self::answer(listener, app, async move {
             let _ = stopped.await;
         }));
         RunningServer {
-            addr,
-            url,
-            credentials_file,
+            at,
             stop: Some(stop),
             task,
         }
@@ -366,29 +388,12 @@ impl BoundServer {
 /// A server answering on a background task. Dropping it asks it to stop.
 #[derive(Debug)]
 pub struct RunningServer {
-    addr: SocketAddr,
-    url: String,
-    credentials_file: PathBuf,
+    at: Listening,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<Result<(), ServerError>>,
 }
 
 impl RunningServer {
-    /// The bound address.
-    pub fn local_addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// `http://HOST:PORT`, or `https://HOST:PORT` with TLS.
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    /// The `credentials.env` written for this server.
-    pub fn credentials_file(&self) -> &Path {
-        &self.credentials_file
-    }
-
     /// Stops the server and waits for it to finish.
     pub async fn stop(mut self) -> Result<(), ServerError> {
         if let Some(stop) = self.stop.take() {
