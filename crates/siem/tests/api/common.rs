@@ -159,9 +159,19 @@ impl Siem {
 
     /// PUTs incident `name` as the writer.
     pub async fn put_incident(&self, name: &str, body: &Value) -> Response {
+        self.put_incidents(name, body).await
+    }
+
+    /// PUTs comment or relation `child` (such as `comments/c1`) of incident `name` as the writer.
+    pub async fn put_child(&self, name: &str, child: &str, body: &Value) -> Response {
+        self.put_incidents(&format!("{name}/{child}"), body).await
+    }
+
+    /// PUTs `incidents/{path}` as the writer.
+    async fn put_incidents(&self, path: &str, body: &Value) -> Response {
         self.writer(
             self.http
-                .put(self.arm(&format!("incidents/{name}?api-version=2024-09-01")))
+                .put(self.arm(&format!("incidents/{path}?api-version=2024-09-01")))
                 .json(body),
         )
         .await

@@ -112,13 +112,7 @@ async fn alerts_and_entities_parse_as_sentinel_types() {
         siem.credential("TANDEM_WORKSPACE_NAME"),
     );
     let relation = json!({"properties": {"relatedResourceId": target}});
-    let response = siem
-        .writer(
-            siem.http
-                .put(siem.arm("incidents/inc/relations/r?api-version=2024-09-01"))
-                .json(&relation),
-        )
-        .await;
+    let response = siem.put_child("inc", "relations/r", &relation).await;
     assert_eq!(response.status(), StatusCode::CREATED);
 
     let alerts: Value = siem.incident_list("inc", "alerts").await;

@@ -36,10 +36,10 @@ async fn every_change_appends_exactly_one_history_row() {
     assert_eq!(history(&siem, "inc-1").await.len(), 2);
 
     let comment = siem
-        .writer(
-            siem.http
-                .put(siem.arm("incidents/inc-1/comments/c1?api-version=2024-09-01"))
-                .json(&json!({"properties": {"message": "looking"}})),
+        .put_child(
+            "inc-1",
+            "comments/c1",
+            &json!({"properties": {"message": "looking"}}),
         )
         .await;
     assert_eq!(comment.status(), StatusCode::CREATED);
@@ -129,32 +129,20 @@ async fn stale_etags_conflict_and_if_match_must_match() {
     );
 
     let comment: Value = siem
-        .writer(
-            siem.http
-                .put(siem.arm("incidents/inc/comments/c?api-version=2024-09-01"))
-                .json(&json!({"properties": {"message": "a"}})),
+        .put_child(
+            "inc",
+            "comments/c",
+            &json!({"properties": {"message": "a"}}),
         )
         .await
         .json()
         .await
         .unwrap();
     let stale_comment = json!({"etag": "not-the-etag", "properties": {"message": "b"}});
-    let response = siem
-        .writer(
-            siem.http
-                .put(siem.arm("incidents/inc/comments/c?api-version=2024-09-01"))
-                .json(&stale_comment),
-        )
-        .await;
+    let response = siem.put_child("inc", "comments/c", &stale_comment).await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     let fresh = json!({"etag": comment["etag"], "properties": {"message": "b"}});
-    let response = siem
-        .writer(
-            siem.http
-                .put(siem.arm("incidents/inc/comments/c?api-version=2024-09-01"))
-                .json(&fresh),
-        )
-        .await;
+    let response = siem.put_child("inc", "comments/c", &fresh).await;
     assert_eq!(response.status(), StatusCode::OK);
     let updated: Value = response.json().await.unwrap();
     assert_ne!(updated["etag"], comment["etag"]);
@@ -343,10 +331,10 @@ async fn alerts_attach_through_relations() {
             .unwrap()
     );
     let relation = siem
-        .writer(
-            siem.http
-                .put(siem.arm("incidents/inc/relations/r1?api-version=2024-09-01"))
-                .json(&json!({"properties": {"relatedResourceId": related}})),
+        .put_child(
+            "inc",
+            "relations/r1",
+            &json!({"properties": {"relatedResourceId": related}}),
         )
         .await;
     assert_eq!(relation.status(), StatusCode::CREATED);
