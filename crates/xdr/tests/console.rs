@@ -56,6 +56,11 @@ impl Browser {
         (response.status(), response.text().await.unwrap())
     }
 
+    /// The console page of incident `id`.
+    async fn incident(&self, id: &str) -> (StatusCode, String) {
+        self.page(&format!("{}/incidents/{id}", self.base)).await
+    }
+
     async fn act(&self, id: &str, action: &str, form: &[(&str, &str)]) -> reqwest::Response {
         self.http
             .post(format!("{}/incidents/{id}/{action}", self.base))
@@ -67,12 +72,16 @@ impl Browser {
     }
 }
 
+/// Ingests the simulated multi-stage attack; returns its incident ids.
+async fn multi_stage(xdr: &Xdr) -> Vec<String> {
+    xdr.ingest_ok(simulate::multi_stage(chrono::Utc::now()))
+        .await
+}
+
 #[tokio::test]
 async fn the_incident_web_url_opens_the_incident_page() {
     let xdr = Xdr::start("").await;
-    let ids = xdr
-        .ingest_ok(simulate::multi_stage(chrono::Utc::now()))
-        .await;
+    let ids = multi_stage(&xdr).await;
     let incident = xdr
         .get(&format!("/v1.0/security/incidents/{}", ids[0]))
         .await;
@@ -121,9 +130,7 @@ async fn the_incident_web_url_opens_the_incident_page() {
 #[tokio::test]
 async fn console_actions_change_the_incident_the_api_serves() {
     let xdr = Xdr::start("").await;
-    let ids = xdr
-        .ingest_ok(simulate::multi_stage(chrono::Utc::now()))
-        .await;
+    let ids = multi_stage(&xdr).await;
     let id = &ids[0];
     let browser = Browser::sign_in(&xdr, "TANDEM_CLIENT_ID", "TANDEM_CLIENT_SECRET").await;
 
@@ -177,13 +184,9 @@ async fn console_actions_change_the_incident_the_api_serves() {
 #[tokio::test]
 async fn the_incident_page_links_to_the_siem_twin_when_the_siem_console_is_configured() {
     let xdr = Xdr::start("[xdr]\nsiem_console_url = \"http://siem.test:8720/\"\n").await;
-    let ids = xdr
-        .ingest_ok(simulate::multi_stage(chrono::Utc::now()))
-        .await;
+    let ids = multi_stage(&xdr).await;
     let browser = Browser::sign_in(&xdr, "TANDEM_CLIENT_ID", "TANDEM_CLIENT_SECRET").await;
-    let (status, html) = browser
-        .page(&format!("{}/incidents/{}", browser.base, ids[0]))
-        .await;
+    let (status, html) = browser.incident(&ids[0]).await;
     assert_eq!(status, StatusCode::OK);
     let tenant = xdr.server.credentials().tenant_id().unwrap();
     let name = siem_incident_name(tenant, &ids[0]);
@@ -192,13 +195,9 @@ async fn the_incident_page_links_to_the_siem_twin_when_the_siem_console_is_confi
     assert!(html.contains("data-testid=\"twin-link\""));
 
     let unlinked = Xdr::start("").await;
-    let ids = unlinked
-        .ingest_ok(simulate::multi_stage(chrono::Utc::now()))
-        .await;
+    let ids = multi_stage(&unlinked).await;
     let browser = Browser::sign_in(&unlinked, "TANDEM_CLIENT_ID", "TANDEM_CLIENT_SECRET").await;
-    let (_, html) = browser
-        .page(&format!("{}/incidents/{}", browser.base, ids[0]))
-        .await;
+    let (_, html) = browser.incident(&ids[0]).await;
     assert!(!html.contains("data-testid=\"twin-link\""));
     assert!(html.contains("data-testid=\"twin-missing\""));
 }
