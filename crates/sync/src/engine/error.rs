@@ -24,7 +24,15 @@ pub enum EngineError {
     /// The XDR incident of a pair no longer exists.
     #[error("XDR incident {0} no longer exists")]
     Gone(String),
-    /// A write failed on every attempt it had and was set aside.
+    /// A write that failed waits for its next attempt.
+    #[error("a write for XDR incident {xdr_id} waits until {until} before its next attempt")]
+    Backoff {
+        /// The pair's XDR incident.
+        xdr_id: String,
+        /// When it may be tried again (the connector's clock).
+        until: String,
+    },
+    /// A write failed on every attempt it had, or was refused for good, and was set aside.
     #[error("write set aside after {attempts} attempt(s): {error}")]
     GaveUp {
         /// Attempts made.
@@ -63,7 +71,7 @@ impl EngineError {
             | EngineError::Sentinel(_)
             | EngineError::Gone(_)
             | EngineError::GaveUp { .. } => Disposition::Poison,
-            EngineError::Store(_) => Disposition::Transient,
+            EngineError::Store(_) | EngineError::Backoff { .. } => Disposition::Transient,
         }
     }
 }

@@ -12,7 +12,7 @@ use super::sides::Twin;
 use crate::graph::mapping as graph_map;
 use crate::reconcile::{PairKey, PlannedWrite, ReconcileInput, Side, SyncedIncident};
 use crate::sentinel::mapping as siem_map;
-use crate::store::{Commit, PlanCommit, WriteOutcome};
+use crate::store::{Commit, PlanCommit, WriteOutcome, WriteState};
 
 /// How often one pair is read again after its twin moved on under a write.
 const MAX_REREADS: usize = 3;
@@ -126,8 +126,9 @@ impl Connector {
             quiet: planned.is_empty(),
         };
         for write in &planned {
+            let attempts = self.attempts_so_far(write)?;
             let source = states.source_time(write.side);
-            outcome.writes += usize::from(self.perform(write, 0, source).await?);
+            outcome.writes += usize::from(self.perform(write, attempts, source).await?);
         }
         let attached = self.land_alerts(pair, xdr, xdr_fresh).await?;
         if xdr_fresh {
@@ -173,6 +174,32 @@ impl Connector {
                 Ok(performed.written.is_some())
             }
             Err(e) => Err(self.failed(write, attempts, e)?),
+        }
+    }
+
+    /// How often a write planned again already failed; an error when it waits for its backoff or was
+    /// set aside (the pair then waits, or is quarantined, instead of trying it again now).
+    fn attempts_so_far(&self, write: &PlannedWrite) -> Result<u32, EngineError> {
+        let Some(entry) = self.with_store(|s| s.outbox_entry(&write.key))? else {
+            return Ok(0);
+        };
+        match entry.state {
+            WriteState::SetAside => Err(EngineError::GaveUp {
+                attempts: entry.attempts,
+                error: entry.error.unwrap_or_default(),
+            }),
+            WriteState::Planned
+                if entry
+                    .retry_at
+                    .as_ref()
+                    .is_some_and(|at| *at > Timestamp::now()) =>
+            {
+                Err(EngineError::Backoff {
+                    xdr_id: write.pair.xdr_id.clone(),
+                    until: entry.retry_at.map(|at| at.to_string()).unwrap_or_default(),
+                })
+            }
+            WriteState::Planned | WriteState::Done => Ok(entry.attempts),
         }
     }
 

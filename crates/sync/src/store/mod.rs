@@ -203,6 +203,9 @@ pub trait SyncStore: Send {
     /// Planned writes not yet done, in planning order: on start-up, replay these first.
     fn pending_writes(&self) -> Result<Vec<OutboxEntry>, StoreError>;
 
+    /// The outbox entry with this key.
+    fn outbox_entry(&self, key: &Uuid) -> Result<Option<OutboxEntry>, StoreError>;
+
     /// Writes set aside, in planning order.
     fn set_aside_writes(&self) -> Result<Vec<OutboxEntry>, StoreError>;
 

@@ -423,6 +423,18 @@ impl SyncStore for SqliteStore {
         outbox_in_state(&self.conn, "planned")
     }
 
+    fn outbox_entry(&self, key: &Uuid) -> Result<Option<OutboxEntry>, StoreError> {
+        self.conn
+            .query_row(
+                &format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE key = ?1"),
+                params![key.to_string()],
+                outbox_entry,
+            )
+            .optional()?
+            .map(decode_outbox)
+            .transpose()
+    }
+
     fn set_aside_writes(&self) -> Result<Vec<OutboxEntry>, StoreError> {
         outbox_in_state(&self.conn, "set_aside")
     }

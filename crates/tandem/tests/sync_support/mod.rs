@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod proxy;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -142,6 +144,16 @@ pub fn run_tandem(args: &[&str]) -> String {
 pub async fn wait_for<T, F: Future<Output = Option<T>>>(
     what: &str,
     log: &Path,
+    check: impl FnMut() -> F,
+) -> T {
+    wait_within(DEADLINE, what, log, check).await
+}
+
+/// [`wait_for`] with another deadline.
+pub async fn wait_within<T, F: Future<Output = Option<T>>>(
+    deadline: Duration,
+    what: &str,
+    log: &Path,
     mut check: impl FnMut() -> F,
 ) -> T {
     let started = Instant::now();
@@ -149,13 +161,10 @@ pub async fn wait_for<T, F: Future<Output = Option<T>>>(
         if let Some(value) = check().await {
             return value;
         }
-        if started.elapsed() > DEADLINE {
-            let text = std::fs::read_to_string(log).unwrap_or_default();
-            let tail: Vec<&str> = text.lines().rev().take(30).collect();
-            let tail: Vec<&str> = tail.into_iter().rev().collect();
+        if started.elapsed() > deadline {
             panic!(
-                "not within {DEADLINE:?}: {what}\nconnector log:\n{}",
-                tail.join("\n")
+                "not within {deadline:?}: {what}\nconnector log:\n{}",
+                log_excerpt(log)
             );
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -402,6 +411,13 @@ impl Stack {
     /// Checks that every XDR incident has exactly one twin, that the twin holds every alert of its
     /// incident, each once, and that the incident's current version landed as a `SecurityIncident` row.
     pub async fn assert_one_twin_per_incident_with_its_alerts(&self) {
+        if let Some(missing) = self.missing_twins_or_alerts().await {
+            panic!("{missing}");
+        }
+    }
+
+    /// What [`Stack::assert_one_twin_per_incident_with_its_alerts`] finds missing, if anything.
+    pub async fn missing_twins_or_alerts(&self) -> Option<String> {
         let incidents = self.xdr_incidents().await;
         let twins = self.twins().await;
         let mut expected: Vec<String> = incidents
@@ -415,28 +431,39 @@ impl Stack {
         expected.sort();
         let mut names: Vec<String> = twins.iter().filter_map(|t| t.name.get().cloned()).collect();
         names.sort();
-        assert_eq!(names, expected, "one SIEM incident per XDR incident");
+        if names != expected {
+            return Some(format!(
+                "SIEM incidents {names:?}, expected one per XDR incident: {expected:?}"
+            ));
+        }
         for incident in &incidents {
             let attached = self.twin_alert_ids(&incident.id).await;
             let mut unique = attached.clone();
             unique.dedup();
-            assert_eq!(unique, attached, "alerts attached twice to {}", incident.id);
-            let version = incident.last_update_date_time.get().expect("a change time");
-            let rows = self.twin_row_versions(&incident.id).await;
-            assert!(
-                rows.contains(version),
-                "no SecurityIncident row of XDR incident {} at {version}: {rows:?}",
-                incident.id
-            );
-            for alert in incident.alerts() {
-                assert!(
-                    attached.contains(&alert.id),
-                    "alert {} of XDR incident {} is missing from its twin: {attached:?}",
-                    alert.id,
+            if unique != attached {
+                return Some(format!(
+                    "alerts attached twice to {}: {attached:?}",
                     incident.id
-                );
+                ));
+            }
+            let Some(version) = incident.last_update_date_time.get() else {
+                return Some(format!("XDR incident {} has no change time", incident.id));
+            };
+            let rows = self.twin_row_versions(&incident.id).await;
+            if !rows.contains(version) {
+                return Some(format!(
+                    "no SecurityIncident row of XDR incident {} at {version}: {rows:?}",
+                    incident.id
+                ));
+            }
+            if let Some(alert) = incident.alerts().iter().find(|a| !attached.contains(&a.id)) {
+                return Some(format!(
+                    "alert {} of XDR incident {} is missing from its twin: {attached:?}",
+                    alert.id, incident.id
+                ));
             }
         }
+        None
     }
 }
 
@@ -449,11 +476,23 @@ pub struct ConnectorRuns {
 }
 
 impl ConnectorRuns {
-    /// Runs over `config` (a `[sync]` section's extra lines are added to the generated one).
+    /// Runs over `config`, with the `key = value` lines of `sync_settings` in its `[sync]` section.
     pub fn new(config: &str, sync_settings: &str) -> ConnectorRuns {
         let dir = TempDir::new("sync");
         let path = dir.0.join("sync.toml");
-        let text = config.replace("[sync]\n", &format!("[sync]\n{sync_settings}\n"));
+        let keys: Vec<&str> = sync_settings
+            .lines()
+            .filter_map(|line| line.split_once('=').map(|(key, _)| key.trim()))
+            .collect();
+        let kept: Vec<&str> = config
+            .lines()
+            .filter(|line| {
+                let key = line.split_once('=').map(|(key, _)| key.trim());
+                key.is_none_or(|key| !keys.contains(&key))
+            })
+            .collect();
+        let text = format!("{}\n", kept.join("\n"))
+            .replace("[sync]\n", &format!("[sync]\n{sync_settings}\n"));
         std::fs::write(&path, text).expect("write the config");
         ConnectorRuns {
             config: path,
@@ -511,10 +550,21 @@ impl ConnectorRuns {
 
     /// The end of the log, for failure messages.
     pub fn log_tail(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let lines: Vec<&str> = text.lines().collect();
-        lines[lines.len().saturating_sub(30)..].join("\n")
+        log_excerpt(&self.log)
     }
+}
+
+/// The end of a connector's log, after any panic message in it.
+fn log_excerpt(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    let panics = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, line)| line.contains("panicked at") || line.starts_with("Error:"))
+        .flat_map(|(i, _)| lines[i..(i + 6).min(lines.len())].iter().copied());
+    let tail = lines[lines.len().saturating_sub(30)..].iter().copied();
+    panics.chain(tail).collect::<Vec<_>>().join("\n")
 }
 
 /// Whether a `--once` report says the cycle replayed and wrote nothing.
