@@ -49,7 +49,7 @@ pub struct FootprintSettings {
     #[arg(long, default_value_t = 100)]
     pub active_incidents: usize,
     /// The connector's poll interval, in milliseconds.
-    #[arg(long, default_value_t = 5_000)]
+    #[arg(long = "poll-interval", value_name = "MS", default_value_t = 5_000)]
     pub poll_interval_ms: u64,
 }
 

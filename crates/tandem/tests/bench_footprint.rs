@@ -18,7 +18,7 @@ fn footprint_reports_both_store_sizes_and_idle_polling() {
         "3",
         "--active-incidents",
         "3",
-        "--poll-interval-ms",
+        "--poll-interval",
         "500",
     ];
     let run = bench(dir.path(), "footprint", &args);

@@ -41,13 +41,13 @@ pub struct LatencySettings {
     #[arg(long, default_value_t = 20.0)]
     pub rate: f64,
     /// Seconds of changes.
-    #[arg(long, default_value_t = 120)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 120)]
     pub duration: u64,
     /// The connector's poll intervals to run at, in milliseconds (comma-separated; one run each).
-    #[arg(long, value_delimiter = ',', default_values_t = [5_000, 200])]
+    #[arg(long, value_name = "MS", value_delimiter = ',', default_values_t = [5_000, 200])]
     pub poll_interval: Vec<u64>,
     /// How often the observer polls both sides, in milliseconds.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, value_name = "MS", default_value_t = 50)]
     pub observe_interval: u64,
     /// Incident pairs synced before the stream starts (default: enough that a free one is always at
     /// hand at this rate and poll interval).
