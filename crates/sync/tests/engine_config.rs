@@ -370,3 +370,33 @@ fn planned_comment() -> Commit {
         poll: None,
     }
 }
+
+#[test]
+fn failed_writes_wait_twice_as_long_each_time_up_to_the_cap() {
+    let settings = generated().sync;
+    assert_eq!(settings.max_write_attempts, 8);
+    let waits: Vec<u64> = (1..=10)
+        .map(|n| settings.write_retry_delay(n).as_millis() as u64)
+        .collect();
+    assert_eq!(
+        waits,
+        [
+            5_000, 10_000, 20_000, 40_000, 80_000, 160_000, 320_000, 600_000, 600_000, 600_000
+        ]
+    );
+    assert_eq!(
+        settings.write_retry_delay(u32::MAX),
+        Duration::from_secs(600)
+    );
+    let error = with_line(
+        "poll_interval_ms = 5000",
+        "poll_interval_ms = 5000\nmax_write_attempts = 0",
+    )
+    .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("sync.max_write_attempts = \"0\""),
+        "{error}"
+    );
+}

@@ -12,6 +12,7 @@ use tandem_sync::reconcile::{
 };
 use tandem_sync::store::{
     Commit, FILE_NAME, PlanCommit, PollRecord, SqliteStore, StoreError, SyncStore, WriteOutcome,
+    WriteState,
 };
 
 fn at(seconds: i64) -> Timestamp {
@@ -484,4 +485,132 @@ fn a_base_round_trips_with_every_detail() {
         stored.siem.unwrap().changed_at.as_str(),
         "2024-05-01T10:00:00.1234567Z"
     );
+}
+
+#[test]
+fn failed_writes_count_attempts_wait_and_can_be_set_aside() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(dir.path()).unwrap();
+    let plan = new_pair_plan("1");
+    store
+        .commit(&Commit {
+            plans: vec![plan.clone()],
+            ..Commit::default()
+        })
+        .unwrap();
+    let (first, second) = (plan.writes[0].key, plan.writes[1].key);
+    assert_eq!(
+        store
+            .retry_write_later(&first, "HTTP 503", &at(10))
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .retry_write_later(&first, "HTTP 502", &at(20))
+            .unwrap(),
+        2
+    );
+    let waiting = store.outbox_entry(&first).unwrap().expect("the entry");
+    assert_eq!(waiting.state, WriteState::Planned);
+    assert_eq!(waiting.attempts, 2);
+    assert_eq!(waiting.retry_at, Some(at(20)));
+    assert_eq!(waiting.error.as_deref(), Some("HTTP 502"));
+    assert_eq!(store.pending_writes().unwrap().len(), 2);
+
+    assert_eq!(store.set_aside_write(&first, "HTTP 503").unwrap(), 3);
+    drop(store);
+    let mut store = SqliteStore::open(dir.path()).unwrap();
+    let pending = store.pending_writes().unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].write.key, second);
+    let set_aside = store.set_aside_writes().unwrap();
+    assert_eq!(set_aside.len(), 1);
+    assert_eq!(set_aside[0].write, plan.writes[0]);
+    assert_eq!(set_aside[0].state, WriteState::SetAside);
+    assert_eq!(set_aside[0].attempts, 3);
+    // Planning the same write again does not bring it back.
+    store
+        .commit(&Commit {
+            plans: vec![plan],
+            ..Commit::default()
+        })
+        .unwrap();
+    assert_eq!(store.set_aside_writes().unwrap().len(), 1);
+    let unknown = uuid::Uuid::from_u128(7);
+    assert!(matches!(
+        store.set_aside_write(&unknown, "x"),
+        Err(StoreError::UnknownWrite(key)) if key == unknown
+    ));
+    assert_eq!(store.outbox_entry(&unknown).unwrap(), None);
+}
+
+#[test]
+fn a_pair_remembers_which_xdr_version_landed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = SqliteStore::open(dir.path()).unwrap();
+    let plan = new_pair_plan("1");
+    store
+        .commit(&Commit {
+            plans: vec![plan.clone()],
+            ..Commit::default()
+        })
+        .unwrap();
+    assert_eq!(store.pair(&plan.pair).unwrap().unwrap().landed, None);
+    store.mark_landed(&plan.pair, "x1").unwrap();
+    drop(store);
+    let store = SqliteStore::open(dir.path()).unwrap();
+    let record = store.pair(&plan.pair).unwrap().unwrap();
+    assert_eq!(record.landed.as_deref(), Some("x1"));
+    assert_eq!(record.base, plan.base);
+}
+
+#[test]
+fn a_version_1_store_is_brought_up_to_date_keeping_its_outbox() {
+    let dir = tempfile::tempdir().unwrap();
+    let plan = new_pair_plan("1");
+    {
+        let raw = rusqlite::Connection::open(dir.path().join(FILE_NAME)).unwrap();
+        raw.execute_batch(
+            "CREATE TABLE pairs (tenant TEXT NOT NULL, xdr_id TEXT NOT NULL,
+                siem_name TEXT NOT NULL UNIQUE, base TEXT NOT NULL, PRIMARY KEY (tenant, xdr_id));
+             CREATE TABLE outbox (seq INTEGER PRIMARY KEY AUTOINCREMENT, key TEXT NOT NULL UNIQUE,
+                tenant TEXT NOT NULL, xdr_id TEXT NOT NULL, side TEXT NOT NULL, write TEXT NOT NULL,
+                state TEXT NOT NULL CHECK (state IN ('planned', 'done')));
+             CREATE INDEX outbox_planned ON outbox (state, seq);
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+        let write = &plan.writes[0];
+        raw.execute(
+            "INSERT INTO outbox (key, tenant, xdr_id, side, write, state) VALUES (?1, ?2, ?3, ?4, ?5, 'planned')",
+            rusqlite::params![
+                write.key.to_string(),
+                write.pair.tenant,
+                write.pair.xdr_id,
+                write.side.as_str(),
+                serde_json::to_string(&write.write).unwrap()
+            ],
+        )
+        .unwrap();
+    }
+    let mut store = SqliteStore::open(dir.path()).unwrap();
+    let pending = store.pending_writes().unwrap();
+    assert_eq!(pending.len(), 1);
+    assert_eq!(pending[0].write, plan.writes[0]);
+    assert_eq!(pending[0].attempts, 0);
+    assert_eq!(
+        store
+            .set_aside_write(&plan.writes[0].key, "HTTP 400")
+            .unwrap(),
+        1
+    );
+    store
+        .commit(&Commit {
+            plans: vec![plan.clone()],
+            ..Commit::default()
+        })
+        .unwrap();
+    store.mark_landed(&plan.pair, "x1").unwrap();
+    assert_eq!(store.pending_writes().unwrap().len(), 1);
 }
