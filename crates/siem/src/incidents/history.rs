@@ -10,7 +10,7 @@ use tandem_model::{Field, Timestamp};
 use super::{Actor, IncidentState, is_bookmark};
 use crate::schema::coerce_row;
 use crate::store::StoreError;
-use crate::store::logs::{all_where, insert_rows, latest_where};
+use crate::store::logs::{all_by_key, insert_rows, latest_by_key};
 use crate::tables::{SECURITY_ALERT, SECURITY_INCIDENT, security_incident};
 use crate::workspace::Workspace;
 
@@ -111,7 +111,7 @@ pub(crate) fn incident_rows(
     c: &Connection,
     name: &str,
 ) -> Result<Vec<Map<String, Value>>, StoreError> {
-    all_where(c, SECURITY_INCIDENT, "IncidentName", name)
+    all_by_key(c, SECURITY_INCIDENT, name)
 }
 
 /// The latest `SecurityAlert` row of each id in `ids`, in the order of `ids` (ids without a row are
@@ -122,7 +122,7 @@ pub(crate) fn latest_alerts(
 ) -> Result<Vec<Map<String, Value>>, StoreError> {
     let mut rows = Vec::new();
     for id in ids {
-        if let Some(row) = latest_where(c, SECURITY_ALERT, "SystemAlertId", id)? {
+        if let Some(row) = latest_by_key(c, SECURITY_ALERT, id)? {
             rows.push(row);
         }
     }

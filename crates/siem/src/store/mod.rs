@@ -84,6 +84,7 @@ impl Store {
         connection.pragma_update(None, "synchronous", "FULL")?;
         connection.pragma_update(None, "busy_timeout", 5000)?;
         connection.execute_batch(SCHEMA)?;
+        logs::prepare(&connection)?;
         queue::prepare(&connection)?;
         Ok(Store {
             connection: Mutex::new(connection),
