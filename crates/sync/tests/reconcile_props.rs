@@ -1,6 +1,11 @@
 //! Property tests: two in-memory sides and the connector's base, driven through random interleavings of
 //! edits on both sides, stale and duplicate deliveries, and crashes at every point of a cycle.
 //!
+//! Verdicts go through the real adapters' mappings, so each side fills in detail the way its service
+//! does: the XDR stores the Graph update body the connector sends (a verdict without a determination
+//! becomes `other`), and the SIEM keeps classification, reason and classification comment and is read
+//! back through the Sentinel mapping (which derives a determination from the reason).
+//!
 //! After the edits stop, a few quiet rounds must reach a fixed point where both sides hold the same
 //! values (but for a field read-only on the XDR, whose SIEM edits stay in the SIEM) and the reconciler
 //! plans nothing; every user edit that did not survive must be explained by a
@@ -10,16 +15,25 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use proptest::prelude::*;
-use tandem_model::Timestamp;
+use tandem_model::sentinel::{Incident, IncidentProperties};
+use tandem_model::{Field, Timestamp};
+use tandem_sync::graph::mapping::{incident_update, synced_incident as from_graph};
 use tandem_sync::reconcile::{
-    Base, Classification, Comment, CommentOrigin, Conflict, ConflictPolicy, FieldName,
-    IncidentReconciler, PairKey, PlannedWrite, ReconcileInput, Severity, Side, SideVersion, Status,
-    SyncedFields, SyncedIncident, Verdict, Write, parse_marker,
+    Base, Change, Classification, Comment, CommentOrigin, Conflict, ConflictPolicy, FieldName,
+    FieldPatch, IncidentReconciler, PairKey, PlannedWrite, ReconcileInput, Severity, Side,
+    SideVersion, Status, SyncedFields, SyncedIncident, SyncedValue, Verdict, Write, parse_marker,
 };
+use tandem_sync::sentinel::mapping::{apply_patch, synced_incident as from_sentinel};
 
 const TAGS: [&str; 4] = ["a", "b", "c", "d"];
 const OWNERS: [Option<&str>; 3] = [None, Some("ana@example.com"), Some("bo@example.com")];
-const DETERMINATIONS: [Option<&str>; 3] = [None, Some("malware"), Some("phishing")];
+const DETERMINATIONS: [Option<&str>; 5] = [
+    None,
+    Some("malware"),
+    Some("phishing"),
+    Some("other"),
+    Some("notMalicious"),
+];
 
 /// A user's edit on one side.
 #[derive(Debug, Clone)]
@@ -125,6 +139,8 @@ struct Service {
     redirected_to: Option<String>,
     /// Every state this service has served, oldest first.
     history: Vec<SyncedIncident>,
+    /// SIEM only: the incident properties that hold its verdict (classification, reason, comment).
+    verdict_members: IncidentProperties,
 }
 
 impl Service {
@@ -138,20 +154,45 @@ impl Service {
             clock,
             redirected_to: None,
             history: Vec::new(),
+            verdict_members: IncidentProperties::default(),
         }
     }
 
-    /// Stores `fields` as this service would (the SIEM drops the determination and shows `Redirected`
-    /// as `Closed`), stamping a new version.
+    /// Stores `fields` as this service would (the SIEM writes a new verdict through the Sentinel mapping
+    /// and shows `Redirected` as `Closed`), stamping a new version.
     fn store(&mut self, mut fields: SyncedFields, seconds: i64) {
         if self.side == Side::Siem {
-            fields.classification.determination = None;
+            if fields.classification != self.fields.classification {
+                fields.classification = self.siem_verdict(&fields.classification);
+            }
             if fields.status == Status::Redirected {
                 fields.status = Status::Closed;
             }
         }
         self.fields = fields;
         self.bump(seconds);
+    }
+
+    /// Writes `classification` into the SIEM's verdict members and reads them back.
+    fn siem_verdict(&mut self, classification: &Classification) -> Classification {
+        let members = std::mem::take(&mut self.verdict_members);
+        self.verdict_members = apply_patch(members, &verdict_patch(classification));
+        let mut incident = Incident::new(self.verdict_members.clone());
+        incident.etag = Field::Value("\"e\"".into());
+        incident.properties.created_time_utc = Field::Value(at(0));
+        from_sentinel(&incident, &[])
+            .expect("a readable SIEM incident")
+            .fields
+            .classification
+    }
+
+    /// Performs the connector's field write: the XDR stores the Graph update body the adapter makes.
+    fn write(&mut self, patch: &FieldPatch) {
+        let mut fields = patch.apply(&self.fields);
+        if self.side == Side::Xdr && patch.classification.is_some() {
+            fields.classification = xdr_stores(patch);
+        }
+        self.store(fields, 1);
     }
 
     fn bump(&mut self, seconds: i64) {
@@ -227,8 +268,7 @@ impl Service {
             Write::Fields { patch } => {
                 let rebased = patch.rebase(self.side, &self.fields);
                 if !rebased.patch.is_empty() {
-                    let fields = rebased.patch.apply(&self.fields);
-                    self.store(fields, 1);
+                    self.write(&rebased.patch);
                 }
                 let p = &rebased.patch;
                 let written = [
@@ -254,6 +294,30 @@ impl Service {
             }
         }
     }
+}
+
+/// A patch that changes only the classification.
+fn verdict_patch(classification: &Classification) -> FieldPatch {
+    FieldPatch {
+        classification: Some(Change {
+            from: None,
+            to: classification.clone(),
+        }),
+        ..FieldPatch::default()
+    }
+}
+
+/// The classification the XDR holds after taking the Graph update body made for `patch`.
+fn xdr_stores(patch: &FieldPatch) -> Classification {
+    let update = incident_update(patch, &SyncedFields::default_for_test());
+    let mut body = serde_json::to_value(&update).unwrap();
+    body["id"] = "1".into();
+    body["lastUpdateDateTime"] = at(0).as_str().into();
+    let incident = serde_json::from_value(body).expect("a Graph incident");
+    from_graph(&incident)
+        .expect("a readable XDR incident")
+        .fields
+        .classification
 }
 
 trait TestDefault {
@@ -618,8 +682,15 @@ fn field_value(f: &SyncedFields, field: FieldName) -> serde_json::Value {
 fn check_converged(world: &World) {
     let siem = world.siem.as_ref().expect("the twin exists");
     let (x, s) = (&world.xdr.fields, &siem.fields);
-    let base = world.base.as_ref().unwrap();
-    assert_eq!(&base.fields, x, "the base holds the XDR's values");
+    let mut agreed = world.base.as_ref().unwrap().fields.clone();
+    assert!(
+        x.classification.shows(Side::Xdr, &agreed.classification),
+        "the XDR's {:?} is not the agreed {:?}",
+        x.classification,
+        agreed.classification
+    );
+    agreed.classification = x.classification.clone();
+    assert_eq!(&agreed, x, "the base holds the XDR's values");
     let expected_status = if x.status == Status::Redirected {
         Status::Closed
     } else {

@@ -10,6 +10,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use tandem_model::graph::AlertDetermination;
 use tandem_model::mapping::derived_name;
 
 use super::identity::PairKey;
@@ -37,9 +38,18 @@ impl SyncedValue for Status {
 }
 
 impl SyncedValue for Classification {
+    /// Besides equality: a SIEM value without a determination cannot tell, so its verdict decides; and a
+    /// wanted value without a determination is shown by the detail a side fills in when it is written
+    /// one, so that reading it back is no change. The SIEM derives its determination from the reason
+    /// its verdict was written with (`IncorrectAlertLogic` reads as `notMalicious`), so there the verdict
+    /// decides; the XDR stores `other`.
     fn shows(&self, side: Side, wanted: &Self) -> bool {
-        match (side, &self.determination) {
-            (Side::Siem, None) => self.verdict == wanted.verdict,
+        if self.verdict != wanted.verdict {
+            return false;
+        }
+        match (side, self.determination.as_deref(), &wanted.determination) {
+            (Side::Siem, None, _) | (Side::Siem, _, None) => true,
+            (Side::Xdr, Some(filled), None) => filled == AlertDetermination::OtherOutcome.as_str(),
             _ => self == wanted,
         }
     }
