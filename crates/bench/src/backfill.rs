@@ -47,9 +47,11 @@ pub struct BackfillSettings {
     pub python: Option<PathBuf>,
 }
 
-/// How often the SIEM is asked for the incidents changed since the last look (each ask costs the
-/// SIEM a scan of its incidents, so not too often).
+/// The shortest pause between two looks at the SIEM's changed incidents.
 const WATCH_INTERVAL: Duration = Duration::from_millis(500);
+/// Each look costs the SIEM a scan of its incidents; pausing this many times as long as the last look
+/// took keeps the watcher's share of the SIEM's time near 5% however many incidents it holds.
+const WATCH_PAUSE_FACTOR: u32 = 20;
 
 /// How one contender's progress went.
 #[derive(Debug, Clone, Serialize, Default)]
@@ -225,7 +227,10 @@ async fn watch_backfill(
     let mut samples = vec![(0.0, 0)];
     loop {
         connector.check_running()?;
-        for incident in siem.changed_since(&mark).await? {
+        let look = Instant::now();
+        let changed = siem.changed_since(&mark).await?;
+        let pause = WATCH_INTERVAL.max(look.elapsed() * WATCH_PAUSE_FACTOR);
+        for incident in changed {
             let name = incident["name"].as_str().unwrap_or_default().to_owned();
             let count = incident
                 .pointer("/properties/additionalData/alertsCount")
@@ -253,7 +258,7 @@ async fn watch_backfill(
                 samples,
             });
         }
-        tokio::time::sleep(WATCH_INTERVAL).await;
+        tokio::time::sleep(pause).await;
     }
 }
 
