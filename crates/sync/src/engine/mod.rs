@@ -144,12 +144,22 @@ impl Connector {
         self.metrics.render(&self.api_counters())
     }
 
-    /// Runs cycles every poll interval, and a full reconciliation every full-reconciliation interval,
-    /// until `shutdown` completes. A failed cycle is logged and the next one runs as usual.
+    /// Starts a cycle every poll interval, and a full reconciliation every full-reconciliation interval,
+    /// until `shutdown` completes. The interval runs from the start of one cycle to the start of the
+    /// next, so a cycle's own duration does not widen the gap; a cycle that overruns skips the starts it
+    /// missed instead of running them back to back. A failed cycle is logged and the next one runs as
+    /// usual.
     pub async fn run(&self, shutdown: impl Future<Output = ()>) {
         tokio::pin!(shutdown);
+        let mut cadence = tokio::time::interval(self.settings.poll_interval());
+        cadence.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         let mut next_full = Instant::now() + self.settings.full_reconciliation_interval();
         loop {
+            tokio::select! {
+                biased;
+                () = &mut shutdown => return,
+                _ = cadence.tick() => {}
+            }
             match self.run_once().await {
                 Ok(report) => tracing::debug!(?report, "cycle"),
                 Err(error) => tracing::warn!(%error, "cycle failed"),
@@ -160,10 +170,6 @@ impl Connector {
                     Err(error) => tracing::warn!(%error, "full reconciliation failed"),
                 }
                 next_full = Instant::now() + self.settings.full_reconciliation_interval();
-            }
-            tokio::select! {
-                () = &mut shutdown => return,
-                () = tokio::time::sleep(self.settings.poll_interval()) => {}
             }
         }
     }
