@@ -66,7 +66,8 @@ async fn crash_at_pass_and_restart(step: Step, n: u32) -> usize {
     stack
         .post_alerts(&tandem_xdr::simulate::load(chrono::Utc::now(), 1, 2))
         .await;
-    let runs = ConnectorRuns::new(&stack.sync_config(), "");
+    // A write that fails is tried again soon, so that clean runs converge quickly.
+    let runs = ConnectorRuns::new(&stack.sync_config(), "write_retry_initial_ms = 20");
 
     // The first sync.
     let mut crashes = usize::from(crash_at(&runs, step, n));
@@ -118,7 +119,13 @@ async fn crash_at_pass_and_restart(step: Step, n: u32) -> usize {
         ("SIEM", stack.twin_comment_count(&in_xdr, &xdr_note).await),
         ("XDR", stack.xdr_comment_count(&in_xdr, &xdr_note).await),
     ] {
-        assert_eq!(count, 1, "a comment shows {count} times in the {side}");
+        assert_eq!(
+            count,
+            1,
+            "a comment shows {count} times in the {side} after {}:{n}: {}",
+            step.name(),
+            runs.log_tail()
+        );
     }
     let assigned = stack.xdr_incident(&in_siem).await;
     assert_eq!(assigned.assigned_to.get().map(String::as_str), Some(owner));

@@ -5,8 +5,11 @@
 //! every changed pair ([`pair`]): read both sides, reconcile, store the plan and the new base in one
 //! transaction, perform each write idempotently ([`sides`]), mark it done. Every so often a full
 //! reconciliation reads every XDR incident and its twin, repairs drift (missing twins, fields, comments
-//! or alerts) and reports how many pairs it repaired. [`metrics`] counts, [`status`] reports from the
-//! store, [`http`] serves both, [`progress`] draws the backfill's progress bar.
+//! or alerts) and reports how many pairs it repaired. A write that fails for a passing reason waits in
+//! the outbox with a growing backoff and is set aside after `sync.max_write_attempts`, so one broken
+//! write never holds back the rest. [`metrics`] counts, [`status`] reports from the store, [`http`]
+//! serves both, [`progress`] draws the backfill's progress bar, and [`crash`] lets tests stop the
+//! process right after any step.
 
 pub mod crash;
 pub mod error;

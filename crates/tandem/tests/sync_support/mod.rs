@@ -536,16 +536,31 @@ impl ConnectorRuns {
         )
     }
 
-    /// Clean `--once` runs until one writes nothing; returns how many ran.
+    /// Clean `--once` runs until one writes nothing and no write waits in the outbox; returns how many
+    /// ran.
     pub fn until_quiet(&self) -> usize {
-        for run in 1..=5 {
+        for run in 1..=10 {
             let (status, report) = self.once(None);
             assert!(status.success(), "a clean run failed: {}", self.log_tail());
-            if quiet(&report) {
+            if quiet(&report) && self.pending_writes() == 0 {
                 return run;
             }
+            std::thread::sleep(Duration::from_millis(50));
         }
-        panic!("still writing after 5 clean runs: {}", self.log_tail());
+        panic!("still writing after 10 clean runs: {}", self.log_tail());
+    }
+
+    /// The writes waiting in the outbox, as `tandem sync status --json` reports them.
+    pub fn pending_writes(&self) -> u64 {
+        let store = self.store.to_str().expect("UTF-8 path");
+        let text = run_tandem(&["sync", "status", "--data-dir", store, "--json"]);
+        let status: serde_json::Value = serde_json::from_str(&text).expect("status JSON");
+        status["directions"]
+            .as_array()
+            .expect("directions")
+            .iter()
+            .filter_map(|d| d["pending_writes"].as_u64())
+            .sum()
     }
 
     /// The end of the log, for failure messages.
