@@ -9,6 +9,7 @@ pub mod proxy;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tandem_client::{ApiClient, ApiRequest, ClientConfig, CredentialConfig, Secret};
@@ -36,17 +37,20 @@ impl Drop for Process {
 pub struct TempDir(pub PathBuf);
 
 impl TempDir {
+    /// A new empty dir, unique even among dirs made by parallel tests in the same instant.
     pub fn new(name: &str) -> TempDir {
+        static MADE: AtomicUsize = AtomicUsize::new(0);
         let unique = format!(
-            "tandem-sync-e2e-{name}-{}-{}",
+            "tandem-sync-e2e-{name}-{}-{}-{}",
             std::process::id(),
+            MADE.fetch_add(1, Ordering::SeqCst),
             Timestamp::now()
                 .instant()
                 .timestamp_nanos_opt()
                 .unwrap_or_default()
         );
         let path = std::env::temp_dir().join(unique);
-        std::fs::create_dir_all(&path).expect("create a temp dir");
+        std::fs::create_dir(&path).expect("create a fresh temp dir");
         TempDir(path)
     }
 }
