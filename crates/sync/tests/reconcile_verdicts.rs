@@ -11,8 +11,8 @@ use std::collections::BTreeSet;
 use serde_json::json;
 use tandem_sync::graph::mapping::synced_incident as from_graph;
 use tandem_sync::reconcile::{
-    Base, Classification, ConflictPolicy, FieldPatch, IncidentReconciler, PairKey, ReconcileInput,
-    Reconciliation, Side, SyncedIncident, Verdict,
+    Base, Classification, Comment, CommentOrigin, ConflictPolicy, FieldPatch, IncidentReconciler,
+    PairKey, ReconcileInput, Reconciliation, Side, SyncedIncident, Verdict,
 };
 use tandem_sync::sentinel::mapping::synced_incident as from_sentinel;
 
@@ -118,14 +118,27 @@ fn an_xdr_verdict_change_crosses_after_an_earlier_xdr_verdict_without_detail() {
 }
 
 #[test]
-fn a_siem_reading_back_its_own_detail_writes_nothing_to_the_xdr() {
-    // The XDR's falsePositive / unknown reached the SIEM; later both sides change for another reason
-    // (a comment), and the SIEM now reads as FalsePositive / notMalicious.
+fn a_comment_from_the_xdr_reaching_the_siem_writes_nothing_back_to_the_xdr() {
+    // The XDR's falsePositive / unknown reached the SIEM as FalsePositive / IncorrectAlertLogic.
     let x = xdr("falsePositive", "unknown", 10);
     let before = siem("FalsePositive", "IncorrectAlertLogic", 11);
     let b = base(x.fields.classification.clone(), &x, &before);
-    let x = xdr("falsePositive", "unknown", 20);
-    let s = siem("FalsePositive", "IncorrectAlertLogic", 21);
+    // A comment made in the XDR is mirrored: both sides are news now, and the SIEM reads its verdict
+    // back as FalsePositive / notMalicious.
+    let origin = CommentOrigin {
+        side: Side::Xdr,
+        id: "2026-01-01T00:05:20Z".into(),
+    };
+    let comment = Comment {
+        text: "Looked at it".into(),
+        author: None,
+    };
+    let mut x = xdr("falsePositive", "unknown", 20);
+    x.comments.insert(origin.clone(), comment.clone());
+    let mut s = siem("FalsePositive", "IncorrectAlertLogic", 21);
+    s.comments.insert(origin.clone(), comment);
+    let mut b = b;
+    b.comments.insert(origin);
 
     let r = reconcile(&b, &x, &s);
 
