@@ -30,6 +30,7 @@
 //!
 //! [sync]
 //! poll_interval_ms = 5000
+//! concurrency = 1               # pairs synced at once
 //! max_write_attempts = 8        # then the write is set aside
 //! write_retry_initial_ms = 5000 # doubling up to write_retry_max_ms
 //! ```
@@ -84,6 +85,10 @@ pub struct SyncSettings {
     pub trust_window_ms: u64,
     /// Items asked for per page (`$top`).
     pub page_size: u32,
+    /// Pairs synced at once (each pair's own steps stay in order; no two run on one pair). Above 1 the
+    /// pairs' requests overlap, so a `Retry-After` holds back only the request it answered, not the
+    /// others in flight to the same API; 1 keeps every throttled API quiet for the whole wait.
+    pub concurrency: u32,
     /// Attempts a planned write gets (across cycles and restarts) before it is set aside.
     pub max_write_attempts: u32,
     /// Milliseconds a failed write waits before its next attempt; each later wait is twice as long.
@@ -101,6 +106,7 @@ impl Default for SyncSettings {
             conflict_policy: PolicyName::LaterChangeWins,
             trust_window_ms: 5_000,
             page_size: 50,
+            concurrency: 1,
             max_write_attempts: 8,
             write_retry_initial_ms: 5_000,
             write_retry_max_ms: 600_000,
@@ -129,6 +135,11 @@ impl SyncSettings {
     /// How far each poll reaches back before the watermark.
     pub fn overlap(&self) -> Duration {
         Duration::from_millis(self.overlap_ms)
+    }
+
+    /// How many pairs are synced at once.
+    pub fn concurrency(&self) -> usize {
+        usize::try_from(self.concurrency).unwrap_or(usize::MAX)
     }
 
     /// The time between full reconciliations.
@@ -165,6 +176,7 @@ impl SyncSettings {
                 self.full_reconciliation_interval_secs,
             ),
             ("sync.page_size", u64::from(self.page_size)),
+            ("sync.concurrency", u64::from(self.concurrency)),
             (
                 "sync.max_write_attempts",
                 u64::from(self.max_write_attempts),

@@ -2,7 +2,7 @@
 //! it does.
 //!
 //! One cycle replays the outbox's undone writes, then polls the XDR and the SIEM ([`poll`]) and syncs
-//! every changed pair ([`pair`]): read both sides, reconcile, store the plan and the new base in one
+//! every changed pair ([`pair`]), several pairs at once (`sync.concurrency`): read both sides, reconcile, store the plan and the new base in one
 //! transaction, perform each write idempotently ([`sides`]), mark it done. Every so often a full
 //! reconciliation reads every XDR incident and its twin, repairs drift (missing twins, fields, comments
 //! or alerts) and reports how many pairs it repaired. A write that fails for a passing reason waits in
@@ -21,11 +21,12 @@ pub mod progress;
 pub mod sides;
 pub mod status;
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use futures_util::stream::{self, StreamExt};
 use tandem_model::Timestamp;
 
 pub use crash::{CRASH_AT_ENV, CrashPoint, Step};
@@ -39,7 +40,7 @@ pub use status::SyncStatus;
 
 use crate::config::{SyncConfig, SyncConfigError, SyncSettings};
 use crate::reconcile::{IncidentReconciler, PairKey, Side};
-use crate::store::{StoreError, SyncStore};
+use crate::store::{OutboxEntry, StoreError, SyncStore};
 use poll::Scope;
 
 /// The store, shared by the engine and the status endpoint.
@@ -216,30 +217,59 @@ impl Connector {
         })
     }
 
-    /// Performs the outbox's undone writes in planning order. A write that failed for a passing reason
-    /// waits for its backoff; until then, and while it keeps failing, the later writes of its pair wait
-    /// too (they may need it done first); the other pairs' writes go on. A write refused for good, or
-    /// out of attempts, is set aside and its pair quarantined.
+    /// Performs the outbox's undone writes in planning order, up to `sync.concurrency` pairs at once. A
+    /// write that failed for a passing reason waits for its backoff; until then, and while it keeps
+    /// failing, the later writes of its pair wait too (they may need it done first); the other pairs'
+    /// writes go on. A write refused for good, or out of attempts, is set aside and its pair
+    /// quarantined.
     pub async fn replay(&self) -> Result<usize, EngineError> {
         if self.dry_run {
             return Ok(0);
         }
         let pending = self.with_store(|s| s.pending_writes())?;
-        let now = Timestamp::now();
-        let mut held: BTreeSet<PairKey> = BTreeSet::new();
-        let mut replayed = 0;
+        // One group per pair, in the order of each pair's first planned write.
+        let mut group_of: BTreeMap<PairKey, usize> = BTreeMap::new();
+        let mut by_pair: Vec<Vec<OutboxEntry>> = Vec::new();
         for entry in pending {
+            let next = by_pair.len();
+            let group = *group_of.entry(entry.write.pair.clone()).or_insert(next);
+            if group == next {
+                by_pair.push(Vec::new());
+            }
+            by_pair[group].push(entry);
+        }
+        let now = Timestamp::now();
+        let mut replays = stream::iter(
+            by_pair
+                .into_iter()
+                .map(|entries| self.replay_pair(entries, &now)),
+        )
+        .buffer_unordered(self.settings.concurrency());
+        let mut replayed = 0;
+        while let Some(count) = replays.next().await {
+            replayed += count?;
+        }
+        Ok(replayed)
+    }
+
+    /// Performs one pair's undone writes in order, stopping at one that waits or fails for a passing
+    /// reason; returns how many were performed.
+    async fn replay_pair(
+        &self,
+        entries: Vec<OutboxEntry>,
+        now: &Timestamp,
+    ) -> Result<usize, EngineError> {
+        let mut replayed = 0;
+        for entry in entries {
             let pair = &entry.write.pair;
-            let waiting = entry.retry_at.as_ref().is_some_and(|at| *at > now);
-            if held.contains(pair) || waiting {
-                held.insert(pair.clone());
-                continue;
+            if entry.retry_at.as_ref().is_some_and(|at| at > now) {
+                break;
             }
             match self.perform(&entry.write, entry.attempts, None).await {
                 Ok(_) => replayed += 1,
                 Err(e) if e.disposition() == Disposition::Transient => {
                     tracing::warn!(xdr_id = %pair.xdr_id, error = %e, "write stays in the outbox");
-                    held.insert(pair.clone());
+                    break;
                 }
                 Err(e) => {
                     // The item set aside is the pair's XDR incident, whichever side refused.

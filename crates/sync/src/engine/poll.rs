@@ -1,9 +1,13 @@
 //! Change detection: each side is polled for items changed since its watermark minus the overlap, page
 //! by page; items already consumed (same change marker as the base) are skipped, the rest are synced
-//! pair by pair. The watermark advances only after every item of the batch is durably handled: its
-//! plan stored, or the item quarantined.
+//! pair by pair, up to `sync.concurrency` pairs of a page at once (never two items of one pair at once).
+//! The watermark advances only after every item of the batch is durably handled: its plan stored, or
+//! the item quarantined.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
+
+use futures_util::stream::{self, StreamExt};
 
 use tandem_client::Pager;
 use tandem_model::{Field, Timestamp};
@@ -119,31 +123,39 @@ impl Connector {
         let polled_at = Timestamp::now();
         let mut summary = PollSummary::default();
         let mut newest: Option<Timestamp> = None;
+        let skip_consumed = !matches!(scope, Scope::Everything);
         while let Some(page) = pager.next_page().await? {
             let count = page.items.len();
-            for item in page.items {
-                summary.items += 1;
-                if let Some(at) = changed_at(&item) {
-                    newest = newest.max(Some(at));
-                }
-                let id = item.id();
-                let skip_consumed = !matches!(scope, Scope::Everything);
-                match item.handle(self, skip_consumed).await {
-                    Ok(Handled::Skipped) => {}
-                    Ok(Handled::Synced(outcome)) => {
-                        summary.synced += 1;
-                        summary.writes += outcome.writes;
-                        summary.changed += usize::from(!outcome.quiet);
-                        self.with_store(|s| s.release(side, &id))?;
+            summary.items += count;
+            newest = page
+                .items
+                .iter()
+                .filter_map(&changed_at)
+                .fold(newest, |n, at| n.max(Some(at)));
+            for wave in waves(page.items, PollItem::id) {
+                let mut handled = stream::iter(wave.into_iter().map(|item| async move {
+                    let id = item.id();
+                    (id, item.handle(self, skip_consumed).await)
+                }))
+                .buffer_unordered(self.settings.concurrency());
+                while let Some((id, result)) = handled.next().await {
+                    match result {
+                        Ok(Handled::Skipped) => {}
+                        Ok(Handled::Synced(outcome)) => {
+                            summary.synced += 1;
+                            summary.writes += outcome.writes;
+                            summary.changed += usize::from(!outcome.quiet);
+                            self.with_store(|s| s.release(side, &id))?;
+                        }
+                        Err(e) => self.set_aside(side, &id, &e, &mut summary)?,
                     }
-                    Err(e) => self.set_aside(side, &id, &e, &mut summary)?,
                 }
             }
             if let Some(progress) = progress {
                 progress.page(count);
             }
         }
-        if !matches!(scope, Scope::Everything) && summary.deferred == 0 && !self.dry_run {
+        if skip_consumed && summary.deferred == 0 && !self.dry_run {
             self.advance(side, polled_at, newest, summary.items)?;
         }
         Ok(summary)
@@ -203,6 +215,22 @@ impl Connector {
         self.passed(super::Step::Watermark);
         Ok(())
     }
+}
+
+/// Splits `items` into waves that each hold one item per key, keeping the order of a key's items, so
+/// that the items of one wave can be handled at once without two of them working on the same pair.
+pub(crate) fn waves<T, K: Ord>(items: Vec<T>, key: impl Fn(&T) -> K) -> Vec<Vec<T>> {
+    let mut seen: BTreeMap<K, usize> = BTreeMap::new();
+    let mut waves: Vec<Vec<T>> = Vec::new();
+    for item in items {
+        let count = seen.entry(key(&item)).or_default();
+        if waves.len() <= *count {
+            waves.push(Vec::new());
+        }
+        waves[*count].push(item);
+        *count += 1;
+    }
+    waves
 }
 
 /// An item one side's poll returns.
@@ -300,5 +328,24 @@ impl Connector {
             return Ok(None);
         };
         self.with_store(|s| s.pair_by_siem_name(&uuid))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::waves;
+
+    #[test]
+    fn waves_hold_one_item_per_key_in_order() {
+        let items = vec![("a", 1), ("b", 1), ("a", 2), ("c", 1), ("a", 3), ("b", 2)];
+        let split = waves(items, |item| item.0);
+        assert_eq!(
+            split,
+            vec![
+                vec![("a", 1), ("b", 1), ("c", 1)],
+                vec![("a", 2), ("b", 2)],
+                vec![("a", 3)],
+            ]
+        );
     }
 }
