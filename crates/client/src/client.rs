@@ -7,6 +7,10 @@
 //! - other `5xx`, `408`, timeouts and broken connections back off exponentially with full jitter;
 //! - `401` drops the token, fetches a new one and repeats the request once, without waiting.
 //!
+//! A `Retry-After` holds back the whole client, not just the request that got it: every request sent
+//! through the same [`ApiClient`] (and its clones) waits until the time the server named, so a caller
+//! with several requests in flight does not keep hitting a server that asked it to pause.
+//!
 //! Repeating a request that the server may already have acted on is only safe when acting twice is the
 //! same as acting once. GET, HEAD, PUT, DELETE and OPTIONS are idempotent and are retried on every
 //! failure above. POST and PATCH are retried only where the server provably did not act on the first
@@ -30,7 +34,7 @@ use tandem_model::parse_json;
 use crate::config::{ClientConfig, ConfigError};
 use crate::counters::ClientCounters;
 use crate::error::{ClientError, ServiceError, StatusError, truncated_text};
-use crate::retry::{Attempt, Exchange, RetryPolicy, Wait, exchange, retry_after};
+use crate::retry::{Attempt, Exchange, RetryPolicy, Wait, exchange, is_throttle, retry_after};
 use crate::token::{AccessToken, TokenSource};
 
 /// A client for one API: its tokens, its retry policy and its counters. Cheap to clone; clones share all
@@ -46,6 +50,8 @@ struct Inner {
     tokens: TokenSource,
     retry: RetryPolicy,
     counters: Arc<ClientCounters>,
+    /// No request goes out before this instant: the latest `Retry-After` the server sent.
+    paused_until: std::sync::Mutex<Option<tokio::time::Instant>>,
 }
 
 /// Headers the client sets from the token and the request's settings; [`ApiRequest::header`] cannot
@@ -94,6 +100,7 @@ impl ApiClient {
                 tokens,
                 retry: config.retry,
                 counters,
+                paused_until: std::sync::Mutex::new(None),
             }),
         })
     }
@@ -203,6 +210,7 @@ impl ApiClient {
             Ok(token) => token,
             Err(e) => return Attempt::Finished(Err(e.into())),
         };
+        self.wait_for_pause().await;
         self.inner.counters.count_request();
         let exchange = match exchange(self.build(request, url, &token, body)).await {
             Ok(exchange) => exchange,
@@ -227,6 +235,9 @@ impl ApiClient {
             }));
         }
         let error = status_error(request, &exchange, number);
+        if is_throttle(exchange.status) {
+            self.pause_for(&exchange.headers);
+        }
         if exchange.status == StatusCode::UNAUTHORIZED && !refreshed.swap(true, Ordering::Relaxed) {
             // The server refused the request before acting on it, so even a POST may go again.
             self.inner.tokens.invalidate(&token).await;
@@ -239,6 +250,39 @@ impl ApiClient {
         let refused = exchange.status == StatusCode::TOO_MANY_REQUESTS;
         let may_repeat = refused || request.may_repeat();
         Attempt::after_error_status(error, &exchange, may_repeat, &self.inner.counters)
+    }
+
+    /// Waits until the pause the server last asked for is over.
+    async fn wait_for_pause(&self) {
+        let until = *self.lock_pause();
+        if let Some(until) = until {
+            tokio::time::sleep_until(until).await;
+        }
+    }
+
+    /// Holds back every request of this client for the `Retry-After` in `headers`, if any.
+    fn pause_for(&self, headers: &HeaderMap) {
+        let Some(delay) = retry_after(headers, SystemTime::now()) else {
+            return;
+        };
+        // A pause longer than the retry budget ends the request that got it; later requests wait at
+        // most the budget, then ask the server again.
+        let delay = delay.min(std::time::Duration::from_millis(
+            self.inner.retry.max_total_wait_ms,
+        ));
+        let Some(until) = tokio::time::Instant::now().checked_add(delay) else {
+            return;
+        };
+        let mut paused = self.lock_pause();
+        *paused = Some(paused.map_or(until, |current| current.max(until)));
+    }
+
+    fn lock_pause(&self) -> std::sync::MutexGuard<'_, Option<tokio::time::Instant>> {
+        // The value is a plain instant: a panic elsewhere cannot leave it half-written.
+        self.inner
+            .paused_until
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     fn build(

@@ -288,3 +288,31 @@ async fn the_token_endpoint_is_retried_on_server_errors() {
     let counters = client.counters().snapshot();
     assert_eq!((counters.token_requests, counters.throttles), (2, 1));
 }
+
+#[tokio::test]
+async fn a_retry_after_holds_back_the_clients_other_requests() {
+    // The first request is throttled for 1 s; a second request started meanwhile must not reach the
+    // server before that second is over.
+    let api = ScriptedApi::new(|n, _| if n == 0 { throttled("1") } else { ok() });
+    let (client, base) = client_for(&api).await;
+    let url = format!("{base}/v1.0/security/incidents");
+    let first = tokio::spawn({
+        let (client, url) = (client.clone(), url.clone());
+        async move { client.get_json::<Value>(&url).await }
+    });
+    while api.seen().is_empty() {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    client.get_json::<Value>(&url).await.unwrap();
+    first.await.unwrap().unwrap();
+    let seen = api.seen();
+    assert_eq!(seen.len(), 3);
+    for later in &seen[1..] {
+        let gap = later.at - seen[0].at;
+        assert!(
+            gap >= Duration::from_secs(1),
+            "a request went out {gap:?} after a 1 s Retry-After"
+        );
+    }
+}
