@@ -30,7 +30,7 @@
 //!
 //! [sync]
 //! poll_interval_ms = 5000
-//! concurrency = 1               # pairs synced at once
+//! concurrency = 8               # pairs synced at once
 //! max_write_attempts = 8        # then the write is set aside
 //! write_retry_initial_ms = 5000 # doubling up to write_retry_max_ms
 //! ```
@@ -106,7 +106,7 @@ impl Default for SyncSettings {
             conflict_policy: PolicyName::LaterChangeWins,
             trust_window_ms: 5_000,
             page_size: 50,
-            concurrency: 1,
+            concurrency: 8,
             max_write_attempts: 8,
             write_retry_initial_ms: 5_000,
             write_retry_max_ms: 600_000,
