@@ -94,9 +94,13 @@ async fn throttled_and_failing_servers_converge_and_retry_after_is_honoured() {
     };
     let xdr_proxy = FaultProxy::start(stack.xdr.get("TANDEM_XDR_URL"), faults.clone()).await;
     let siem_proxy = FaultProxy::start(stack.siem.get("TANDEM_SIEM_URL"), faults).await;
+    // One pair at a time, so that "the client's next request" is well defined: with several pairs in
+    // flight, a request already on the wire when another's 429 arrives cannot be called back. That the
+    // client pauses all its requests once it has seen a Retry-After is tested in crates/client
+    // (`a_retry_after_holds_back_the_clients_other_requests`).
     let runs = ConnectorRuns::new(
         &through(&stack, &xdr_proxy, &siem_proxy),
-        "poll_interval_ms = 200\nwrite_retry_initial_ms = 200",
+        "poll_interval_ms = 200\nwrite_retry_initial_ms = 200\nconcurrency = 1",
     );
     let (_sync, _) = start_connector(&runs);
 
