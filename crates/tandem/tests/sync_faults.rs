@@ -16,10 +16,11 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use sync_support::proxy::{FaultProxy, Faults, Seen};
-use sync_support::{ConnectorRuns, Process, Stack, free_port, http_get, run_tandem, wait_within};
+use sync_support::{
+    AnalystWork, ConnectorRuns, Process, Stack, free_port, http_get, run_tandem, wait_within,
+};
+use tandem_model::Timestamp;
 use tandem_model::graph::IncidentStatus;
-use tandem_model::sentinel::IncidentOwner;
-use tandem_model::{Field, Timestamp};
 use tandem_sync::reconcile::{PairKey, Side};
 use tandem_sync::store::{SqliteStore, SyncStore};
 
@@ -117,23 +118,11 @@ async fn throttled_and_failing_servers_converge_and_retry_after_is_honoured() {
         },
     )
     .await;
-    let stamp = Timestamp::now();
-    let siem_note = format!("Called the user back at {stamp}");
-    let xdr_note = format!("Reimaged the laptop at {stamp}");
-    let owner = "analyst@contoso.example";
-    stack
-        .comment_twin(&in_siem, "analyst-note-1", &siem_note)
-        .await;
-    stack
-        .edit_twin(&in_siem, &runs.log, |p| {
-            p.owner = Field::Value(IncidentOwner {
-                user_principal_name: Field::Value(owner.into()),
-                email: Field::Value(owner.into()),
-                ..IncidentOwner::default()
-            });
-        })
-        .await;
-    stack.comment_xdr(&in_xdr, &xdr_note).await;
+    let AnalystWork {
+        siem_note,
+        xdr_note,
+        owner,
+    } = stack.analysts_work(&in_siem, &in_xdr, &runs.log).await;
     wait_within(
         FAULTY_DEADLINE,
         "both comments and the assignment",

@@ -17,10 +17,9 @@ mod sync_support;
 
 use std::os::unix::process::ExitStatusExt;
 
-use sync_support::{ConnectorRuns, Stack};
+use sync_support::{AnalystWork, ConnectorRuns, Stack};
+use tandem_model::Field;
 use tandem_model::graph::{self, IncidentUpdate};
-use tandem_model::sentinel::IncidentOwner;
-use tandem_model::{Field, Timestamp};
 use tandem_sync::engine::Step;
 
 /// More passes than any step has in these scenarios.
@@ -82,23 +81,11 @@ async fn crash_at_pass_and_restart(step: Step, n: u32) -> usize {
         .map(|i| i.id.clone());
     let in_siem = open.next().expect("an incident that was not merged");
     let in_xdr = open.next().expect("a second incident");
-    let stamp = Timestamp::now();
-    let siem_note = format!("Called the user back at {stamp}");
-    let xdr_note = format!("Reimaged the laptop at {stamp}");
-    let owner = "analyst@contoso.example";
-    stack
-        .comment_twin(&in_siem, "analyst-note-1", &siem_note)
-        .await;
-    stack
-        .edit_twin(&in_siem, &runs.log, |p| {
-            p.owner = Field::Value(IncidentOwner {
-                user_principal_name: Field::Value(owner.into()),
-                email: Field::Value(owner.into()),
-                ..IncidentOwner::default()
-            });
-        })
-        .await;
-    stack.comment_xdr(&in_xdr, &xdr_note).await;
+    let AnalystWork {
+        siem_note,
+        xdr_note,
+        owner,
+    } = stack.analysts_work(&in_siem, &in_xdr, &runs.log).await;
     let update = IncidentUpdate {
         status: Field::Value(graph::IncidentStatus::InProgress),
         ..IncidentUpdate::default()

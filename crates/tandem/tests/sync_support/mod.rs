@@ -13,9 +13,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use tandem_client::{ApiClient, ApiRequest, ClientConfig, CredentialConfig, Secret};
-use tandem_model::Timestamp;
 use tandem_model::graph;
 use tandem_model::sentinel::{self, List};
+use tandem_model::{Field, Timestamp};
 use tandem_sync::reconcile::PairKey;
 
 /// Every awaited effect must show within this long.
@@ -175,6 +175,16 @@ pub async fn wait_within<T, F: Future<Output = Option<T>>>(
     }
 }
 
+/// The changes [`Stack::analysts_work`] made.
+pub struct AnalystWork {
+    /// The comment added in the SIEM.
+    pub siem_note: String,
+    /// The comment added in the XDR.
+    pub xdr_note: String,
+    /// The owner assigned in the SIEM.
+    pub owner: &'static str,
+}
+
 /// A running XDR (with the multi-stage scenario posted) and SIEM, and clients for both.
 pub struct Stack {
     pub xdr: Server,
@@ -288,6 +298,30 @@ impl Stack {
             .into_iter()
             .filter_map(|c| c.properties.message.get().cloned())
             .collect()
+    }
+
+    /// What analysts do on both sides while the connector runs: a SIEM comment and an assignment on
+    /// `in_siem`'s twin, and an XDR comment on `in_xdr`. The notes carry a timestamp, so each run's are
+    /// unique.
+    pub async fn analysts_work(&self, in_siem: &str, in_xdr: &str, log: &Path) -> AnalystWork {
+        let stamp = Timestamp::now();
+        let work = AnalystWork {
+            siem_note: format!("Called the user back at {stamp}"),
+            xdr_note: format!("Reimaged the laptop at {stamp}"),
+            owner: "analyst@contoso.example",
+        };
+        self.comment_twin(in_siem, "analyst-note-1", &work.siem_note)
+            .await;
+        self.edit_twin(in_siem, log, |p| {
+            p.owner = Field::Value(sentinel::IncidentOwner {
+                user_principal_name: Field::Value(work.owner.into()),
+                email: Field::Value(work.owner.into()),
+                ..sentinel::IncidentOwner::default()
+            });
+        })
+        .await;
+        self.comment_xdr(in_xdr, &work.xdr_note).await;
+        work
     }
 
     /// Changes the twin as an analyst in the SIEM would: read, edit, PUT with `If-Match`, again on 412.
