@@ -6,35 +6,11 @@
 
 mod sync_support;
 
-use serde_json::{Value, json};
 use sync_support::{ConnectorRuns, Stack};
 use tandem_model::graph::IncidentStatus;
 use tandem_model::sentinel;
 use tandem_sync::reconcile::PairKey;
-
-/// An endpoint alert on `device` naming `user` (either may be absent).
-fn alert(title: &str, device: Option<&str>, user: Option<&str>) -> Value {
-    let mut evidence = Vec::new();
-    if let Some(device) = device {
-        evidence.push(json!({
-            "@odata.type": "#microsoft.graph.security.deviceEvidence",
-            "mdeDeviceId": device, "deviceDnsName": format!("{device}.contoso.com"),
-        }));
-    }
-    if let Some(user) = user {
-        evidence.push(json!({
-            "@odata.type": "#microsoft.graph.security.userEvidence",
-            "userAccount": { "azureAdUserId": user, "userPrincipalName": format!("{user}@contoso.com") },
-        }));
-    }
-    json!({
-        "title": title,
-        "severity": "medium",
-        "category": "Execution",
-        "serviceSource": "microsoftDefenderForEndpoint",
-        "evidence": evidence,
-    })
-}
+use tandem_testkit::endpoint_alert as alert;
 
 /// The id of the only incident in `after` that is not in `before`.
 fn new_incident(before: &[String], after: &[String]) -> String {

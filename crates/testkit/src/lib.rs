@@ -483,3 +483,28 @@ pub fn node_command(script: &Path) -> Result<Command, TestkitError> {
     command.arg(script).stdin(Stdio::null());
     Ok(command)
 }
+
+/// An endpoint alert in the XDR intake's shape on device `device` naming user `user` (either may be
+/// absent): alerts sharing a device or a user correlate into one incident.
+pub fn endpoint_alert(title: &str, device: Option<&str>, user: Option<&str>) -> serde_json::Value {
+    let mut evidence = Vec::new();
+    if let Some(device) = device {
+        evidence.push(serde_json::json!({
+            "@odata.type": "#microsoft.graph.security.deviceEvidence",
+            "mdeDeviceId": device, "deviceDnsName": format!("{device}.contoso.com"),
+        }));
+    }
+    if let Some(user) = user {
+        evidence.push(serde_json::json!({
+            "@odata.type": "#microsoft.graph.security.userEvidence",
+            "userAccount": { "azureAdUserId": user, "userPrincipalName": format!("{user}@contoso.com") },
+        }));
+    }
+    serde_json::json!({
+        "title": title,
+        "severity": "medium",
+        "category": "Execution",
+        "serviceSource": "microsoftDefenderForEndpoint",
+        "evidence": evidence,
+    })
+}

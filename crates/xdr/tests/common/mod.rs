@@ -187,29 +187,7 @@ fn build(server: &mut tandem_server::Prepared) -> tandem_server::Router {
     tandem_xdr::routes(server).expect("XDR routes")
 }
 
-/// An endpoint alert on device `device` naming user `user` (either may be absent).
-pub fn alert(title: &str, device: Option<&str>, user: Option<&str>) -> Value {
-    let mut evidence = Vec::new();
-    if let Some(device) = device {
-        evidence.push(json!({
-            "@odata.type": "#microsoft.graph.security.deviceEvidence",
-            "mdeDeviceId": device, "deviceDnsName": format!("{device}.contoso.com"),
-        }));
-    }
-    if let Some(user) = user {
-        evidence.push(json!({
-            "@odata.type": "#microsoft.graph.security.userEvidence",
-            "userAccount": { "azureAdUserId": user, "userPrincipalName": format!("{user}@contoso.com") },
-        }));
-    }
-    json!({
-        "title": title,
-        "severity": "medium",
-        "category": "Execution",
-        "serviceSource": "microsoftDefenderForEndpoint",
-        "evidence": evidence,
-    })
-}
+pub use tandem_testkit::endpoint_alert as alert;
 
 /// The ids of a list of incidents or alerts.
 pub fn ids(items: &[Value]) -> Vec<String> {
