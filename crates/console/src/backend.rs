@@ -30,6 +30,10 @@ pub enum ConsoleError {
     /// Sign-in with an unknown client id or a wrong secret (401).
     #[error("the client id or the client secret is not correct")]
     BadCredentials,
+    /// Too many failed sign-ins from this address or for this app (429); retry after this many
+    /// seconds.
+    #[error("too many failed sign-ins from this address or for this app; try again in {0} seconds")]
+    Throttled(u64),
     /// The caller may not do this (403).
     #[error("not allowed: {0}")]
     Forbidden(String),

@@ -135,6 +135,7 @@ fn status_of(error: &ConsoleError) -> StatusCode {
         ConsoleError::Invalid { .. } => StatusCode::BAD_REQUEST,
         ConsoleError::NotFound(_) => StatusCode::NOT_FOUND,
         ConsoleError::BadCredentials => StatusCode::UNAUTHORIZED,
+        ConsoleError::Throttled(_) => StatusCode::TOO_MANY_REQUESTS,
         ConsoleError::Forbidden(_) => StatusCode::FORBIDDEN,
         ConsoleError::Conflict(_) => StatusCode::CONFLICT,
         ConsoleError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -247,6 +247,19 @@ pub(crate) async fn sign_in<B: ConsoleBackend>(
                 Some(message),
             );
         }
+        Err(ConsoleError::Throttled(secs)) => {
+            let mut response = sign_in_form(
+                profile,
+                StatusCode::TOO_MANY_REQUESTS,
+                client_id,
+                &form.next,
+                Some(ConsoleError::Throttled(secs).to_string()),
+            );
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+            return response;
+        }
         Err(error) => Err(error),
     };
     match signed {

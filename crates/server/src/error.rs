@@ -101,12 +101,18 @@ impl ApiError {
         .with_header(RETRY_AFTER, HeaderValue::from(retry_after_secs))
     }
 
-    /// 500: something on the server side failed; the message should not leak internals.
-    pub fn internal(style: ErrorStyle, message: impl Into<String>) -> Self {
+    /// 500: something on the server side failed. The `cause` goes to the log beside the request id;
+    /// the body carries only that id, so a client never learns the store's internals.
+    pub fn internal(style: ErrorStyle, cause: impl std::fmt::Display) -> Self {
         let code = match style {
             ErrorStyle::Graph => "generalException",
             ErrorStyle::Arm => "InternalServerError",
         };
+        let request_id = RequestIds::current().request_id;
+        tracing::error!(%cause, %request_id, "internal error");
+        let message = format!(
+            "An internal server error occurred. Quote request id {request_id} to the operator."
+        );
         Self::new(style, StatusCode::INTERNAL_SERVER_ERROR, code, message)
     }
 
@@ -252,6 +258,18 @@ mod tests {
                 "{key}: {body}"
             );
         }
+    }
+
+    #[test]
+    fn internal_errors_name_the_request_and_nothing_else() {
+        let error = ApiError::internal(ErrorStyle::Arm, "SQLite: Expression tree is too large");
+        assert_eq!(error.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(!error.message().contains("SQLite"), "{}", error.message());
+        assert!(
+            error.message().contains("request id"),
+            "{}",
+            error.message()
+        );
     }
 
     #[test]

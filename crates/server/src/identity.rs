@@ -16,6 +16,8 @@ use crate::config::IdentityConfig;
 use crate::datadir::DataDir;
 use crate::error::ServerError;
 use crate::jwt::SigningKey;
+use crate::lockout::CredentialThrottle;
+use crate::request::current_peer;
 
 /// The file name inside the data dir.
 pub const IDENTITY_FILE: &str = "identity.json";
@@ -94,6 +96,28 @@ pub struct Identity {
     tenant_id: String,
     apps: Vec<AppRegistration>,
     key: Arc<SigningKey>,
+    throttle: Arc<CredentialThrottle>,
+}
+
+/// Why a client id and secret did not authenticate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// No app has this client id.
+    UnknownClient,
+    /// The app exists and the secret is not its secret.
+    BadSecret,
+    /// Too many failures from this address (or against this app): try again after the duration.
+    Throttled(std::time::Duration),
+}
+
+impl AuthFailure {
+    /// Whole seconds to wait before trying again (at least one), when the caller is locked out.
+    pub fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            AuthFailure::Throttled(wait) => Some(wait.as_secs_f64().ceil().max(1.0) as u64),
+            AuthFailure::UnknownClient | AuthFailure::BadSecret => None,
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -143,10 +167,33 @@ impl Identity {
         self.apps.iter().find(|a| a.client_id == client_id)
     }
 
-    /// The app with this client id if `client_secret` is its secret: how a console signs an app in.
-    pub fn authenticate(&self, client_id: &str, client_secret: &str) -> Option<&AppRegistration> {
-        self.app(client_id)
-            .filter(|app| app.has_secret(client_secret))
+    /// The app with this client id if `client_secret` is its secret: how the token endpoint and the
+    /// consoles sign an app in. Failures count against the caller's address and the app in the
+    /// [`CredentialThrottle`]; a locked caller is refused before the secret is compared.
+    pub fn authenticate(
+        &self,
+        client_id: &str,
+        client_secret: &str,
+    ) -> Result<&AppRegistration, AuthFailure> {
+        let peer = current_peer();
+        if let Some(wait) = self.throttle.locked_for(client_id, peer) {
+            return Err(AuthFailure::Throttled(wait));
+        }
+        let app = self.app(client_id);
+        match app.filter(|app| app.has_secret(client_secret)) {
+            Some(app) => {
+                self.throttle.record_success(client_id, peer);
+                Ok(app)
+            }
+            None => {
+                self.throttle.record_failure(client_id, app.is_some(), peer);
+                Err(if app.is_some() {
+                    AuthFailure::BadSecret
+                } else {
+                    AuthFailure::UnknownClient
+                })
+            }
+        }
     }
 
     /// The first app with this purpose.
@@ -176,6 +223,7 @@ impl Identity {
                 app("Tandem development app (read-only)", AppPurpose::ReadOnly)?,
             ],
             key: Arc::new(key),
+            throttle: Arc::default(),
         })
     }
 
@@ -209,6 +257,7 @@ impl Identity {
             tenant_id: file.tenant_id,
             apps: file.apps,
             key: Arc::new(SigningKey::from_pkcs8(&pkcs8)?),
+            throttle: Arc::default(),
         }))
     }
 
@@ -304,12 +353,16 @@ mod tests {
         let identity = Identity::load_or_create(&dir, None, &DevRoles::default()).unwrap();
         let app = &identity.apps()[0];
         let found = identity.authenticate(&app.client_id, &app.client_secret);
-        assert_eq!(found.map(|a| &a.client_id), Some(&app.client_id));
-        assert!(identity.authenticate(&app.client_id, "wrong").is_none());
-        assert!(
+        assert_eq!(found.map(|a| &a.client_id), Ok(&app.client_id));
+        assert_eq!(
+            identity.authenticate(&app.client_id, "wrong").err(),
+            Some(AuthFailure::BadSecret)
+        );
+        assert_eq!(
             identity
                 .authenticate("no-such-app", &app.client_secret)
-                .is_none()
+                .err(),
+            Some(AuthFailure::UnknownClient)
         );
     }
 

@@ -20,6 +20,7 @@ pub mod datadir;
 pub mod error;
 pub mod identity;
 pub mod jwt;
+pub mod lockout;
 pub mod metrics;
 pub mod request;
 pub mod serve;
@@ -37,7 +38,7 @@ pub use credentials::{
 };
 pub use datadir::DataDir;
 pub use error::{ApiError, ErrorStyle, ServerError};
-pub use identity::{AppPurpose, AppRegistration, DevRoles, IDENTITY_FILE, Identity};
+pub use identity::{AppPurpose, AppRegistration, AuthFailure, DevRoles, IDENTITY_FILE, Identity};
 pub use jwt::{Claims, SigningKey, TokenError};
 pub use request::request_base_url;
 pub use serve::{

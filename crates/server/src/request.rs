@@ -3,14 +3,18 @@
 //! Graph answers every request with `request-id` and `client-request-id` headers and repeats them in
 //! error bodies, so support can match a failure to a log line. The ids live in a task-local for the
 //! duration of the request, which lets [`crate::ApiError`] read them without being handed the request.
+//! The client's address lives beside them ([`current_peer`]), for the failed-authentication throttle.
 
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::connect_info::Connected;
+use axum::extract::{ConnectInfo, MatchedPath, Request, State};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
+use axum::serve::IncomingStream;
 
 use crate::metrics::Metrics;
 
@@ -25,6 +29,29 @@ pub struct RequestIds {
 
 tokio::task_local! {
     static CURRENT: RequestIds;
+    static PEER: Option<IpAddr>;
+}
+
+/// The address of a connection's client, as both of Tandem's listeners (plain TCP and TLS) report it.
+#[derive(Debug, Clone, Copy)]
+pub struct PeerAddr(pub SocketAddr);
+
+impl Connected<IncomingStream<'_, tokio::net::TcpListener>> for PeerAddr {
+    fn connect_info(stream: IncomingStream<'_, tokio::net::TcpListener>) -> Self {
+        PeerAddr(*stream.remote_addr())
+    }
+}
+
+impl Connected<IncomingStream<'_, crate::tls::TlsListener>> for PeerAddr {
+    fn connect_info(stream: IncomingStream<'_, crate::tls::TlsListener>) -> Self {
+        PeerAddr(*stream.remote_addr())
+    }
+}
+
+/// The address of the client whose request this task is answering (`None` outside a request, or
+/// when the server was not told the peer's address).
+pub fn current_peer() -> Option<IpAddr> {
+    PEER.try_with(|peer| *peer).ok().flatten()
 }
 
 impl RequestIds {
@@ -65,7 +92,13 @@ pub async fn observe(
         .get("client-request-id")
         .and_then(|v| v.to_str().ok());
     let ids = RequestIds::for_client(client_id);
-    let mut response = CURRENT.scope(ids.clone(), next.run(request)).await;
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<PeerAddr>>()
+        .map(|info| info.0.0.ip());
+    let mut response = CURRENT
+        .scope(ids.clone(), PEER.scope(peer, next.run(request)))
+        .await;
     let elapsed = started.elapsed();
     let status = response.status();
     metrics.record(method.as_str(), &route, status.as_u16(), elapsed);

@@ -26,6 +26,7 @@ use crate::datadir::DataDir;
 use crate::error::{ApiError, ErrorStyle, ServerError};
 use crate::identity::{AppPurpose, DevRoles, Identity};
 use crate::metrics::{METRICS_CONTENT_TYPE, Metrics};
+use crate::request::PeerAddr;
 use crate::throttle::Throttle;
 use crate::tls::{CA_CERT_KEY, ServerTls, TlsListener, listen_host};
 use crate::token::TokenService;
@@ -357,14 +358,20 @@ impl BoundServer {
     ) -> Result<(), ServerError> {
         let served = match listener {
             Transport::Plain(listener) => {
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(shutdown)
-                    .await
+                axum::serve(
+                    listener,
+                    app.into_make_service_with_connect_info::<PeerAddr>(),
+                )
+                .with_graceful_shutdown(shutdown)
+                .await
             }
             Transport::Tls(listener) => {
-                axum::serve(listener, app)
-                    .with_graceful_shutdown(shutdown)
-                    .await
+                axum::serve(
+                    listener,
+                    app.into_make_service_with_connect_info::<PeerAddr>(),
+                )
+                .with_graceful_shutdown(shutdown)
+                .await
             }
         };
         served.map_err(ServerError::Serve)

@@ -24,7 +24,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
 use crate::auth::normalize_audience;
-use crate::identity::Identity;
+use crate::identity::{AuthFailure, Identity};
 use crate::jwt::Claims;
 
 /// The `azpacr` of a token whose client authenticated with a client secret.
@@ -117,13 +117,18 @@ impl TokenService {
                 field("client_secret").ok_or_else(|| OAuthError::missing("client_secret"))?,
             ),
         };
-        let app = self
-            .identity
-            .app(client_id)
-            .ok_or_else(|| OAuthError::unknown_client(client_id, self.identity.tenant_id()))?;
-        if !app.has_secret(secret) {
-            return Err(OAuthError::bad_secret(client_id));
-        }
+        let app =
+            self.identity
+                .authenticate(client_id, secret)
+                .map_err(|failure| match failure {
+                    AuthFailure::UnknownClient => {
+                        OAuthError::unknown_client(client_id, self.identity.tenant_id())
+                    }
+                    AuthFailure::BadSecret => OAuthError::bad_secret(client_id),
+                    AuthFailure::Throttled(_) => {
+                        OAuthError::locked_out(failure.retry_after_secs().unwrap_or(1))
+                    }
+                })?;
         let scope = field("scope").ok_or_else(|| OAuthError::missing("scope"))?;
         let audience = self.audience_for(scope)?;
         let now = chrono::Utc::now().timestamp();
@@ -285,6 +290,7 @@ struct OAuthError {
     error: &'static str,
     code: u32,
     description: String,
+    retry_after_secs: Option<u64>,
 }
 
 impl OAuthError {
@@ -294,6 +300,23 @@ impl OAuthError {
             error,
             code,
             description,
+            retry_after_secs: None,
+        }
+    }
+
+    /// 429 after repeated failures from this address or against this app; `Retry-After` says when.
+    fn locked_out(secs: u64) -> Self {
+        let text = format!(
+            "Too many failed attempts to authenticate from this address or for this app; sign-in is locked. Retry after {secs} seconds."
+        );
+        OAuthError {
+            retry_after_secs: Some(secs),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "temporarily_unavailable",
+                50053,
+                text,
+            )
         }
     }
 
@@ -403,6 +426,12 @@ impl IntoResponse for OAuthError {
             "trace_id": ids.request_id,
             "correlation_id": ids.client_request_id,
         });
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after_secs {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }

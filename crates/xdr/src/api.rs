@@ -16,9 +16,10 @@ use serde_json::{Map, Value, json};
 use tandem_model::parse_json;
 use tandem_server::{ApiError, Caller, ErrorStyle};
 
-use crate::odata::ListQuery;
 use crate::queries::{ALERT_LIST, INCIDENT_LIST};
 use crate::service::{Invalid, Xdr, XdrError};
+use tandem_odata::ListQuery;
+use tandem_odata::filter::Sqlite;
 
 const STYLE: ErrorStyle = ErrorStyle::Graph;
 const INCIDENT_READ: &[&str] = &[
@@ -201,7 +202,7 @@ fn api_error(error: XdrError) -> ApiError {
         XdrError::NotFound { .. } => ApiError::not_found(STYLE, error.to_string()),
         XdrError::Invalid(invalid) => ApiError::bad_request(STYLE, invalid_message(&invalid)),
         XdrError::Query(query) => ApiError::bad_request(STYLE, query.to_string()),
-        XdrError::Store(_) | XdrError::Worker(_) => ApiError::internal(STYLE, error.to_string()),
+        XdrError::Store(_) | XdrError::Worker(_) => ApiError::internal(STYLE, error),
     }
 }
 
@@ -261,8 +262,8 @@ async fn list_incidents(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     request.caller.require_any(INCIDENT_READ)?;
-    let query =
-        ListQuery::parse(raw.as_deref(), &INCIDENT_LIST).map_err(|e| api_error(e.into()))?;
+    let query = ListQuery::parse(raw.as_deref(), &INCIDENT_LIST, &Sqlite)
+        .map_err(|e| api_error(e.into()))?;
     let origin = &request.origin;
     let query_for_work = query.clone();
     let mut result = request
@@ -296,7 +297,8 @@ async fn list_alerts(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     request.caller.require_any(ALERT_READ)?;
-    let query = ListQuery::parse(raw.as_deref(), &ALERT_LIST).map_err(|e| api_error(e.into()))?;
+    let query =
+        ListQuery::parse(raw.as_deref(), &ALERT_LIST, &Sqlite).map_err(|e| api_error(e.into()))?;
     let origin = &request.origin;
     let query_for_work = query.clone();
     let mut page = request
@@ -344,7 +346,7 @@ async fn get_incident(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     request.caller.require_any(INCIDENT_READ)?;
-    let expand = ListQuery::parse(raw.as_deref(), &INCIDENT_LIST)
+    let expand = ListQuery::parse(raw.as_deref(), &INCIDENT_LIST, &Sqlite)
         .map_err(|e| api_error(e.into()))?
         .expands("alerts");
     let id = incident_id(&id)?;

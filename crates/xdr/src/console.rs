@@ -145,7 +145,11 @@ impl ConsoleBackend for XdrConsole {
         let app = self
             .identity
             .authenticate(client_id, client_secret)
-            .ok_or(ConsoleError::BadCredentials)?;
+            .map_err(|failure| {
+                failure
+                    .retry_after_secs()
+                    .map_or(ConsoleError::BadCredentials, ConsoleError::Throttled)
+            })?;
         self.sessions.open(Caller {
             display_name: app.display_name.clone(),
             can_write: app.roles.iter().any(|r| r == WRITE_ROLE),

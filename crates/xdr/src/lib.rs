@@ -12,7 +12,6 @@ pub mod console;
 pub mod correlation;
 pub mod entities;
 pub mod intake;
-pub mod odata;
 pub mod queries;
 pub mod service;
 pub mod simulate;

@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::odata::filter::{FieldKind, FilterField};
-use crate::odata::{ListQuery, ListSpec, OrderField};
 use crate::service::{Xdr, XdrError, load_incident};
 use crate::store::{self, Page, Table};
 use crate::updates::load_alert;
+use tandem_odata::filter::{FieldKind, FilterField};
+use tandem_odata::{ListQuery, ListSpec, OrderField};
 
 /// What `GET /security/incidents` supports. Graph serves at most 50 incidents a page.
 pub const INCIDENT_LIST: ListSpec = ListSpec {

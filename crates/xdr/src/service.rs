@@ -12,8 +12,8 @@ use tandem_model::ParseError;
 use crate::clock;
 use crate::correlation::{self, AlertFacts};
 use crate::entities::alert_entities;
-use crate::odata::QueryError;
 use crate::store::{self, Change, IncidentRecord, Store, StoreError};
+use tandem_odata::QueryError;
 
 /// Settings of the XDR service, from the `[xdr]` section of the config file.
 #[derive(Debug, Clone, Deserialize)]

@@ -5,7 +5,8 @@
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use tandem_xdr::odata::ListQuery;
+use tandem_odata::ListQuery;
+use tandem_odata::filter::Sqlite;
 use tandem_xdr::queries::{ALERT_LIST, INCIDENT_LIST};
 use tandem_xdr::{Store, Xdr, XdrConfig, XdrError, simulate};
 
@@ -147,7 +148,7 @@ fn parses_and_runs(raw: &str) -> Result<(), TestCaseError> {
         ),
         (&ALERT_LIST, list_alerts),
     ] {
-        let Ok(query) = ListQuery::parse(Some(raw), spec) else {
+        let Ok(query) = ListQuery::parse(Some(raw), spec, &Sqlite) else {
             continue;
         };
         match run(&query) {

@@ -196,6 +196,10 @@ fn require_audience(caller: &Caller, audience: &str) -> Result<(), ApiError> {
             "The access token has been obtained for the wrong audience or resource '{}'. It should exactly match one of the allowed audiences '{audience}'.",
             caller.claims.aud
         ),
+    )
+    .with_header(
+        axum::http::header::WWW_AUTHENTICATE,
+        axum::http::HeaderValue::from_static("Bearer"),
     ))
 }
 
@@ -209,6 +213,5 @@ async fn blocking<T: Send + 'static>(
 }
 
 fn internal(error: impl std::fmt::Display) -> ApiError {
-    tracing::error!(%error, "request failed");
-    ApiError::internal(ErrorStyle::Arm, error.to_string())
+    ApiError::internal(ErrorStyle::Arm, error)
 }

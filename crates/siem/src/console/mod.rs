@@ -146,7 +146,11 @@ impl ConsoleBackend for SiemConsole {
         let app = self
             .identity
             .authenticate(client_id, client_secret)
-            .ok_or(ConsoleError::BadCredentials)?;
+            .map_err(|failure| {
+                failure
+                    .retry_after_secs()
+                    .map_or(ConsoleError::BadCredentials, ConsoleError::Throttled)
+            })?;
         let has = |role: &str| app.roles.iter().any(|r| r == role);
         if !has(READER_ROLE) && !has(RESPONDER_ROLE) {
             return Err(ConsoleError::Forbidden(format!(

@@ -50,6 +50,9 @@ pub enum KqlError {
     /// A value of the wrong kind, such as `ago('x')`.
     #[error("type error: {0}")]
     Type(String),
+    /// The query is past one of the engine's bounds (such as its nesting depth).
+    #[error("the query is too complex: {0}")]
+    Limit(String),
 }
 
 #[cfg(test)]
@@ -101,6 +104,51 @@ mod tests {
             let text = format!("T {}", pieces.join(" "));
             if let Ok(query) = parse(&text) {
                 let _ = execute(&query, table(), chrono::Utc::now());
+            }
+        }
+    }
+
+    fn nested(depth: usize) -> String {
+        format!("T | where {}A > 1{}", "(".repeat(depth), ")".repeat(depth))
+    }
+
+    #[test]
+    fn nesting_stops_at_the_limit_with_a_clear_error() {
+        let at_limit = parse(&nested(parser::MAX_NESTING)).expect("at the limit");
+        execute(&at_limit, table(), chrono::Utc::now()).expect("runs");
+        for depth in [parser::MAX_NESTING + 1, 2_000, 100_000] {
+            match parse(&nested(depth)) {
+                Err(KqlError::Limit(message)) => assert!(message.contains("64 deep"), "{message}"),
+                other => panic!("{depth}: {other:?}"),
+            }
+        }
+        let calls = format!(
+            "T | where {}true{}",
+            "not(".repeat(5_000),
+            ")".repeat(5_000)
+        );
+        assert!(matches!(parse(&calls), Err(KqlError::Limit(_))));
+    }
+
+    #[test]
+    fn long_chains_of_or_and_and_run_without_deep_recursion() {
+        for joiner in [" or ", " and "] {
+            let terms = vec!["A == 1"; 10_000].join(joiner);
+            let query = parse(&format!("T | where {terms}")).expect("parses");
+            let result = execute(&query, table(), chrono::Utc::now()).expect("runs");
+            assert_eq!(result.rows.len(), 1, "{joiner}");
+        }
+    }
+
+    proptest! {
+        /// Nesting parses exactly up to the limit, and the answer does not change with the depth.
+        #[test]
+        fn nesting_up_to_the_limit_and_one_past(depth in 0..=parser::MAX_NESTING + 1) {
+            let parsed = parse(&nested(depth));
+            prop_assert_eq!(parsed.is_ok(), depth <= parser::MAX_NESTING);
+            if let Ok(query) = parsed {
+                let rows = execute(&query, table(), chrono::Utc::now()).expect("runs").rows;
+                prop_assert_eq!(rows.len(), 3);
             }
         }
     }

@@ -2,6 +2,11 @@
 //!
 //! Anything outside the supported subset is refused with [`KqlError::Unsupported`], which names the
 //! operator or function, rather than being misread as something else.
+//!
+//! Any reader may send a query, so the tree it builds stays shallow whatever the text: nesting
+//! (parentheses and function calls) stops at [`MAX_NESTING`] with a [`KqlError::Limit`], and a chain
+//! of `and` or `or` terms becomes a balanced tree, so ten thousand terms nest only fourteen deep when
+//! the tree is evaluated or dropped.
 
 use super::KqlError;
 use super::ast::{CompareOp, Expr, Literal, Operator, Query, SortKey};
@@ -11,16 +16,25 @@ use super::lexer::{Token, TokenKind, tokenize};
 const SUPPORTED_OPERATORS: &str =
     "where, project, take, limit, order by, sort by, summarize count()";
 
+/// How deeply parentheses and function calls may nest in one expression.
+pub const MAX_NESTING: usize = 64;
+
 /// Parses query text into a [`Query`].
 pub fn parse(text: &str) -> Result<Query, KqlError> {
     let tokens = tokenize(text)?;
-    let mut parser = Parser { tokens, pos: 0 };
+    let mut parser = Parser {
+        tokens,
+        pos: 0,
+        depth: 0,
+    };
     parser.query()
 }
 
 struct Parser {
     tokens: Vec<Token>,
     pos: usize,
+    /// Parentheses and calls open around the current token.
+    depth: usize,
 }
 
 impl Parser {
@@ -225,19 +239,31 @@ impl Parser {
     }
 
     fn expr(&mut self) -> Result<Expr, KqlError> {
-        let mut left = self.and_expr()?;
+        let mut terms = vec![self.and_expr()?];
         while self.keyword("or") {
-            left = Expr::Or(Box::new(left), Box::new(self.and_expr()?));
+            terms.push(self.and_expr()?);
         }
-        Ok(left)
+        Ok(balanced(terms, Expr::Or))
     }
 
     fn and_expr(&mut self) -> Result<Expr, KqlError> {
-        let mut left = self.comparison()?;
+        let mut terms = vec![self.comparison()?];
         while self.keyword("and") {
-            left = Expr::And(Box::new(left), Box::new(self.comparison()?));
+            terms.push(self.comparison()?);
         }
-        Ok(left)
+        Ok(balanced(terms, Expr::And))
+    }
+
+    /// Opens one more level of nesting at the current token, refusing to pass [`MAX_NESTING`].
+    fn enter(&mut self) -> Result<(), KqlError> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(KqlError::Limit(format!(
+                "the expression at offset {} nests parentheses and calls more than {MAX_NESTING} deep",
+                self.offset()
+            )));
+        }
+        Ok(())
     }
 
     fn comparison(&mut self) -> Result<Expr, KqlError> {
@@ -295,7 +321,9 @@ impl Parser {
     fn primary(&mut self) -> Result<Expr, KqlError> {
         let literal = match self.advance() {
             TokenKind::LParen => {
+                self.enter()?;
                 let inner = self.expr()?;
+                self.depth -= 1;
                 self.expect(&TokenKind::RParen, "')'")?;
                 return Ok(inner);
             }
@@ -324,7 +352,15 @@ impl Parser {
 
     fn call(&mut self, name: &str) -> Result<Expr, KqlError> {
         self.expect(&TokenKind::LParen, "'('")?;
-        let expr = match name {
+        self.enter()?;
+        let expr = self.call_body(name)?;
+        self.depth -= 1;
+        self.expect(&TokenKind::RParen, &format!("')' closing {name}("))?;
+        Ok(expr)
+    }
+
+    fn call_body(&mut self, name: &str) -> Result<Expr, KqlError> {
+        Ok(match name {
             "ago" => Expr::Ago(Box::new(self.expr()?)),
             "not" => Expr::Not(Box::new(self.expr()?)),
             "now" => Expr::Now,
@@ -333,10 +369,21 @@ impl Parser {
                     "the function '{other}' (supported: ago, now, not)"
                 )));
             }
-        };
-        self.expect(&TokenKind::RParen, &format!("')' closing {name}("))?;
-        Ok(expr)
+        })
     }
+}
+
+/// Joins `terms` with `join` as a balanced tree: `and` and `or` are associative, and a balanced tree
+/// of n terms is only log2(n) deep.
+fn balanced(mut terms: Vec<Expr>, join: fn(Box<Expr>, Box<Expr>) -> Expr) -> Expr {
+    if terms.len() == 1 {
+        return terms.remove(0);
+    }
+    let right = terms.split_off(terms.len() / 2);
+    join(
+        Box::new(balanced(terms, join)),
+        Box::new(balanced(right, join)),
+    )
 }
 
 enum WordOp {

@@ -6,7 +6,8 @@ use serde_json::{Map, Value};
 
 use super::StoreError;
 use super::rows::parse_doc;
-use crate::odata::{Cursor, Direction, ListQuery};
+use tandem_odata::filter::Param;
+use tandem_odata::{Cursor, Direction, ListQuery};
 
 /// A listable table: its name and its row-sequence column (the tie-breaker of every order).
 #[derive(Debug, Clone, Copy)]
@@ -34,9 +35,9 @@ pub fn list(conn: &Connection, table: &Table, query: &ListQuery) -> Result<Page,
     let seq = table.seq;
     let mut conditions = Vec::new();
     let mut values: Vec<SqlValue> = Vec::new();
-    if let Some((sql, params)) = &query.filter {
-        conditions.push(sql.clone());
-        values.extend(params.iter().cloned());
+    if let Some(filter) = &query.filter {
+        conditions.push(filter.sql.clone());
+        values.extend(filter.params.iter().map(sql_value));
     }
     let count = if query.count {
         Some(count(conn, table, &conditions, &values)?)
@@ -104,6 +105,13 @@ fn count(
         where_clause(conditions)
     );
     Ok(conn.query_row(&sql, params_from_iter(values), |row| row.get(0))?)
+}
+
+fn sql_value(param: &Param) -> SqlValue {
+    match param {
+        Param::Integer(n) => SqlValue::Integer(*n),
+        Param::Text(s) => SqlValue::Text(s.clone()),
+    }
 }
 
 fn where_clause(conditions: &[String]) -> String {

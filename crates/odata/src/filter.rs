@@ -5,11 +5,16 @@
 //! and functions slot in: comparisons (`eq ne gt ge lt le`) of a property with a literal, combined with
 //! `and`, `or`, `not` and parentheses. Literals are `'strings'` (quotes doubled inside), bare
 //! date-times (`2024-01-01T00:00:00Z`), numbers, `true`, `false` and `null`.
+//!
+//! The parser counts nesting and comparisons as it goes and stops at [`MAX_FILTER_DEPTH`] and
+//! [`MAX_FILTER_TERMS`], so every later walk over the tree (SQL generation, the database's own parser)
+//! stays within a known depth.
 
 use chrono::{DateTime, Utc};
-use rusqlite::types::Value as SqlValue;
+use tandem_model::Timestamp;
 
-use crate::odata::QueryError;
+use crate::QueryError;
+use crate::limits::{MAX_FILTER_DEPTH, MAX_FILTER_TERMS};
 
 /// A parsed `$filter` expression.
 #[derive(Debug, Clone, PartialEq)]
@@ -112,10 +117,57 @@ pub struct FilterField {
     pub kind: FieldKind,
 }
 
-/// Parses `$filter` text.
+/// A value bound to a placeholder of the generated SQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Param {
+    /// An integer (timestamps bind as nanoseconds since the Unix epoch).
+    Integer(i64),
+    /// Text.
+    Text(String),
+}
+
+/// A `$filter` as an SQL condition and the values its placeholders bind, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlFilter {
+    /// The condition, with the dialect's placeholders.
+    pub sql: String,
+    /// The values to bind.
+    pub params: Vec<Param>,
+}
+
+/// How one store spells what differs between SQL engines.
+pub trait Dialect {
+    /// The placeholder of the `index`-th bound value (1-based).
+    fn placeholder(&self, index: usize) -> String;
+
+    /// A case-insensitive comparison of a text `column` with a placeholder.
+    fn text_comparison(&self, column: &str, op: &str, placeholder: &str) -> String;
+}
+
+/// SQLite: `?` placeholders and `COLLATE NOCASE`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Sqlite;
+
+impl Dialect for Sqlite {
+    fn placeholder(&self, _index: usize) -> String {
+        "?".to_owned()
+    }
+
+    fn text_comparison(&self, column: &str, op: &str, placeholder: &str) -> String {
+        format!("{column} {op} {placeholder} COLLATE NOCASE")
+    }
+}
+
+/// Parses `$filter` text, refusing expressions nested deeper than [`MAX_FILTER_DEPTH`] or holding
+/// more than [`MAX_FILTER_TERMS`] comparisons.
 pub fn parse(text: &str) -> Result<Expr, QueryError> {
     let tokens = tokenize(text)?;
-    let mut parser = Parser { tokens, pos: 0 };
+    let mut parser = Parser {
+        tokens,
+        pos: 0,
+        depth: 0,
+        terms: 0,
+    };
     let expr = parser.or_expr()?;
     match parser.peek() {
         None => Ok(expr),
@@ -123,46 +175,80 @@ pub fn parse(text: &str) -> Result<Expr, QueryError> {
     }
 }
 
-/// Translates an expression into an SQL condition with `?` placeholders and the values to bind.
-pub fn to_sql(expr: &Expr, fields: &[FilterField]) -> Result<(String, Vec<SqlValue>), QueryError> {
-    let mut params = Vec::new();
-    let sql = write_sql(expr, fields, &mut params)?;
-    Ok((sql, params))
-}
-
-fn write_sql(
+/// Translates an expression into an SQL condition with placeholders and the values to bind.
+pub fn to_sql(
     expr: &Expr,
     fields: &[FilterField],
-    params: &mut Vec<SqlValue>,
-) -> Result<String, QueryError> {
-    Ok(match expr {
-        Expr::And(a, b) => format!(
-            "({} AND {})",
-            write_sql(a, fields, params)?,
-            write_sql(b, fields, params)?
-        ),
-        Expr::Or(a, b) => format!(
-            "({} OR {})",
-            write_sql(a, fields, params)?,
-            write_sql(b, fields, params)?
-        ),
-        Expr::Not(a) => format!("(NOT {})", write_sql(a, fields, params)?),
-        Expr::Compare {
-            property,
-            op,
-            value,
-        } => compare_sql(property, *op, value, fields, params)?,
+    dialect: &dyn Dialect,
+) -> Result<SqlFilter, QueryError> {
+    let mut writer = SqlWriter {
+        fields,
+        dialect,
+        params: Vec::new(),
+    };
+    let sql = writer.write(expr)?;
+    Ok(SqlFilter {
+        sql,
+        params: writer.params,
     })
 }
 
-fn compare_sql(
+struct SqlWriter<'a> {
+    fields: &'a [FilterField],
+    dialect: &'a dyn Dialect,
+    params: Vec<Param>,
+}
+
+impl SqlWriter<'_> {
+    fn write(&mut self, expr: &Expr) -> Result<String, QueryError> {
+        Ok(match expr {
+            Expr::And(a, b) => format!("({} AND {})", self.write(a)?, self.write(b)?),
+            Expr::Or(a, b) => format!("({} OR {})", self.write(a)?, self.write(b)?),
+            Expr::Not(a) => format!("(NOT {})", self.write(a)?),
+            Expr::Compare {
+                property,
+                op,
+                value,
+            } => self.compare(property, *op, value)?,
+        })
+    }
+
+    fn compare(
+        &mut self,
+        property: &str,
+        op: CompareOp,
+        value: &Literal,
+    ) -> Result<String, QueryError> {
+        let field = find_field(self.fields, property)?;
+        if *value == Literal::Null {
+            return match op {
+                CompareOp::Eq => Ok(format!("{} IS NULL", field.column)),
+                CompareOp::Ne => Ok(format!("{} IS NOT NULL", field.column)),
+                _ => Err(filter_error(format!(
+                    "'{property}' cannot be ordered against null"
+                ))),
+            };
+        }
+        let bound = match field.kind {
+            FieldKind::Timestamp => timestamp_param(property, value)?,
+            FieldKind::Text => text_param(property, op, value)?,
+        };
+        self.params.push(bound);
+        let placeholder = self.dialect.placeholder(self.params.len());
+        Ok(match field.kind {
+            FieldKind::Text => self
+                .dialect
+                .text_comparison(field.column, op.sql(), &placeholder),
+            FieldKind::Timestamp => format!("{} {} {placeholder}", field.column, op.sql()),
+        })
+    }
+}
+
+fn find_field<'f>(
+    fields: &'f [FilterField],
     property: &str,
-    op: CompareOp,
-    value: &Literal,
-    fields: &[FilterField],
-    params: &mut Vec<SqlValue>,
-) -> Result<String, QueryError> {
-    let field = fields
+) -> Result<&'f FilterField, QueryError> {
+    fields
         .iter()
         .find(|f| f.property.eq_ignore_ascii_case(property))
         .ok_or_else(|| {
@@ -171,33 +257,13 @@ fn compare_sql(
                 "property '{property}' cannot be filtered on; use one of {}",
                 known.join(", ")
             ))
-        })?;
-    if *value == Literal::Null {
-        return match op {
-            CompareOp::Eq => Ok(format!("{} IS NULL", field.column)),
-            CompareOp::Ne => Ok(format!("{} IS NOT NULL", field.column)),
-            _ => Err(filter_error(format!(
-                "'{property}' cannot be ordered against null"
-            ))),
-        };
-    }
-    let bound = match field.kind {
-        FieldKind::Timestamp => timestamp_param(property, value)?,
-        FieldKind::Text => text_param(property, op, value)?,
-    };
-    params.push(bound);
-    let collate = if field.kind == FieldKind::Text {
-        " COLLATE NOCASE"
-    } else {
-        ""
-    };
-    Ok(format!("{} {} ?{collate}", field.column, op.sql()))
+        })
 }
 
-fn timestamp_param(property: &str, value: &Literal) -> Result<SqlValue, QueryError> {
+fn timestamp_param(property: &str, value: &Literal) -> Result<Param, QueryError> {
     let instant = match value {
         Literal::DateTime(t) => *t,
-        Literal::String(s) => crate::clock::parse_instant(s)
+        Literal::String(s) => parse_instant(s)
             .ok_or_else(|| filter_error(format!("'{s}' is not a date-time for '{property}'")))?,
         other => {
             return Err(filter_error(format!(
@@ -206,24 +272,30 @@ fn timestamp_param(property: &str, value: &Literal) -> Result<SqlValue, QueryErr
             )));
         }
     };
-    crate::clock::to_nanos(instant)
-        .map(SqlValue::Integer)
+    instant
+        .timestamp_nanos_opt()
+        .map(Param::Integer)
         .ok_or_else(|| filter_error(format!("date-time for '{property}' is out of range")))
 }
 
-fn text_param(property: &str, op: CompareOp, value: &Literal) -> Result<SqlValue, QueryError> {
+fn text_param(property: &str, op: CompareOp, value: &Literal) -> Result<Param, QueryError> {
     if !op.is_equality() {
         return Err(filter_error(format!(
             "'{property}' supports only eq and ne"
         )));
     }
     match value {
-        Literal::String(s) => Ok(SqlValue::Text(s.clone())),
+        Literal::String(s) => Ok(Param::Text(s.clone())),
         other => Err(filter_error(format!(
             "'{property}' takes a quoted string, not {}",
             describe(other)
         ))),
     }
+}
+
+/// Parses RFC 3339 text as Graph writes it (a missing zone is UTC).
+fn parse_instant(text: &str) -> Option<DateTime<Utc>> {
+    Timestamp::parse(text).ok().map(|t| t.instant())
 }
 
 fn describe(value: &Literal) -> String {
@@ -323,6 +395,10 @@ fn quoted(
 struct Parser {
     tokens: Vec<Token>,
     pos: usize,
+    /// Parentheses and `not`s open around the current position.
+    depth: usize,
+    /// Comparisons read so far.
+    terms: usize,
 }
 
 impl Parser {
@@ -362,11 +438,16 @@ impl Parser {
 
     fn unary(&mut self) -> Result<Expr, QueryError> {
         if self.keyword("not") {
-            return Ok(Expr::Not(Box::new(self.unary()?)));
+            self.enter()?;
+            let inner = self.unary()?;
+            self.depth -= 1;
+            return Ok(Expr::Not(Box::new(inner)));
         }
         if self.peek() == Some(&Token::Open) {
             self.pos += 1;
+            self.enter()?;
             let inner = self.or_expr()?;
+            self.depth -= 1;
             return match self.next() {
                 Some(Token::Close) => Ok(inner),
                 _ => Err(filter_error("missing ')'".to_owned())),
@@ -375,7 +456,24 @@ impl Parser {
         self.comparison()
     }
 
+    /// Opens one more level of nesting, refusing to pass [`MAX_FILTER_DEPTH`].
+    fn enter(&mut self) -> Result<(), QueryError> {
+        self.depth += 1;
+        if self.depth > MAX_FILTER_DEPTH {
+            return Err(filter_error(format!(
+                "the expression nests parentheses and 'not' more than {MAX_FILTER_DEPTH} deep"
+            )));
+        }
+        Ok(())
+    }
+
     fn comparison(&mut self) -> Result<Expr, QueryError> {
+        self.terms += 1;
+        if self.terms > MAX_FILTER_TERMS {
+            return Err(filter_error(format!(
+                "the expression holds more than {MAX_FILTER_TERMS} comparisons"
+            )));
+        }
         let property = match self.next() {
             Some(Token::Word(w)) if is_identifier(&w) => w,
             Some(other) => {
@@ -429,11 +527,7 @@ fn literal(word: &str) -> Result<Literal, QueryError> {
         "false" => return Ok(Literal::Bool(false)),
         _ => {}
     }
-    if let Some(instant) = word
-        .contains('T')
-        .then(|| crate::clock::parse_instant(word))
-        .flatten()
-    {
+    if let Some(instant) = word.contains('T').then(|| parse_instant(word)).flatten() {
         return Ok(Literal::DateTime(instant));
     }
     word.parse::<f64>()
@@ -458,12 +552,13 @@ mod tests {
         },
     ];
 
-    fn sql(text: &str) -> (String, Vec<SqlValue>) {
-        to_sql(&parse(text).unwrap(), FIELDS).unwrap()
+    fn sql(text: &str) -> (String, Vec<Param>) {
+        let filter = to_sql(&parse(text).unwrap(), FIELDS, &Sqlite).unwrap();
+        (filter.sql, filter.params)
     }
 
     fn error(text: &str) -> String {
-        match parse(text).and_then(|e| to_sql(&e, FIELDS)) {
+        match parse(text).and_then(|e| to_sql(&e, FIELDS, &Sqlite)) {
             Ok(found) => panic!("{text} was accepted as {found:?}"),
             Err(e) => e.message,
         }
@@ -473,7 +568,7 @@ mod tests {
     fn equality_on_text_is_case_insensitive() {
         let (text, params) = sql("status eq 'Active'");
         assert_eq!(text, "status = ? COLLATE NOCASE");
-        assert_eq!(params, vec![SqlValue::Text("Active".into())]);
+        assert_eq!(params, vec![Param::Text("Active".into())]);
     }
 
     #[test]
@@ -481,9 +576,9 @@ mod tests {
         let (both, params) =
             sql("lastUpdateDateTime ge 2024-01-01T00:00:00Z and status eq 'active'");
         assert_eq!(both, "(last_update_ns >= ? AND status = ? COLLATE NOCASE)");
-        assert_eq!(params[0], SqlValue::Integer(1_704_067_200_000_000_000));
+        assert_eq!(params[0], Param::Integer(1_704_067_200_000_000_000));
         let (_, quoted) = sql("lastUpdateDateTime lt '2024-01-01T00:00:00.5+01:00'");
-        assert_eq!(quoted, vec![SqlValue::Integer(1_704_063_600_500_000_000)]);
+        assert_eq!(quoted, vec![Param::Integer(1_704_063_600_500_000_000)]);
     }
 
     #[test]
@@ -522,5 +617,59 @@ mod tests {
         assert!(error("status eq active").contains("'active' is not a value"));
         assert!(error("status eq 'a' )").contains("unexpected ')'"));
         assert!(error("").contains("expected a property"));
+    }
+
+    fn nested(depth: usize, open: &str, close: &str) -> String {
+        format!("{}status eq 'a'{}", open.repeat(depth), close.repeat(depth))
+    }
+
+    fn chained(terms: usize, joiner: &str) -> String {
+        vec!["status eq 'a'"; terms].join(joiner)
+    }
+
+    #[test]
+    fn nesting_is_bounded() {
+        for (open, close) in [("(", ")"), ("not ", "")] {
+            let at_limit = nested(MAX_FILTER_DEPTH, open, close);
+            sql(&at_limit);
+            let past = nested(MAX_FILTER_DEPTH + 1, open, close);
+            assert!(error(&past).contains("more than 32 deep"), "{past}");
+        }
+        // Thousands of levels are refused without exhausting the stack.
+        assert!(error(&nested(5_000, "not ", "")).contains("more than 32 deep"));
+        assert!(error(&nested(3_000, "(", ")")).contains("more than 32 deep"));
+    }
+
+    #[test]
+    fn comparisons_are_bounded() {
+        for joiner in [" or ", " and "] {
+            let (text, params) = sql(&chained(MAX_FILTER_TERMS, joiner));
+            assert_eq!(params.len(), MAX_FILTER_TERMS);
+            assert!(text.len() > MAX_FILTER_TERMS);
+            let past = chained(MAX_FILTER_TERMS + 1, joiner);
+            assert!(error(&past).contains("more than 100 comparisons"));
+        }
+        assert!(error(&chained(10_000, " or ")).contains("more than 100 comparisons"));
+    }
+
+    proptest::proptest! {
+        /// Any mix of nesting and chaining parses exactly when it stays within both bounds.
+        #[test]
+        fn bounds_decide_acceptance(
+            depth in 0..=MAX_FILTER_DEPTH + 2,
+            terms in 1..=MAX_FILTER_TERMS + 2,
+            use_not in proptest::bool::ANY,
+        ) {
+            let (open, close) = if use_not { ("not (", ")") } else { ("(", ")") };
+            let text = format!(
+                "{}{}{}",
+                open.repeat(depth),
+                chained(terms, " or "),
+                close.repeat(depth)
+            );
+            let levels = if use_not { 2 * depth } else { depth };
+            let within = levels <= MAX_FILTER_DEPTH && terms <= MAX_FILTER_TERMS;
+            proptest::prop_assert_eq!(parse(&text).is_ok(), within);
+        }
     }
 }

@@ -1,35 +1,14 @@
-//! OData query options of the Graph list endpoints: `$filter`, `$top`, `$skip`, `$orderby`, `$count`,
-//! `$expand` and the `$skiptoken` continuation that `@odata.nextLink` carries.
+//! The list options around `$filter`: `$top`, `$skip`, `$orderby`, `$count`, `$expand` and the
+//! `$skiptoken` continuation that `@odata.nextLink` carries.
 //!
 //! Paging is keyset paging: a continuation names the sort key and id of the last item served, so a
 //! client walking `@odata.nextLink` neither skips nor repeats an item while others write.
 
-pub mod filter;
-
 use std::fmt;
 
-use filter::FilterField;
-use rusqlite::types::Value as SqlValue;
-
-/// A query option that could not be used; answered with 400 naming the option.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("Invalid {option}: {message}")]
-pub struct QueryError {
-    /// The query option, such as `$filter`.
-    pub option: String,
-    /// What was wrong, with the offending value.
-    pub message: String,
-}
-
-impl QueryError {
-    /// An error about `option`.
-    pub fn new(option: &str, message: impl Into<String>) -> Self {
-        QueryError {
-            option: option.to_owned(),
-            message: message.into(),
-        }
-    }
-}
+use crate::QueryError;
+use crate::filter::{self, Dialect, FilterField, SqlFilter};
+use crate::limits::MAX_COUNT;
 
 /// A property `$orderby` may name; every such column holds an integer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,7 +94,7 @@ impl Cursor {
 #[derive(Debug, Clone)]
 pub struct ListQuery {
     /// `$filter` as an SQL condition and its bound values.
-    pub filter: Option<(String, Vec<SqlValue>)>,
+    pub filter: Option<SqlFilter>,
     /// Page size after defaults and caps.
     pub top: usize,
     /// `$skip` (applies before the first page only; continuations are keyset-based).
@@ -133,8 +112,13 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
-    /// Parses the raw (percent-encoded) query string of a list request.
-    pub fn parse(raw: Option<&str>, spec: &ListSpec) -> Result<Self, QueryError> {
+    /// Parses the raw (percent-encoded) query string of a list request, rendering `$filter` for a
+    /// store that speaks `dialect`.
+    pub fn parse(
+        raw: Option<&str>,
+        spec: &ListSpec,
+        dialect: &dyn Dialect,
+    ) -> Result<Self, QueryError> {
         let pairs: Vec<(String, String)> =
             form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
                 .into_owned()
@@ -158,7 +142,7 @@ impl ListQuery {
             match option.as_str() {
                 "$filter" => {
                     let expr = filter::parse(&value)?;
-                    query.filter = Some(filter::to_sql(&expr, spec.filter_fields)?);
+                    query.filter = Some(filter::to_sql(&expr, spec.filter_fields, dialect)?);
                 }
                 "$top" => query.top = parse_count("$top", &value)?.min(spec.max_top).max(1),
                 "$skip" => query.skip = parse_count("$skip", &value)?,
@@ -203,11 +187,19 @@ impl ListQuery {
     }
 }
 
+/// A non-negative integer option, at most [`MAX_COUNT`], so it binds into SQL without wrapping.
 fn parse_count(option: &str, value: &str) -> Result<usize, QueryError> {
-    value
-        .trim()
-        .parse()
-        .map_err(|_| QueryError::new(option, format!("'{value}' is not a non-negative integer")))
+    let bad = || {
+        QueryError::new(
+            option,
+            format!("'{value}' is not an integer from 0 to {MAX_COUNT}"),
+        )
+    };
+    let count: u64 = value.trim().parse().map_err(|_| bad())?;
+    if count > MAX_COUNT {
+        return Err(bad());
+    }
+    usize::try_from(count).map_err(|_| bad())
 }
 
 fn parse_bool(option: &str, value: &str) -> Result<bool, QueryError> {
@@ -289,7 +281,11 @@ impl fmt::Display for Direction {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use filter::FieldKind;
+    use crate::filter::{FieldKind, Sqlite};
+
+    fn parse(raw: &str) -> Result<ListQuery, QueryError> {
+        ListQuery::parse(Some(raw), &SPEC, &Sqlite)
+    }
 
     const SPEC: ListSpec = ListSpec {
         filter_fields: &[FilterField {
@@ -314,7 +310,7 @@ mod tests {
 
     #[test]
     fn defaults_apply_without_options() {
-        let q = ListQuery::parse(None, &SPEC).unwrap();
+        let q = ListQuery::parse(None, &SPEC, &Sqlite).unwrap();
         assert_eq!((q.top, q.skip, q.count), (50, 0, false));
         assert_eq!(q.order.field.property, "createdDateTime");
         assert_eq!(q.order.direction, Direction::Desc);
@@ -323,7 +319,7 @@ mod tests {
     #[test]
     fn options_are_read_and_top_is_capped() {
         let raw = "$top=500&$skip=3&$count=true&$expand=alerts&$orderby=lastUpdateDateTime%20desc&$filter=status+eq+'active'";
-        let q = ListQuery::parse(Some(raw), &SPEC).unwrap();
+        let q = parse(raw).unwrap();
         assert_eq!((q.top, q.skip, q.count), (50, 3, true));
         assert!(q.expands("Alerts"));
         assert_eq!(q.order.field.column, "last_update_ns");
@@ -332,14 +328,13 @@ mod tests {
 
     #[test]
     fn next_query_carries_options_and_replaces_skip() {
-        let q =
-            ListQuery::parse(Some("$top=5&$skip=10&$orderby=lastUpdateDateTime"), &SPEC).unwrap();
+        let q = parse("$top=5&$skip=10&$orderby=lastUpdateDateTime").unwrap();
         let next = q.next_query(&Cursor { key: 99, seq: 7 });
         assert_eq!(
             next,
             "%24top=5&%24orderby=lastUpdateDateTime&%24skiptoken=lastUpdateDateTime.99.7"
         );
-        let again = ListQuery::parse(Some(&next), &SPEC).unwrap();
+        let again = parse(&next).unwrap();
         assert_eq!(again.cursor, Some(Cursor { key: 99, seq: 7 }));
         assert_eq!((again.skip, again.top), (0, 5));
     }
@@ -349,6 +344,9 @@ mod tests {
         let cases = [
             ("$top=ten", "$top"),
             ("$skip=-1", "$skip"),
+            ("$skip=18446744073709551615", "$skip"),
+            ("$skip=2147483648", "$skip"),
+            ("$top=99999999999999999999", "$top"),
             ("$count=maybe", "$count"),
             ("$orderby=title", "$orderby"),
             ("$orderby=createdDateTime sideways", "$orderby"),
@@ -362,7 +360,7 @@ mod tests {
             ("$filter=title eq 'x'", "$filter"),
         ];
         for (raw, option) in cases {
-            let err = ListQuery::parse(Some(raw), &SPEC).unwrap_err();
+            let err = parse(raw).unwrap_err();
             assert_eq!(err.option, option, "{raw}");
         }
     }
