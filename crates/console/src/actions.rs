@@ -19,9 +19,9 @@ use crate::view::{Action, Vocabulary};
 use crate::{Console, incident_path};
 
 /// The longest comment accepted, in characters (the limit of Sentinel incident comments).
-const MAX_COMMENT: usize = 30_000;
+const MAX_COMMENT: usize = tandem_model::limits::MAX_COMMENT_CHARS;
 /// The longest tag or owner accepted, in characters.
-const MAX_SHORT: usize = 256;
+const MAX_SHORT: usize = tandem_model::limits::MAX_TAG_CHARS;
 
 /// The fields of every action form; each action reads the ones it needs.
 #[derive(Debug, Default, Deserialize)]

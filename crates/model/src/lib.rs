@@ -16,6 +16,7 @@
 //! table rows; [`mapping`] the translation between the sides.
 
 pub mod graph;
+pub mod limits;
 pub mod mapping;
 pub mod sentinel;
 pub mod tables;

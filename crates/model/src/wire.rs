@@ -186,6 +186,18 @@ impl<'de> Deserialize<'de> for Timestamp {
 /// assert_eq!(new, Colour::Other("mauve".into()));
 /// assert_eq!(serde_json::to_string(&new).unwrap(), "\"mauve\"");
 /// ```
+/// What every [`wire_enum!`] type offers, for code that validates any of them alike.
+pub trait WireEnum {
+    /// The documented wire spelling (or the verbatim text of an unknown value).
+    fn wire_text(&self) -> &str;
+
+    /// True for a documented value, false for one this version of Tandem does not know.
+    fn is_known(&self) -> bool;
+
+    /// The documented spellings, comma-separated, for error messages.
+    fn known_list() -> String;
+}
+
 #[macro_export]
 macro_rules! wire_enum {
     ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $wire:literal),+ $(,)? }) => {
@@ -213,6 +225,20 @@ macro_rules! wire_enum {
             pub fn from_wire(text: &str) -> Self {
                 $(if text.eq_ignore_ascii_case($wire) { return $name::$variant; })+
                 $name::Other(text.to_owned())
+            }
+        }
+
+        impl $crate::wire::WireEnum for $name {
+            fn wire_text(&self) -> &str {
+                self.as_str()
+            }
+
+            fn is_known(&self) -> bool {
+                !matches!(self, $name::Other(_))
+            }
+
+            fn known_list() -> String {
+                [$($wire),+].join(", ")
             }
         }
 

@@ -10,8 +10,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use axum::http::HeaderValue;
+use axum::extract::DefaultBodyLimit;
 use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use serde_json::json;
@@ -166,6 +168,7 @@ impl Prepared {
             })?;
         let addr = listener.local_addr().map_err(ServerError::Serve)?;
         self.options.config.tls.check_listen(listen, addr)?;
+        self.check_configured_secrets(addr)?;
         let url = url_for(addr, self.tls.is_some());
         self.write_credentials(&url)?;
         let app = self.app(routes, &url);
@@ -197,6 +200,33 @@ impl Prepared {
             }
         }
         update_credentials(&self.data_dir, &pairs, &remove)
+    }
+
+    /// Refuses configured client secrets shorter than [`MIN_SECRET_CHARS`] on an address other than
+    /// loopback, and warns about them on loopback: a short secret can be guessed despite the
+    /// failed-authentication throttle. Generated secrets are long and never trip this.
+    fn check_configured_secrets(&self, addr: SocketAddr) -> Result<(), ServerError> {
+        let Some(config) = &self.options.config.identity else {
+            return Ok(());
+        };
+        for app in &config.apps {
+            let length = app.client_secret.chars().count();
+            if length >= MIN_SECRET_CHARS {
+                continue;
+            }
+            if !addr.ip().is_loopback() {
+                return Err(ServerError::Invalid(format!(
+                    "config identity.apps client_secret of app '{}' holds {length} characters; off loopback a secret needs at least {MIN_SECRET_CHARS}",
+                    app.client_id
+                )));
+            }
+            tracing::warn!(
+                client_id = app.client_id,
+                length,
+                "a configured client secret is shorter than {MIN_SECRET_CHARS} characters; use a longer one before serving beyond loopback"
+            );
+        }
+        Ok(())
     }
 
     fn credentials(&self, url: &str) -> Vec<(String, String)> {
@@ -260,6 +290,10 @@ impl Prepared {
                 ApiError::not_found(style, "No route matches the request path.")
             })
             .layer(Extension(auth))
+            .layer(DefaultBodyLimit::max(MAX_REQUEST_BODY))
+            .layer(axum::middleware::from_fn(move |request, next| {
+                plain_errors_as_json(style, request, next)
+            }))
             .layer(axum::middleware::from_fn_with_state(
                 metrics,
                 crate::request::observe,
@@ -269,6 +303,49 @@ impl Prepared {
             None => app,
         }
     }
+}
+
+/// The shortest configured client secret served beyond loopback.
+pub const MIN_SECRET_CHARS: usize = 16;
+
+/// The largest request body any route buffers, in bytes.
+pub const MAX_REQUEST_BODY: usize = 2 * 1024 * 1024;
+
+/// Middleware: an error that a layer below the services answered in plain text (axum's rejections:
+/// a body over [`MAX_REQUEST_BODY`], a wrong content type, a wrong method) is rewritten in the
+/// service's own JSON error shape, so clients parse every error alike.
+async fn plain_errors_as_json(
+    style: ErrorStyle,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    let plain = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !plain || !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let message = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        format!("The request body is larger than the {MAX_REQUEST_BODY} bytes a request may carry.")
+    } else {
+        let body = axum::body::to_bytes(response.into_body(), 64 * 1024)
+            .await
+            .unwrap_or_default();
+        String::from_utf8_lossy(&body).into_owned()
+    };
+    let code = match (style, status) {
+        (ErrorStyle::Graph, s) if s.is_server_error() => "generalException",
+        (ErrorStyle::Graph, _) => "invalidRequest",
+        (ErrorStyle::Arm, StatusCode::PAYLOAD_TOO_LARGE) => "RequestEntityTooLarge",
+        (ErrorStyle::Arm, StatusCode::UNSUPPORTED_MEDIA_TYPE) => "UnsupportedMediaType",
+        (ErrorStyle::Arm, StatusCode::METHOD_NOT_ALLOWED) => "MethodNotAllowed",
+        (ErrorStyle::Arm, s) if s.is_server_error() => "InternalServerError",
+        (ErrorStyle::Arm, _) => "BadRequest",
+    };
+    ApiError::new(style, status, code, message).into_response()
 }
 
 /// Tells the services' link builders, which read `X-Forwarded-Proto` as they do behind a

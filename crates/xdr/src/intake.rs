@@ -7,7 +7,8 @@
 
 use serde_json::{Map, Value, json};
 use tandem_model::from_value;
-use tandem_model::graph::{Alert, AlertSeverity, ServiceSource};
+use tandem_model::graph::Alert;
+use tandem_model::wire::WireEnum;
 
 use crate::clock;
 use crate::correlation::{self, Decision};
@@ -188,33 +189,39 @@ fn validate(doc: Map<String, Value>) -> Result<Map<String, Value>, Invalid> {
             "title is required and must not be empty",
         ));
     }
-    match alert.service_source.get() {
-        None => return Err(Invalid::new("serviceSource", "serviceSource is required")),
-        Some(ServiceSource::Other(s)) if s.trim().is_empty() => {
-            return Err(Invalid::new(
-                "serviceSource",
-                "serviceSource must not be empty",
-            ));
-        }
-        Some(_) => {}
-    }
-    match alert.severity.get() {
-        None => return Err(Invalid::new("severity", "severity is required")),
-        Some(AlertSeverity::Other(s)) => {
-            let known: Vec<&str> = AlertSeverity::KNOWN
-                .iter()
-                .map(AlertSeverity::as_str)
-                .collect();
-            return Err(Invalid::new(
-                "severity",
-                format!("severity '{s}' is not one of {}", known.join(", ")),
-            ));
-        }
-        Some(_) => {}
-    }
+    required_member("serviceSource", alert.service_source.get())?;
+    required_member("severity", alert.severity.get())?;
+    optional_member("detectionSource", alert.detection_source.get())?;
+    optional_member("status", alert.status.get())?;
+    optional_member("classification", alert.classification.get())?;
+    optional_member("determination", alert.determination.get())?;
     match serde_json::to_value(&alert) {
         Ok(Value::Object(doc)) => Ok(doc),
         _ => Err(Invalid::new(".", "the alert could not be written back")),
+    }
+}
+
+/// Refuses a missing member, or one the intake does not know. Reads keep unknown members (Graph adds
+/// values over time); the intake only takes what it can route and correlate.
+fn required_member<E: WireEnum>(field: &str, value: Option<&E>) -> Result<(), Invalid> {
+    match value {
+        None => Err(Invalid::new(field, format!("{field} is required"))),
+        Some(value) => optional_member(field, Some(value)),
+    }
+}
+
+/// Refuses a member the intake does not know; absence is fine.
+fn optional_member<E: WireEnum>(field: &str, value: Option<&E>) -> Result<(), Invalid> {
+    match value {
+        Some(value) if !value.is_known() => Err(Invalid::new(
+            field,
+            format!(
+                "{field} '{}' is not one of {}",
+                value.wire_text(),
+                E::known_list()
+            ),
+        )),
+        _ => Ok(()),
     }
 }
 

@@ -4,12 +4,12 @@
 //! not list; values outside the documented enums are refused rather than stored.
 
 use serde_json::{Map, Value, json};
-use tandem_model::from_value;
 use tandem_model::graph::{
     AlertClassification, AlertDetermination, AlertStatus, AlertUpdate, IncidentStatus,
     IncidentUpdate, NewComment,
 };
 use tandem_model::wire::Field;
+use tandem_model::{from_value, limits};
 
 use crate::clock;
 use crate::service::{
@@ -48,6 +48,10 @@ impl Xdr {
         };
         let texts = take_text_fields(&mut body)?;
         let update: IncidentUpdate = from_value(Value::Object(body)).map_err(Invalid::from)?;
+        if let Field::Value(tags) = &update.custom_tags {
+            limits::check_tags(tags.iter().map(String::as_str))
+                .map_err(|message| Invalid::new("customTags", message))?;
+        }
         self.edit_incident(id, actor, |change, doc| {
             if let Some(status) = update.status.get() {
                 let status = settable_status(status)?;
@@ -86,6 +90,8 @@ impl Xdr {
             tags.retain(|t| t.as_str() != Some(tag));
             if present {
                 tags.push(json!(tag));
+                limits::check_tags(tags.iter().filter_map(Value::as_str))
+                    .map_err(|message| Invalid::new("customTags", message))?;
             }
             doc.insert("customTags".into(), json!(tags));
             Ok(())
@@ -343,6 +349,7 @@ fn comment_text(body: Value) -> Result<String, Invalid> {
     if comment.comment.trim().is_empty() {
         return Err(Invalid::new("comment", "comment must not be empty"));
     }
+    limits::check_comment(&comment.comment).map_err(|message| Invalid::new("comment", message))?;
     Ok(comment.comment)
 }
 

@@ -83,6 +83,11 @@ impl<S: Send + Sync> FromRequestParts<S> for ArmRequest {
             .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
             .unwrap_or_default();
         check_api_version(query.get("api-version").map(String::as_str))?;
+        for key in ["incident", "child"] {
+            if let Some(name) = params.get(key) {
+                check_resource_name(name)?;
+            }
+        }
         Ok(ArmRequest {
             caller,
             params,
@@ -90,6 +95,42 @@ impl<S: Send + Sync> FromRequestParts<S> for ArmRequest {
             headers: parts.headers.clone(),
             path: parts.uri.path().to_owned(),
         })
+    }
+}
+
+/// The longest resource name taken in a path.
+const MAX_RESOURCE_NAME: usize = 256;
+
+/// ARM's rules for the name of a resource it creates: 1 to [`MAX_RESOURCE_NAME`] characters, no
+/// control characters, none of `< > * % & : \ ? / + #`, and not ending in a period or a space.
+fn check_resource_name(name: &str) -> Result<(), ApiError> {
+    let length = name.chars().count();
+    let problem = if length == 0 || length > MAX_RESOURCE_NAME {
+        Some(format!(
+            "holds {length} characters; a name holds 1 to {MAX_RESOURCE_NAME}"
+        ))
+    } else if let Some(c) = name
+        .chars()
+        .find(|c| c.is_control() || "<>*%&:\\?/+#".contains(*c))
+    {
+        Some(format!(
+            "contains the character {c:?}, which names may not hold"
+        ))
+    } else if name.ends_with('.') || name.ends_with(' ') {
+        Some("ends with a period or a space".to_owned())
+    } else {
+        None
+    };
+    match problem {
+        None => Ok(()),
+        Some(problem) => Err(arm_error(
+            StatusCode::BAD_REQUEST,
+            "InvalidResourceName",
+            format!(
+                "The resource name '{}' is invalid: it {problem}.",
+                name.escape_debug()
+            ),
+        )),
     }
 }
 

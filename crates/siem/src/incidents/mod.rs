@@ -25,7 +25,7 @@ use tandem_model::sentinel::{
     IncidentClassificationReason, IncidentComment, IncidentRelation, IncidentSeverity,
     IncidentStatus, Resource,
 };
-use tandem_model::{Field, Timestamp};
+use tandem_model::{Field, Timestamp, limits};
 
 use crate::store::incidents::{self as rows, ChildKind};
 use crate::store::queue::{self, QueueCounts};
@@ -380,6 +380,8 @@ impl<'a> Incidents<'a> {
             &body.properties.message,
             "properties.message: a comment needs a non-empty message",
         )?;
+        limits::check_comment(&message)
+            .map_err(|m| IncidentError::BadRequest(format!("properties.message: {m}")))?;
         self.change_child(
             name,
             ChildKind::Comment,
@@ -468,6 +470,9 @@ impl<'a> Incidents<'a> {
                 &what,
             )?;
             let created = existing.is_none();
+            if created {
+                check_child_cap(tx, kind, name)?;
+            }
             let now = Timestamp::from_instant(Utc::now());
             let mut resource = build(existing, &now)?;
             let (segment, resource_type) = child_path(kind);
@@ -685,8 +690,29 @@ fn validate_incident(body: &Incident) -> Result<(), IncidentError> {
             "properties.{member}: '{value}' is not a valid value"
         )));
     }
+    if let Some(labels) = p.labels.get() {
+        limits::check_tags(labels.iter().map(|l| l.label_name.as_str())).map_err(|message| {
+            IncidentError::BadRequest(format!("properties.labels: {message}"))
+        })?;
+    }
     if matches!(p.status.get(), Some(IncidentStatus::Closed)) && p.classification.get().is_none() {
         return Err(IncidentError::BadRequest("properties.classification: closing an incident (status 'Closed') requires a classification".into()));
+    }
+    Ok(())
+}
+
+/// Refuses a new comment or relation once the incident holds as many as Sentinel allows (100
+/// comments, 150 related alerts).
+fn check_child_cap(tx: &Connection, kind: ChildKind, name: &str) -> Result<(), IncidentError> {
+    let cap = match kind {
+        ChildKind::Comment => limits::MAX_COMMENTS_PER_INCIDENT,
+        ChildKind::Relation => limits::MAX_ALERTS_PER_INCIDENT,
+    };
+    if rows::count_children(tx, kind, name)? >= cap {
+        return Err(IncidentError::BadRequest(format!(
+            "Incident '{name}' already has {cap} {}s, the most an incident may have.",
+            kind_label(kind).to_lowercase()
+        )));
     }
     Ok(())
 }

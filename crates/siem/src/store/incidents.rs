@@ -123,6 +123,20 @@ pub fn children<T: DeserializeOwned>(
     texts.iter().map(|t| parse(t)).collect()
 }
 
+/// How many children of `kind` `incident` has.
+pub fn count_children(
+    c: &Connection,
+    kind: ChildKind,
+    incident: &str,
+) -> Result<usize, StoreError> {
+    let count: i64 = c.query_row(
+        "SELECT COUNT(*) FROM incident_children WHERE kind = ?1 AND incident = ?2",
+        params![kind.key(), incident],
+        |r| r.get(0),
+    )?;
+    Ok(usize::try_from(count).unwrap_or(usize::MAX))
+}
+
 /// Writes a child resource.
 pub fn save_child<T: Serialize>(
     tx: &Transaction<'_>,
