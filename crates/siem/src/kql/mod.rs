@@ -131,12 +131,19 @@ mod tests {
     }
 
     #[test]
-    fn long_chains_of_or_and_and_run_without_deep_recursion() {
+    fn chains_of_or_and_and_run_up_to_the_limit() {
         for joiner in [" or ", " and "] {
-            let terms = vec!["A == 1"; 10_000].join(joiner);
+            let terms = vec!["A == 1"; parser::MAX_TERMS].join(joiner);
             let query = parse(&format!("T | where {terms}")).expect("parses");
             let result = execute(&query, table(), chrono::Utc::now()).expect("runs");
             assert_eq!(result.rows.len(), 1, "{joiner}");
+            for count in [parser::MAX_TERMS + 1, 10_000] {
+                let past = vec!["A == 1"; count].join(joiner);
+                match parse(&format!("T | where {past}")) {
+                    Err(KqlError::Limit(m)) => assert!(m.contains("1000 terms"), "{m}"),
+                    other => panic!("{count}: {other:?}"),
+                }
+            }
         }
     }
 

@@ -4,9 +4,9 @@
 //! operator or function, rather than being misread as something else.
 //!
 //! Any reader may send a query, so the tree it builds stays shallow whatever the text: nesting
-//! (parentheses and function calls) stops at [`MAX_NESTING`] with a [`KqlError::Limit`], and a chain
-//! of `and` or `or` terms becomes a balanced tree, so ten thousand terms nest only fourteen deep when
-//! the tree is evaluated or dropped.
+//! (parentheses and function calls) stops at [`MAX_NESTING`], and `and`/`or` may join at most
+//! [`MAX_TERMS`] terms, each with a [`KqlError::Limit`]. A chain of terms becomes a balanced tree, so
+//! even the longest nests only ten deep when the tree is evaluated or dropped.
 
 use super::KqlError;
 use super::ast::{CompareOp, Expr, Literal, Operator, Query, SortKey};
@@ -19,6 +19,9 @@ const SUPPORTED_OPERATORS: &str =
 /// How deeply parentheses and function calls may nest in one expression.
 pub const MAX_NESTING: usize = 64;
 
+/// How many terms `and` and `or` may join in one query.
+pub const MAX_TERMS: usize = 1_000;
+
 /// Parses query text into a [`Query`].
 pub fn parse(text: &str) -> Result<Query, KqlError> {
     let tokens = tokenize(text)?;
@@ -26,6 +29,7 @@ pub fn parse(text: &str) -> Result<Query, KqlError> {
         tokens,
         pos: 0,
         depth: 0,
+        terms: 0,
     };
     parser.query()
 }
@@ -35,6 +39,8 @@ struct Parser {
     pos: usize,
     /// Parentheses and calls open around the current token.
     depth: usize,
+    /// Terms joined by `and` or `or` so far.
+    terms: usize,
 }
 
 impl Parser {
@@ -241,6 +247,7 @@ impl Parser {
     fn expr(&mut self) -> Result<Expr, KqlError> {
         let mut terms = vec![self.and_expr()?];
         while self.keyword("or") {
+            self.count_term()?;
             terms.push(self.and_expr()?);
         }
         Ok(balanced(terms, Expr::Or))
@@ -249,9 +256,22 @@ impl Parser {
     fn and_expr(&mut self) -> Result<Expr, KqlError> {
         let mut terms = vec![self.comparison()?];
         while self.keyword("and") {
+            self.count_term()?;
             terms.push(self.comparison()?);
         }
         Ok(balanced(terms, Expr::And))
+    }
+
+    /// Counts one more term joined by `and` or `or`, refusing to pass [`MAX_TERMS`].
+    fn count_term(&mut self) -> Result<(), KqlError> {
+        self.terms += 1;
+        if self.terms >= MAX_TERMS {
+            return Err(KqlError::Limit(format!(
+                "the query joins more than {MAX_TERMS} terms with 'and' and 'or' (at offset {})",
+                self.offset()
+            )));
+        }
+        Ok(())
     }
 
     /// Opens one more level of nesting at the current token, refusing to pass [`MAX_NESTING`].
