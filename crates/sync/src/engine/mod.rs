@@ -36,7 +36,6 @@ pub use pair::PairOutcome;
 pub use poll::PollSummary;
 pub use progress::{BackfillBar, PageProgress};
 pub use sides::{Sides, Twin};
-pub use status::SyncStatus;
 
 use crate::config::{SyncConfig, SyncConfigError, SyncSettings};
 use crate::reconcile::{IncidentReconciler, PairKey, Side};
