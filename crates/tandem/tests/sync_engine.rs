@@ -13,10 +13,10 @@ use tandem_model::Timestamp;
 use tandem_model::graph::NewComment;
 use tandem_sync::config::SyncConfig;
 use tandem_sync::engine::{Connector, PageProgress, status};
-use tandem_sync::graph::mapping::synced_incident;
 use tandem_sync::reconcile::{
     Comment, CommentOrigin, CommentWrite, IncidentReconciler, PlannedWrite, ReconcileInput, Side,
 };
+use tandem_sync::sides::graph::mapping::synced_incident;
 use tandem_sync::store::{Commit, PlanCommit, SqliteStore, SyncStore};
 
 fn connector(stack: &Stack, store_dir: &Path) -> Connector {

@@ -2,8 +2,8 @@
 
 use tandem_client::ClientError;
 
-use crate::graph::mapping::GraphMappingError;
-use crate::sentinel::mapping::SentinelMappingError;
+use crate::sides::graph::mapping::GraphMappingError;
+use crate::sides::sentinel::mapping::SentinelMappingError;
 use crate::store::StoreError;
 
 /// A failure while syncing.

@@ -3,15 +3,14 @@
 //! 412) makes the pair read both sides and reconcile again.
 
 use tandem_model::Timestamp;
-use tandem_model::graph;
+use tandem_model::graph::Incident;
 
 use super::Connector;
 use super::crash::Step;
 use super::error::{Disposition, EngineError};
 use super::sides::Twin;
-use crate::graph::mapping as graph_map;
 use crate::reconcile::{PairKey, PlannedWrite, ReconcileInput, Side, SyncedIncident};
-use crate::sentinel::mapping as siem_map;
+use crate::sides::{graph, sentinel};
 use crate::store::{Commit, PlanCommit, WriteOutcome, WriteState};
 
 /// How often one pair is read again after its twin moved on under a write.
@@ -33,11 +32,11 @@ struct States {
 }
 
 impl States {
-    fn read(xdr: &graph::Incident, twin: Option<&Twin>) -> Result<States, EngineError> {
+    fn read(xdr: &Incident, twin: Option<&Twin>) -> Result<States, EngineError> {
         Ok(States {
-            xdr: graph_map::synced_incident(xdr)?,
+            xdr: graph::mapping::synced_incident(xdr)?,
             siem: twin
-                .map(|t| siem_map::synced_incident(&t.incident, &t.comments))
+                .map(|t| sentinel::mapping::synced_incident(&t.incident, &t.comments))
                 .transpose()?,
         })
     }
@@ -56,7 +55,7 @@ impl Connector {
     pub(crate) async fn sync_pair(
         &self,
         pair: &PairKey,
-        mut xdr: graph::Incident,
+        mut xdr: Incident,
         mut twin: Option<Twin>,
     ) -> Result<PairOutcome, EngineError> {
         let mut attempt = 1;
@@ -80,7 +79,7 @@ impl Connector {
     async fn sync_pair_once(
         &self,
         pair: &PairKey,
-        xdr: &graph::Incident,
+        xdr: &Incident,
         twin: Option<&Twin>,
     ) -> Result<PairOutcome, EngineError> {
         let states = States::read(xdr, twin)?;
@@ -243,7 +242,7 @@ impl Connector {
     async fn land_alerts(
         &self,
         pair: &PairKey,
-        xdr: &graph::Incident,
+        xdr: &Incident,
         fresh: bool,
     ) -> Result<usize, EngineError> {
         let mut writes = 0;

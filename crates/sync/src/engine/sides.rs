@@ -9,30 +9,28 @@
 
 use std::collections::BTreeSet;
 
-use tandem_model::graph::{self, IncidentUpdate};
+use tandem_model::graph::{Incident, IncidentUpdate};
 use tandem_model::mapping::Provider;
-use tandem_model::sentinel::{self, IncidentComment};
+use tandem_model::sentinel::IncidentComment;
 use uuid::Uuid;
 
 use super::error::EngineError;
 use super::metrics::WriteKind;
 use crate::config::SyncConfig;
-use crate::graph::GraphClient;
-use crate::graph::mapping as graph_map;
-use crate::logs_ingestion::LogsIngestionClient;
-use crate::logs_ingestion::mapping::incident_rows;
 use crate::reconcile::{
     CommentWrite, FieldPatch, PairKey, PlannedWrite, Side, TANDEM_NAMESPACE, Write,
 };
-use crate::sentinel::SentinelClient;
-use crate::sentinel::mapping as siem_map;
+use crate::sides::graph::{self, GraphClient};
+use crate::sides::logs_ingestion::LogsIngestionClient;
+use crate::sides::logs_ingestion::mapping::incident_rows;
+use crate::sides::sentinel::{self, SentinelClient};
 use crate::store::WriteOutcome;
 
 /// A SIEM incident with its comments.
 #[derive(Debug, Clone)]
 pub struct Twin {
     /// The incident.
-    pub incident: sentinel::Incident,
+    pub incident: tandem_model::sentinel::Incident,
     /// Its comments.
     pub comments: Vec<IncidentComment>,
 }
@@ -92,7 +90,7 @@ impl Sides {
     }
 
     /// The XDR incident of a pair, with alerts; `None` when it is gone.
-    pub async fn read_xdr(&self, pair: &PairKey) -> Result<Option<graph::Incident>, EngineError> {
+    pub async fn read_xdr(&self, pair: &PairKey) -> Result<Option<Incident>, EngineError> {
         Ok(self.graph.incident(&pair.xdr_id).await?)
     }
 
@@ -125,15 +123,15 @@ impl Sides {
         let name = pair.siem_incident_name().to_string();
         let Some(current) = self.sentinel.incident(&name).await? else {
             let xdr = self.xdr_or_gone(pair).await?;
-            let mut twin = siem_map::new_twin(&xdr, &self.provider);
-            twin.properties = siem_map::apply_patch(twin.properties, patch);
+            let mut twin = sentinel::mapping::new_twin(&xdr, &self.provider);
+            twin.properties = sentinel::mapping::apply_patch(twin.properties, patch);
             self.sentinel.put_incident(&name, &twin, None).await?;
             return Ok(Performed {
                 outcome: WriteOutcome::default(),
                 written: Some(WriteKind::Fields),
             });
         };
-        let before = siem_map::synced_incident(&current, &[])?;
+        let before = sentinel::mapping::synced_incident(&current, &[])?;
         let rebased = patch.rebase(Side::Siem, &before.fields);
         let mut performed = Performed {
             outcome: WriteOutcome {
@@ -147,12 +145,12 @@ impl Sides {
         }
         let etag = current.etag.get().cloned();
         let mut body = current;
-        body.properties = siem_map::apply_patch(body.properties, &rebased.patch);
+        body.properties = sentinel::mapping::apply_patch(body.properties, &rebased.patch);
         let after = self
             .sentinel
             .put_incident(&name, &body, etag.as_deref())
             .await?;
-        let after = siem_map::synced_incident(&after, &[])?;
+        let after = sentinel::mapping::synced_incident(&after, &[])?;
         performed.outcome.versions = Some((before.version, after.version));
         performed.written = Some(WriteKind::Fields);
         Ok(performed)
@@ -165,7 +163,7 @@ impl Sides {
         patch: &FieldPatch,
     ) -> Result<Performed, EngineError> {
         let current = self.xdr_or_gone(pair).await?;
-        let before = graph_map::synced_incident(&current)?;
+        let before = graph::mapping::synced_incident(&current)?;
         let rebased = patch.rebase(Side::Xdr, &before.fields);
         let mut performed = Performed {
             outcome: WriteOutcome {
@@ -174,12 +172,14 @@ impl Sides {
             },
             written: None,
         };
-        let update = graph_map::incident_update(&rebased.patch, &before.fields);
+        let update = graph::mapping::incident_update(&rebased.patch, &before.fields);
         if update == IncidentUpdate::default() {
             return Ok(performed);
         }
         let after = self.graph.update(&pair.xdr_id, &update).await?;
-        let after_version = graph_map::synced_incident(&after).ok().map(|s| s.version);
+        let after_version = graph::mapping::synced_incident(&after)
+            .ok()
+            .map(|s| s.version);
         performed.outcome.versions = after_version.map(|after| (before.version, after));
         performed.written = Some(WriteKind::Fields);
         Ok(performed)
@@ -209,7 +209,7 @@ impl Sides {
         comment: &CommentWrite,
     ) -> Result<Performed, EngineError> {
         let current = self.xdr_or_gone(pair).await?;
-        if graph_map::has_comment_from(&current, &comment.origin) {
+        if graph::mapping::has_comment_from(&current, &comment.origin) {
             return Ok(Performed::default());
         }
         self.graph
@@ -222,11 +222,7 @@ impl Sides {
     }
 
     /// Lands this version of the incident and its alerts as table rows.
-    pub async fn ingest_rows(
-        &self,
-        pair: &PairKey,
-        xdr: &graph::Incident,
-    ) -> Result<(), EngineError> {
+    pub async fn ingest_rows(&self, pair: &PairKey, xdr: &Incident) -> Result<(), EngineError> {
         let rows = incident_rows(xdr, &pair.siem_incident_name().to_string(), &self.provider);
         self.logs
             .upload(&self.incident_stream, &[rows.incident])
@@ -241,7 +237,7 @@ impl Sides {
     pub async fn attach_alerts(
         &self,
         pair: &PairKey,
-        xdr: &graph::Incident,
+        xdr: &Incident,
     ) -> Result<usize, EngineError> {
         let name = pair.siem_incident_name().to_string();
         let attached: BTreeSet<String> = self
@@ -264,7 +260,7 @@ impl Sides {
         Ok(missing.len())
     }
 
-    async fn xdr_or_gone(&self, pair: &PairKey) -> Result<graph::Incident, EngineError> {
+    async fn xdr_or_gone(&self, pair: &PairKey) -> Result<Incident, EngineError> {
         self.read_xdr(pair)
             .await?
             .ok_or_else(|| EngineError::Gone(pair.xdr_id.clone()))

@@ -20,11 +20,11 @@ use tandem_model::sentinel::{
     IncidentSeverity, IncidentStatus,
 };
 
-use crate::graph::mapping::xdr_verdict;
 use crate::reconcile::{
     Classification, Comment, CommentOrigin, FieldPatch, Severity, Side, SideVersion, Status,
     SyncedFields, SyncedIncident, TANDEM_NAMESPACE, Verdict, parse_marker,
 };
+use crate::sides::graph::mapping::xdr_verdict;
 use uuid::Uuid;
 
 /// An incident the connector cannot read, naming the incident, the member and its value.

@@ -23,7 +23,7 @@ use crate::reconcile::{
     Classification, Comment, CommentOrigin, FieldPatch, Severity, Side, SideVersion, Status,
     SyncedFields, SyncedIncident, Verdict, parse_marker,
 };
-use crate::sentinel::mapping::{siem_classification, siem_status};
+use crate::sides::sentinel::mapping::{siem_classification, siem_status};
 
 /// An incident the connector cannot read, naming the incident, the member and its value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
