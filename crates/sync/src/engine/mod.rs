@@ -2,8 +2,9 @@
 //! it does.
 //!
 //! One cycle replays the outbox's undone writes, then polls the XDR and the SIEM ([`poll`]) and syncs
-//! every changed pair ([`pair`]), several pairs at once (`sync.concurrency`): read both sides, reconcile, store the plan and the new base in one
-//! transaction, perform each write idempotently ([`sides`]), mark it done. Every so often a full
+//! every changed pair, several pairs at once (`sync.concurrency`). Each pair's work is a
+//! [`pair::PairSync`]: read both sides, reconcile, store the plan and the new base in one transaction,
+//! perform each write idempotently on the states just read ([`sides`]), mark it done. Every so often a full
 //! reconciliation reads every XDR incident and its twin, repairs drift (missing twins, fields, comments
 //! or alerts) and reports how many pairs it repaired. A write that fails for a passing reason waits in
 //! the outbox with a growing backoff and is set aside after `sync.max_write_attempts`, so one broken
@@ -33,6 +34,7 @@ pub use crash::{CRASH_AT_ENV, CrashPoint, Step};
 pub use error::{Disposition, EngineError};
 pub use metrics::{ApiCounters, Metrics, WriteKind};
 pub use pair::PairOutcome;
+use pair::PairSync;
 pub use poll::PollSummary;
 pub use progress::{BackfillBar, PageProgress};
 pub use sides::{Sides, Twin};
@@ -238,46 +240,15 @@ impl Connector {
             by_pair[group].push(entry);
         }
         let now = Timestamp::now();
-        let mut replays = stream::iter(
-            by_pair
-                .into_iter()
-                .map(|entries| self.replay_pair(entries, &now)),
-        )
+        let now = &now;
+        let mut replays = stream::iter(by_pair.into_iter().map(|entries| async move {
+            let pair = &entries[0].write.pair;
+            PairSync::new(self, pair).replay(&entries, now).await
+        }))
         .buffer_unordered(self.settings.concurrency());
         let mut replayed = 0;
         while let Some(count) = replays.next().await {
             replayed += count?;
-        }
-        Ok(replayed)
-    }
-
-    /// Performs one pair's undone writes in order, stopping at one that waits or fails for a passing
-    /// reason; returns how many were performed.
-    async fn replay_pair(
-        &self,
-        entries: Vec<OutboxEntry>,
-        now: &Timestamp,
-    ) -> Result<usize, EngineError> {
-        let mut replayed = 0;
-        for entry in entries {
-            let pair = &entry.write.pair;
-            if entry.retry_at.as_ref().is_some_and(|at| at > now) {
-                break;
-            }
-            match self.perform(&entry.write, entry.attempts, None).await {
-                Ok(_) => replayed += 1,
-                Err(e) if e.disposition() == Disposition::Transient => {
-                    tracing::warn!(xdr_id = %pair.xdr_id, error = %e, "write stays in the outbox");
-                    break;
-                }
-                Err(e) => {
-                    // The item set aside is the pair's XDR incident, whichever side refused.
-                    let at = Timestamp::now();
-                    let error = e.to_string();
-                    self.with_store(|s| s.quarantine(Side::Xdr, &pair.xdr_id, &error, &at))?;
-                    self.metrics.quarantined();
-                }
-            }
         }
         Ok(replayed)
     }

@@ -15,6 +15,7 @@ use tandem_model::{graph, sentinel};
 use uuid::Uuid;
 
 use super::error::{Disposition, EngineError};
+use super::pair::{PairOutcome, PairSync};
 use super::sides::Twin;
 use super::{Connector, PageProgress};
 use crate::reconcile::{PairKey, Side};
@@ -40,7 +41,7 @@ pub struct PollSummary {
 /// Whether an item needs syncing, and how it ended.
 pub(crate) enum Handled {
     Skipped,
-    Synced(super::pair::PairOutcome),
+    Synced(PairOutcome),
 }
 
 /// How a poll reads its side.
@@ -215,6 +216,14 @@ impl Connector {
         self.passed(super::Step::Watermark);
         Ok(())
     }
+
+    /// The pair a SIEM incident is the twin of; `None` for incidents the connector did not create.
+    fn twin_pair(&self, name: &Field<String>) -> Result<Option<PairKey>, EngineError> {
+        let Some(uuid) = name.get().and_then(|n| Uuid::parse_str(n).ok()) else {
+            return Ok(None);
+        };
+        self.with_store(|s| s.pair_by_siem_name(&uuid))
+    }
 }
 
 /// Splits `items` into waves that each hold one item per key, keeping the order of a key's items, so
@@ -257,14 +266,13 @@ impl PollItem for graph::Incident {
         skip_consumed: bool,
     ) -> Result<Handled, EngineError> {
         let pair = connector.sides.pair(&self.id);
+        let sync = PairSync::new(connector, &pair);
         let marker = self.last_update_date_time.get().map(Timestamp::as_str);
-        if skip_consumed && connector.consumed(&pair, Side::Xdr, marker)? {
+        if skip_consumed && sync.consumed(Side::Xdr, marker)? {
             return Ok(Handled::Skipped);
         }
         let twin = connector.sides.read_twin(&pair).await?;
-        Ok(Handled::Synced(
-            connector.sync_pair(&pair, self, twin).await?,
-        ))
+        Ok(Handled::Synced(sync.sync(self, twin).await?))
     }
 }
 
@@ -281,8 +289,9 @@ impl PollItem for sentinel::Incident {
         let Some(pair) = connector.twin_pair(&self.name)? else {
             return Ok(Handled::Skipped);
         };
+        let sync = PairSync::new(connector, &pair);
         let marker = self.etag.get().map(String::as_str);
-        if skip_consumed && connector.consumed(&pair, Side::Siem, marker)? {
+        if skip_consumed && sync.consumed(Side::Siem, marker)? {
             return Ok(Handled::Skipped);
         }
         let xdr = connector
@@ -296,38 +305,7 @@ impl PollItem for sentinel::Incident {
             incident: self,
             comments,
         };
-        Ok(Handled::Synced(
-            connector.sync_pair(&pair, xdr, Some(twin)).await?,
-        ))
-    }
-}
-
-impl Connector {
-    /// Whether the pair's base already consumed `marker` from `side` (for the XDR: and that version's
-    /// rows and alerts landed).
-    fn consumed(
-        &self,
-        pair: &PairKey,
-        side: Side,
-        marker: Option<&str>,
-    ) -> Result<bool, EngineError> {
-        let Some(record) = self.with_store(|s| s.pair(pair))? else {
-            return Ok(false);
-        };
-        let in_base = record
-            .base
-            .version(side)
-            .is_some_and(|v| Some(v.marker.as_str()) == marker);
-        let landed = side == Side::Siem || record.landed.as_deref() == marker;
-        Ok(in_base && landed)
-    }
-
-    /// The pair a SIEM incident is the twin of; `None` for incidents the connector did not create.
-    fn twin_pair(&self, name: &Field<String>) -> Result<Option<PairKey>, EngineError> {
-        let Some(uuid) = name.get().and_then(|n| Uuid::parse_str(n).ok()) else {
-            return Ok(None);
-        };
-        self.with_store(|s| s.pair_by_siem_name(&uuid))
+        Ok(Handled::Synced(sync.sync(xdr, Some(twin)).await?))
     }
 }
 

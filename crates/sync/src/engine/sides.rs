@@ -1,12 +1,15 @@
 //! The engine's hands: reading a pair's two incidents, and performing one planned write on its target
 //! side idempotently.
 //!
-//! Every write first reads the target and rebases the planned change on what it holds now, so a write
-//! replayed after a crash, or made after a person edited the target, never undoes that edit. SIEM field
-//! writes carry the etag they were based on in `If-Match`; SIEM comments and relations have derived names
-//! and are PUTs; an XDR comment is a POST, so the incident's comments are searched for the origin marker
-//! first.
+//! Every write rebases the planned change on what its target holds ([`Basis`]): the states the cycle
+//! just read and planned from, which are not fetched again, or, for a write replayed from the outbox
+//! after a crash or a failure, what the target holds now, read first. So a replayed write never undoes
+//! an edit made since it was planned. SIEM field writes carry the etag they were based on in `If-Match`
+//! (a twin that moved on since is read again by the pair); SIEM comments and relations have derived
+//! names and are PUTs; an XDR comment is a POST, so the incident's comments are searched for the origin
+//! marker first.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use tandem_model::graph::{Incident, IncidentUpdate};
@@ -42,6 +45,20 @@ pub struct Performed {
     pub outcome: WriteOutcome,
     /// The kind of request made, or `None` when the target already showed the change.
     pub written: Option<WriteKind>,
+}
+
+/// What a write is based on: the state of its target that its change is rebased on.
+#[derive(Debug, Clone, Copy)]
+pub enum Basis<'a> {
+    /// The pair's two incidents as the cycle just read them, and planned the write from.
+    Read {
+        /// The XDR incident.
+        xdr: &'a Incident,
+        /// Its twin with its comments; `None` before it is created.
+        twin: Option<&'a Twin>,
+    },
+    /// Nothing read: a write replayed from the outbox reads its target first.
+    Replay,
 }
 
 /// The three APIs and what the connector says about itself on them.
@@ -104,32 +121,31 @@ impl Sides {
         Ok(Some(Twin { incident, comments }))
     }
 
-    /// Performs one planned write.
-    pub async fn perform(&self, write: &PlannedWrite) -> Result<Performed, EngineError> {
+    /// Performs one planned write on what `basis` says the target holds.
+    pub async fn perform(
+        &self,
+        write: &PlannedWrite,
+        basis: Basis<'_>,
+    ) -> Result<Performed, EngineError> {
+        let pair = &write.pair;
         match (&write.side, &write.write) {
-            (Side::Siem, Write::Fields { patch }) => self.siem_fields(&write.pair, patch).await,
-            (Side::Xdr, Write::Fields { patch }) => self.xdr_fields(&write.pair, patch).await,
-            (Side::Siem, Write::Comment(comment)) => self.siem_comment(&write.pair, comment).await,
-            (Side::Xdr, Write::Comment(comment)) => self.xdr_comment(&write.pair, comment).await,
+            (Side::Siem, Write::Fields { patch }) => self.siem_fields(pair, patch, basis).await,
+            (Side::Xdr, Write::Fields { patch }) => self.xdr_fields(pair, patch, basis).await,
+            (Side::Siem, Write::Comment(comment)) => self.siem_comment(pair, comment).await,
+            (Side::Xdr, Write::Comment(comment)) => self.xdr_comment(pair, comment, basis).await,
         }
     }
 
-    /// Creates the twin (from the XDR incident as it is now) or changes its fields under `If-Match`.
+    /// Creates the twin, or changes its fields under `If-Match`.
     async fn siem_fields(
         &self,
         pair: &PairKey,
         patch: &FieldPatch,
+        basis: Basis<'_>,
     ) -> Result<Performed, EngineError> {
         let name = pair.siem_incident_name().to_string();
-        let Some(current) = self.sentinel.incident(&name).await? else {
-            let xdr = self.xdr_or_gone(pair).await?;
-            let mut twin = sentinel::mapping::new_twin(&xdr, &self.provider);
-            twin.properties = sentinel::mapping::apply_patch(twin.properties, patch);
-            self.sentinel.put_incident(&name, &twin, None).await?;
-            return Ok(Performed {
-                outcome: WriteOutcome::default(),
-                written: Some(WriteKind::Fields),
-            });
+        let Some(current) = self.twin_of(pair, basis).await? else {
+            return self.create_twin(pair, &name, patch, basis).await;
         };
         let before = sentinel::mapping::synced_incident(&current, &[])?;
         let rebased = patch.rebase(Side::Siem, &before.fields);
@@ -144,7 +160,7 @@ impl Sides {
             return Ok(performed);
         }
         let etag = current.etag.get().cloned();
-        let mut body = current;
+        let mut body = current.into_owned();
         body.properties = sentinel::mapping::apply_patch(body.properties, &rebased.patch);
         let after = self
             .sentinel
@@ -156,13 +172,32 @@ impl Sides {
         Ok(performed)
     }
 
+    /// Creates the twin `name` from the XDR incident, with `patch` applied.
+    async fn create_twin(
+        &self,
+        pair: &PairKey,
+        name: &str,
+        patch: &FieldPatch,
+        basis: Basis<'_>,
+    ) -> Result<Performed, EngineError> {
+        let xdr = self.xdr_of(pair, basis).await?;
+        let mut twin = sentinel::mapping::new_twin(&xdr, &self.provider);
+        twin.properties = sentinel::mapping::apply_patch(twin.properties, patch);
+        self.sentinel.put_incident(name, &twin, None).await?;
+        Ok(Performed {
+            outcome: WriteOutcome::default(),
+            written: Some(WriteKind::Fields),
+        })
+    }
+
     /// Changes the XDR incident's fields (absolute values: repeating the PATCH is harmless).
     async fn xdr_fields(
         &self,
         pair: &PairKey,
         patch: &FieldPatch,
+        basis: Basis<'_>,
     ) -> Result<Performed, EngineError> {
-        let current = self.xdr_or_gone(pair).await?;
+        let current = self.xdr_of(pair, basis).await?;
         let before = graph::mapping::synced_incident(&current)?;
         let rebased = patch.rebase(Side::Xdr, &before.fields);
         let mut performed = Performed {
@@ -207,8 +242,9 @@ impl Sides {
         &self,
         pair: &PairKey,
         comment: &CommentWrite,
+        basis: Basis<'_>,
     ) -> Result<Performed, EngineError> {
-        let current = self.xdr_or_gone(pair).await?;
+        let current = self.xdr_of(pair, basis).await?;
         if graph::mapping::has_comment_from(&current, &comment.origin) {
             return Ok(Performed::default());
         }
@@ -260,10 +296,36 @@ impl Sides {
         Ok(missing.len())
     }
 
-    async fn xdr_or_gone(&self, pair: &PairKey) -> Result<Incident, EngineError> {
-        self.read_xdr(pair)
-            .await?
-            .ok_or_else(|| EngineError::Gone(pair.xdr_id.clone()))
+    /// The XDR incident a write is based on: the one read, else the one the XDR holds now.
+    async fn xdr_of<'a>(
+        &self,
+        pair: &PairKey,
+        basis: Basis<'a>,
+    ) -> Result<Cow<'a, Incident>, EngineError> {
+        match basis {
+            Basis::Read { xdr, .. } => Ok(Cow::Borrowed(xdr)),
+            Basis::Replay => self
+                .read_xdr(pair)
+                .await?
+                .map(Cow::Owned)
+                .ok_or_else(|| EngineError::Gone(pair.xdr_id.clone())),
+        }
+    }
+
+    /// The twin (without its comments) a write is based on: the one read, else the one the SIEM holds
+    /// now; `None` before it is created.
+    async fn twin_of<'a>(
+        &self,
+        pair: &PairKey,
+        basis: Basis<'a>,
+    ) -> Result<Option<Cow<'a, tandem_model::sentinel::Incident>>, EngineError> {
+        match basis {
+            Basis::Read { twin, .. } => Ok(twin.map(|t| Cow::Borrowed(&t.incident))),
+            Basis::Replay => {
+                let name = pair.siem_incident_name().to_string();
+                Ok(self.sentinel.incident(&name).await?.map(Cow::Owned))
+            }
+        }
     }
 }
 
