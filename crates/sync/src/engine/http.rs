@@ -47,15 +47,8 @@ async fn metrics(State(connector): State<Arc<Connector>>) -> Response {
 }
 
 async fn status(State(connector): State<Arc<Connector>>) -> Response {
-    let store = connector.store();
-    let report = tokio::task::spawn_blocking(move || {
-        let store = store.lock().unwrap_or_else(|p| p.into_inner());
-        report::read(store.as_ref())
-    })
-    .await;
-    match report {
-        Ok(Ok(status)) => axum::Json(status).into_response(),
-        Ok(Err(e)) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    match connector.with_store(|s| report::read(s)).await {
+        Ok(status) => axum::Json(status).into_response(),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
 }

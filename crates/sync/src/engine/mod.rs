@@ -44,8 +44,8 @@ use crate::reconcile::{IncidentReconciler, PairKey, Side};
 use crate::store::{OutboxEntry, StoreError, SyncStore};
 use poll::Scope;
 
-/// The store, shared by the engine and the status endpoint.
-pub type SharedStore = Arc<Mutex<Box<dyn SyncStore>>>;
+/// The store, shared by the pairs synced at once and the status endpoint.
+type SharedStore = Arc<Mutex<Box<dyn SyncStore>>>;
 
 /// What one cycle did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -129,11 +129,6 @@ impl Connector {
         }
     }
 
-    /// The store (for the status endpoint).
-    pub fn store(&self) -> SharedStore {
-        Arc::clone(&self.store)
-    }
-
     /// The metrics (for the metrics endpoint).
     pub fn metrics(&self) -> Arc<Metrics> {
         Arc::clone(&self.metrics)
@@ -182,8 +177,12 @@ impl Connector {
     /// One cycle: replay the outbox, poll the XDR, poll the SIEM.
     pub async fn run_once(&self) -> Result<CycleReport, EngineError> {
         let replayed = self.replay().await?;
-        let xdr = self.polled(Side::Xdr, self.poll_xdr(Scope::Changes, None).await)?;
-        let siem = self.polled(Side::Siem, self.poll_siem(Scope::Changes).await)?;
+        let xdr = self
+            .polled(Side::Xdr, self.poll_xdr(Scope::Changes, None).await)
+            .await?;
+        let siem = self
+            .polled(Side::Siem, self.poll_siem(Scope::Changes).await)
+            .await?;
         Ok(CycleReport {
             replayed,
             xdr,
@@ -201,7 +200,7 @@ impl Connector {
     ) -> Result<PollSummary, EngineError> {
         let summary = self.poll_xdr(Scope::Since(since), Some(progress)).await;
         progress.finish();
-        self.polled(Side::Xdr, summary)
+        self.polled(Side::Xdr, summary).await
     }
 
     /// Reads every XDR incident and its twin and syncs each pair whatever the markers say; a pair that
@@ -227,7 +226,7 @@ impl Connector {
         if self.dry_run {
             return Ok(0);
         }
-        let pending = self.with_store(|s| s.pending_writes())?;
+        let pending = self.with_store(|s| s.pending_writes()).await?;
         // One group per pair, in the order of each pair's first planned write.
         let mut group_of: BTreeMap<PairKey, usize> = BTreeMap::new();
         let mut by_pair: Vec<Vec<OutboxEntry>> = Vec::new();
@@ -254,7 +253,7 @@ impl Connector {
     }
 
     /// Records a poll's outcome in the metrics and, when it failed, in the store.
-    fn polled(
+    async fn polled(
         &self,
         side: Side,
         result: Result<PollSummary, EngineError>,
@@ -264,20 +263,31 @@ impl Connector {
             && !self.dry_run
         {
             let at = Timestamp::now();
-            self.with_store(|s| s.record_poll_failure(side, &at, &error.to_string()))?;
+            let error = error.to_string();
+            self.with_store(move |s| s.record_poll_failure(side, &at, &error))
+                .await?;
         }
         result
     }
 
-    /// Runs `work` on the store.
-    pub(crate) fn with_store<T>(
+    /// Runs `work` on the store on a blocking thread: SQLite calls block, so they stay off the async
+    /// workers, which go on serving other pairs meanwhile. A panic in `work` goes on in the caller.
+    pub(crate) async fn with_store<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&mut dyn SyncStore) -> Result<T, StoreError>,
+        work: impl FnOnce(&mut dyn SyncStore) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, EngineError> {
-        // A panic elsewhere cannot leave the store half-written (its writes are transactions), so a
-        // poisoned lock is taken over.
-        let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(work(store.as_mut())?)
+        let store = Arc::clone(&self.store);
+        let task = tokio::task::spawn_blocking(move || {
+            // A panic elsewhere cannot leave the store half-written (its writes are transactions), so
+            // a poisoned lock is taken over.
+            let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+            work(store.as_mut())
+        });
+        match task.await {
+            Ok(result) => Ok(result?),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => Err(EngineError::StoreStopped(e.to_string())),
+        }
     }
 
     fn report_line(&self, line: String) {

@@ -12,7 +12,7 @@ use super::metrics::WriteKind;
 use super::sides::{Basis, Twin};
 use crate::reconcile::{Base, PairKey, PlannedWrite, ReconcileInput, Side, SyncedIncident};
 use crate::sides::{graph, sentinel};
-use crate::store::{Commit, OutboxEntry, PlanCommit, WriteOutcome, WriteState};
+use crate::store::{Commit, OutboxEntry, PairRecord, PlanCommit, WriteOutcome, WriteState};
 
 /// How often one pair is read again after its twin moved on under a write.
 const MAX_REREADS: usize = 3;
@@ -109,26 +109,38 @@ impl<'a> PairSync<'a> {
                     tracing::warn!(xdr_id = %self.pair.xdr_id, error = %e, "write stays in the outbox");
                     break;
                 }
-                Err(e) => self.quarantine(&e)?,
+                Err(e) => self.quarantine(&e).await?,
             }
         }
         Ok(replayed)
     }
 
     /// Sets the pair aside: the item quarantined is its XDR incident, whichever side refused.
-    fn quarantine(&self, error: &EngineError) -> Result<(), EngineError> {
+    async fn quarantine(&self, error: &EngineError) -> Result<(), EngineError> {
         let at = Timestamp::now();
         let error = error.to_string();
+        let xdr_id = self.pair.xdr_id.clone();
         self.connector
-            .with_store(|s| s.quarantine(Side::Xdr, &self.pair.xdr_id, &error, &at))?;
+            .with_store(move |s| s.quarantine(Side::Xdr, &xdr_id, &error, &at))
+            .await?;
         self.connector.metrics.quarantined();
         Ok(())
     }
 
+    /// The pair's stored record: its base, and the XDR version whose rows and alerts landed.
+    async fn record(&self) -> Result<Option<PairRecord>, EngineError> {
+        let pair = self.pair.clone();
+        self.connector.with_store(move |s| s.pair(&pair)).await
+    }
+
     /// Whether the pair's base already consumed `marker` from `side` (for the XDR: and that version's
     /// rows and alerts landed).
-    pub(crate) fn consumed(&self, side: Side, marker: Option<&str>) -> Result<bool, EngineError> {
-        let Some(record) = self.connector.with_store(|s| s.pair(self.pair))? else {
+    pub(crate) async fn consumed(
+        &self,
+        side: Side,
+        marker: Option<&str>,
+    ) -> Result<bool, EngineError> {
+        let Some(record) = self.record().await? else {
             return Ok(false);
         };
         let in_base = record
@@ -148,12 +160,12 @@ impl<'a> PairSync<'a> {
     ) -> Result<PairOutcome, EngineError> {
         let states = States::read(xdr, twin)?;
         self.connector.passed(Step::Read);
-        let record = self.connector.with_store(|s| s.pair(self.pair))?;
+        let record = self.record().await?;
         let xdr_marker = &states.xdr.version.marker;
         let xdr_fresh = record
             .as_ref()
             .is_none_or(|r| r.landed.as_ref() != Some(xdr_marker));
-        let planned = self.plan(&states, record.as_ref().map(|r| &r.base))?;
+        let planned = self.plan(&states, record.as_ref().map(|r| &r.base)).await?;
         if self.connector.dry_run {
             self.describe(&planned, twin.is_none());
             return Ok(PairOutcome {
@@ -167,14 +179,16 @@ impl<'a> PairSync<'a> {
         };
         let basis = Basis::Read { xdr, twin };
         for write in &planned {
-            let attempts = self.attempts_so_far(write)?;
+            let attempts = self.attempts_so_far(write).await?;
             let source = states.source_time(write.side);
             outcome.writes += usize::from(self.perform(write, attempts, source, basis).await?);
         }
         let attached = self.land_alerts(xdr, xdr_fresh).await?;
         if xdr_fresh {
+            let (pair, marker) = (self.pair.clone(), xdr_marker.clone());
             self.connector
-                .with_store(|s| s.mark_landed(self.pair, xdr_marker))?;
+                .with_store(move |s| s.mark_landed(&pair, &marker))
+                .await?;
         }
         outcome.writes += attached;
         outcome.quiet &= attached == 0;
@@ -183,7 +197,11 @@ impl<'a> PairSync<'a> {
 
     /// Reconciles `states` against `base` and, unless in a dry run, stores the plan, the new base and
     /// the conflicts in one transaction; returns the planned writes.
-    fn plan(&self, states: &States, base: Option<&Base>) -> Result<Vec<PlannedWrite>, EngineError> {
+    async fn plan(
+        &self,
+        states: &States,
+        base: Option<&Base>,
+    ) -> Result<Vec<PlannedWrite>, EngineError> {
         let connector = self.connector;
         let input = ReconcileInput {
             pair: self.pair,
@@ -197,18 +215,17 @@ impl<'a> PairSync<'a> {
             return Ok(planned);
         }
         let conflicts = reconciliation.conflicts.len();
-        connector.with_store(|s| {
-            s.commit(&Commit {
-                at: Some(Timestamp::now()),
-                plans: vec![PlanCommit {
-                    pair: self.pair.clone(),
-                    base: reconciliation.base.clone(),
-                    writes: planned.clone(),
-                    conflicts: reconciliation.conflicts.clone(),
-                }],
-                poll: None,
-            })
-        })?;
+        let commit = Commit {
+            at: Some(Timestamp::now()),
+            plans: vec![PlanCommit {
+                pair: self.pair.clone(),
+                base: reconciliation.base,
+                writes: planned.clone(),
+                conflicts: reconciliation.conflicts,
+            }],
+            poll: None,
+        };
+        connector.with_store(move |s| s.commit(&commit)).await?;
         connector.passed(Step::Commit);
         connector.metrics.conflicts(conflicts);
         Ok(planned)
@@ -229,7 +246,7 @@ impl<'a> PairSync<'a> {
         let connector = self.connector;
         let performed = match connector.sides.perform(write, basis).await {
             Ok(performed) => performed,
-            Err(e) => return Err(self.failed(write, attempts, e)?),
+            Err(e) => return Err(self.failed(write, attempts, e).await?),
         };
         if performed.written.is_some() {
             connector.passed(Step::Write);
@@ -241,7 +258,10 @@ impl<'a> PairSync<'a> {
             at: Some(Timestamp::now()),
             ..performed.outcome
         };
-        connector.with_store(|s| s.complete_write(&write.key, &outcome))?;
+        let key = write.key;
+        connector
+            .with_store(move |s| s.complete_write(&key, &outcome))
+            .await?;
         connector.passed(Step::Done);
         if let Some(kind) = performed.written {
             connector.metrics.write(write.side, kind);
@@ -257,8 +277,13 @@ impl<'a> PairSync<'a> {
 
     /// How often a write planned again already failed; an error when it waits for its backoff or was
     /// set aside (the pair then waits, or is quarantined, instead of trying it again now).
-    fn attempts_so_far(&self, write: &PlannedWrite) -> Result<u32, EngineError> {
-        let Some(entry) = self.connector.with_store(|s| s.outbox_entry(&write.key))? else {
+    async fn attempts_so_far(&self, write: &PlannedWrite) -> Result<u32, EngineError> {
+        let key = write.key;
+        let Some(entry) = self
+            .connector
+            .with_store(move |s| s.outbox_entry(&key))
+            .await?
+        else {
             return Ok(0);
         };
         match entry.state {
@@ -282,25 +307,32 @@ impl<'a> PairSync<'a> {
     }
 
     /// Records a failed write as its failure says, and returns the error to report.
-    fn failed(
+    async fn failed(
         &self,
         write: &PlannedWrite,
         attempts: u32,
         error: EngineError,
     ) -> Result<EngineError, EngineError> {
         let connector = self.connector;
-        let text = error.to_string();
+        let (key, text) = (write.key, error.to_string());
         match error.disposition() {
             Disposition::Reread => {
-                connector.with_store(|s| s.complete_write(&write.key, &WriteOutcome::default()))?;
+                connector
+                    .with_store(move |s| s.complete_write(&key, &WriteOutcome::default()))
+                    .await?;
                 Ok(error)
             }
             Disposition::Poison => {
-                connector.with_store(|s| s.set_aside_write(&write.key, &text))?;
+                connector
+                    .with_store(move |s| s.set_aside_write(&key, &text))
+                    .await?;
                 Ok(error)
             }
             Disposition::Transient if attempts + 1 >= connector.settings.max_write_attempts => {
-                let attempts = connector.with_store(|s| s.set_aside_write(&write.key, &text))?;
+                let error = text.clone();
+                let attempts = connector
+                    .with_store(move |s| s.set_aside_write(&key, &error))
+                    .await?;
                 tracing::warn!(xdr_id = %self.pair.xdr_id, attempts, error = %text, "write set aside");
                 Ok(EngineError::GaveUp {
                     attempts,
@@ -312,7 +344,9 @@ impl<'a> PairSync<'a> {
                     chrono::Duration::from_std(connector.settings.write_retry_delay(attempts + 1))
                         .unwrap_or(chrono::Duration::zero());
                 let retry_at = Timestamp::from_instant(chrono::Utc::now() + delay);
-                connector.with_store(|s| s.retry_write_later(&write.key, &text, &retry_at))?;
+                connector
+                    .with_store(move |s| s.retry_write_later(&key, &text, &retry_at))
+                    .await?;
                 Ok(error)
             }
         }

@@ -62,7 +62,7 @@ impl Connector {
         scope: Scope<'_>,
         progress: Option<&dyn PageProgress>,
     ) -> Result<PollSummary, EngineError> {
-        let since = self.since(Side::Xdr, scope)?;
+        let since = self.since(Side::Xdr, scope).await?;
         let pager = self
             .sides
             .graph
@@ -79,7 +79,7 @@ impl Connector {
 
     /// Polls the SIEM and syncs what changed in twins.
     pub(crate) async fn poll_siem(&self, scope: Scope<'_>) -> Result<PollSummary, EngineError> {
-        let since = self.since(Side::Siem, scope)?;
+        let since = self.since(Side::Siem, scope).await?;
         let pager = self
             .sides
             .sentinel
@@ -97,11 +97,11 @@ impl Connector {
     }
 
     /// The lower bound of a poll: the watermark less the overlap, or the backfill's date.
-    fn since(&self, side: Side, scope: Scope<'_>) -> Result<Option<Timestamp>, EngineError> {
+    async fn since(&self, side: Side, scope: Scope<'_>) -> Result<Option<Timestamp>, EngineError> {
         Ok(match scope {
             Scope::Everything => None,
             Scope::Since(date) => Some(date.clone()),
-            Scope::Changes => self.with_store(|s| s.watermark(side))?.map(|w| {
+            Scope::Changes => self.with_store(move |s| s.watermark(side)).await?.map(|w| {
                 let overlap = chrono::Duration::from_std(self.settings.overlap())
                     .unwrap_or(chrono::Duration::zero());
                 Timestamp::from_instant(w.instant() - overlap)
@@ -146,9 +146,9 @@ impl Connector {
                             summary.synced += 1;
                             summary.writes += outcome.writes;
                             summary.changed += usize::from(!outcome.quiet);
-                            self.with_store(|s| s.release(side, &id))?;
+                            self.with_store(move |s| s.release(side, &id)).await?;
                         }
-                        Err(e) => self.set_aside(side, &id, &e, &mut summary)?,
+                        Err(e) => self.set_aside(side, &id, &e, &mut summary).await?,
                     }
                 }
             }
@@ -157,13 +157,13 @@ impl Connector {
             }
         }
         if skip_consumed && summary.deferred == 0 && !self.dry_run {
-            self.advance(side, polled_at, newest, summary.items)?;
+            self.advance(side, polled_at, newest, summary.items).await?;
         }
         Ok(summary)
     }
 
     /// Quarantines an item that cannot be handled, or counts it as deferred.
-    fn set_aside(
+    async fn set_aside(
         &self,
         side: Side,
         id: &str,
@@ -173,7 +173,9 @@ impl Connector {
         match error.disposition() {
             Disposition::Poison => {
                 tracing::warn!(%side, id, %error, "quarantined");
-                self.with_store(|s| s.quarantine(side, id, &error.to_string(), &Timestamp::now()))?;
+                let (id, error) = (id.to_owned(), error.to_string());
+                self.with_store(move |s| s.quarantine(side, &id, &error, &Timestamp::now()))
+                    .await?;
                 self.metrics.quarantined();
                 summary.quarantined += 1;
             }
@@ -186,14 +188,18 @@ impl Connector {
     }
 
     /// Stores the new watermark with the poll's record.
-    fn advance(
+    async fn advance(
         &self,
         side: Side,
         polled_at: Timestamp,
         newest: Option<Timestamp>,
         items: usize,
     ) -> Result<(), EngineError> {
-        let Some(watermark) = newest.or(self.with_store(|s| s.watermark(side))?) else {
+        let watermark = match newest {
+            Some(newest) => Some(newest),
+            None => self.with_store(move |s| s.watermark(side)).await?,
+        };
+        let Some(watermark) = watermark else {
             return Ok(());
         };
         let lag = (polled_at.instant() - watermark.instant())
@@ -206,23 +212,22 @@ impl Connector {
             items: u32::try_from(items).unwrap_or(u32::MAX),
             lag: (items > 0).then_some(lag),
         };
-        self.with_store(|s| {
-            s.commit(&Commit {
-                at: None,
-                plans: Vec::new(),
-                poll: Some(poll),
-            })
-        })?;
+        let commit = Commit {
+            at: None,
+            plans: Vec::new(),
+            poll: Some(poll),
+        };
+        self.with_store(move |s| s.commit(&commit)).await?;
         self.passed(super::Step::Watermark);
         Ok(())
     }
 
     /// The pair a SIEM incident is the twin of; `None` for incidents the connector did not create.
-    fn twin_pair(&self, name: &Field<String>) -> Result<Option<PairKey>, EngineError> {
+    async fn twin_pair(&self, name: &Field<String>) -> Result<Option<PairKey>, EngineError> {
         let Some(uuid) = name.get().and_then(|n| Uuid::parse_str(n).ok()) else {
             return Ok(None);
         };
-        self.with_store(|s| s.pair_by_siem_name(&uuid))
+        self.with_store(move |s| s.pair_by_siem_name(&uuid)).await
     }
 }
 
@@ -268,7 +273,7 @@ impl PollItem for graph::Incident {
         let pair = connector.sides.pair(&self.id);
         let sync = PairSync::new(connector, &pair);
         let marker = self.last_update_date_time.get().map(Timestamp::as_str);
-        if skip_consumed && sync.consumed(Side::Xdr, marker)? {
+        if skip_consumed && sync.consumed(Side::Xdr, marker).await? {
             return Ok(Handled::Skipped);
         }
         let twin = connector.sides.read_twin(&pair).await?;
@@ -286,12 +291,12 @@ impl PollItem for sentinel::Incident {
         connector: &Connector,
         skip_consumed: bool,
     ) -> Result<Handled, EngineError> {
-        let Some(pair) = connector.twin_pair(&self.name)? else {
+        let Some(pair) = connector.twin_pair(&self.name).await? else {
             return Ok(Handled::Skipped);
         };
         let sync = PairSync::new(connector, &pair);
         let marker = self.etag.get().map(String::as_str);
-        if skip_consumed && sync.consumed(Side::Siem, marker)? {
+        if skip_consumed && sync.consumed(Side::Siem, marker).await? {
             return Ok(Handled::Skipped);
         }
         let xdr = connector
