@@ -6,24 +6,26 @@
 //! Comments have no id in Graph, so a native comment is known by its creation time; a comment carrying an
 //! origin marker is known by the origin the marker names.
 //!
-//! A patch is written to Graph through the SIEM's values: the neutral status and verdict are the SIEM's
-//! (plus `redirected`), so the model's `status_to_xdr` and `verdict_to_xdr` say what they are in Graph,
-//! and the connector and the model never disagree on it.
+//! The neutral severity, status and verdict are the SIEM's (plus `redirected`), so Graph values are read
+//! and written through the model's mapping (`severity_to_siem`, `verdict_to_siem`, `status_to_xdr`,
+//! `verdict_to_xdr`), and the connector and the model never disagree on what a value is on the other
+//! side.
 
 use std::collections::BTreeMap;
 
 use tandem_model::Field;
 use tandem_model::graph::{
-    AlertClassification, AlertComment, AlertDetermination, AlertSeverity, Incident, IncidentStatus,
-    IncidentUpdate,
+    AlertComment, AlertDetermination, AlertSeverity, Incident, IncidentStatus, IncidentUpdate,
 };
-use tandem_model::mapping::{SiemVerdict, XdrVerdict, status_to_xdr, verdict_to_xdr};
+use tandem_model::mapping::{
+    SiemVerdict, XdrVerdict, severity_to_siem, status_to_xdr, verdict_to_siem, verdict_to_xdr,
+};
 
 use crate::reconcile::{
     Classification, Comment, CommentOrigin, FieldPatch, Severity, Side, SideVersion, Status,
     SyncedFields, SyncedIncident, Verdict, parse_marker,
 };
-use crate::sides::sentinel::mapping::{siem_classification, siem_status};
+use crate::sides::sentinel::mapping::{severity_of, siem_classification, siem_status, verdict_of};
 
 /// An incident the connector cannot read, naming the incident, the member and its value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -98,22 +100,19 @@ pub fn synced_incident(incident: &Incident) -> Result<SyncedIncident, GraphMappi
     })
 }
 
+/// The neutral severity: the SIEM's, as the model maps the XDR's to it.
 fn severity(severity: Option<&AlertSeverity>) -> Severity {
-    match severity {
-        Some(AlertSeverity::High) => Severity::High,
-        Some(AlertSeverity::Medium) => Severity::Medium,
-        Some(AlertSeverity::Low) => Severity::Low,
-        _ => Severity::Informational,
-    }
+    severity_of(severity.map(severity_to_siem).as_ref())
 }
 
+/// The neutral classification: the verdict of the SIEM classification the model maps the XDR's to,
+/// with the XDR's determination (none when undetermined).
 fn classification(incident: &Incident) -> Classification {
-    let verdict = match incident.classification.get() {
-        Some(AlertClassification::TruePositive) => Verdict::TruePositive,
-        Some(AlertClassification::FalsePositive) => Verdict::FalsePositive,
-        Some(AlertClassification::InformationalExpectedActivity) => Verdict::BenignPositive,
-        _ => Verdict::Undetermined,
-    };
+    let siem = verdict_to_siem(&XdrVerdict {
+        classification: incident.classification.get().cloned(),
+        determination: None,
+    });
+    let verdict = verdict_of(siem.classification.as_ref());
     let determination = incident
         .determination
         .get()

@@ -86,7 +86,7 @@ pub fn synced_incident(
     Ok(SyncedIncident {
         fields: SyncedFields {
             status,
-            severity: severity(p.severity.get()),
+            severity: severity_of(p.severity.get()),
             owner: owner(p),
             classification: classification(p),
             tags: p
@@ -103,7 +103,8 @@ pub fn synced_incident(
     })
 }
 
-fn severity(severity: Option<&IncidentSeverity>) -> Severity {
+/// The neutral severity of a SIEM severity; an unknown or missing one is `Informational`.
+pub(crate) fn severity_of(severity: Option<&IncidentSeverity>) -> Severity {
     match severity {
         Some(IncidentSeverity::High) => Severity::High,
         Some(IncidentSeverity::Medium) => Severity::Medium,
@@ -139,12 +140,7 @@ fn owner(p: &IncidentProperties) -> Option<String> {
 
 /// The verdict, with the determination read back from the classification comment or reason.
 fn classification(p: &IncidentProperties) -> Classification {
-    let verdict = match p.classification.get() {
-        Some(IncidentClassification::TruePositive) => Verdict::TruePositive,
-        Some(IncidentClassification::FalsePositive) => Verdict::FalsePositive,
-        Some(IncidentClassification::BenignPositive) => Verdict::BenignPositive,
-        _ => Verdict::Undetermined,
-    };
+    let verdict = verdict_of(p.classification.get());
     let from_comment = p.classification_comment.get().and_then(|comment| {
         let word = comment.rsplit(' ').next()?;
         let determination = AlertDetermination::from_wire(word);
@@ -282,6 +278,16 @@ fn relabel(
         .cloned()
         .chain(labels_to_siem(&tags))
         .collect()
+}
+
+/// The neutral verdict of a SIEM classification; an unknown or missing one is `Undetermined`.
+pub(crate) fn verdict_of(classification: Option<&IncidentClassification>) -> Verdict {
+    match classification {
+        Some(IncidentClassification::TruePositive) => Verdict::TruePositive,
+        Some(IncidentClassification::FalsePositive) => Verdict::FalsePositive,
+        Some(IncidentClassification::BenignPositive) => Verdict::BenignPositive,
+        _ => Verdict::Undetermined,
+    }
 }
 
 /// The SIEM classification of a neutral verdict.
