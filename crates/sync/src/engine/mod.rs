@@ -2,15 +2,15 @@
 //! it does.
 //!
 //! One cycle replays the outbox's undone writes, then polls the XDR and the SIEM ([`poll`]) and syncs
-//! every changed pair, several pairs at once (`sync.concurrency`). Each pair's work is a
-//! [`pair::PairSync`]: read both sides, reconcile, store the plan and the new base in one transaction,
-//! perform each write idempotently on the states just read ([`sides`]), mark it done. Every so often a full
-//! reconciliation reads every XDR incident and its twin, repairs drift (missing twins, fields, comments
-//! or alerts) and reports how many pairs it repaired. A write that fails for a passing reason waits in
-//! the outbox with a growing backoff and is set aside after `sync.max_write_attempts`, so one broken
-//! write never holds back the rest. [`metrics`] counts, [`status`] reports from the store, [`http`]
-//! serves both, [`progress`] draws the backfill's progress bar, and [`crash`] lets tests stop the
-//! process right after any step.
+//! every changed pair, several pairs at once (`sync.concurrency`). Each pair's work is a `PairSync`
+//! (`pair.rs`): read both sides, reconcile, store the plan and the new base in one transaction, perform
+//! each write idempotently on the states just read ([`sides`]), mark it done. The store is called on
+//! blocking threads, off the async workers. Every so often a full reconciliation reads every XDR
+//! incident and its twin, repairs drift (missing twins, fields, comments or alerts) and reports how
+//! many pairs it repaired. A write that fails for a passing reason waits in the outbox with a growing
+//! backoff and is set aside after `sync.max_write_attempts`, so one broken write never holds back the
+//! rest. [`metrics`] counts, [`status`] reports from the store, [`http`] serves both, [`progress`]
+//! draws the backfill's progress bar, and [`crash`] lets tests stop the process right after any step.
 
 pub mod crash;
 pub mod error;

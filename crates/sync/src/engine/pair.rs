@@ -76,10 +76,7 @@ impl<'a> PairSync<'a> {
                     tracing::info!(xdr_id = %self.pair.xdr_id, error = %e, "the SIEM twin moved on; reading again");
                     attempt += 1;
                     let sides = &self.connector.sides;
-                    xdr = sides
-                        .read_xdr(self.pair)
-                        .await?
-                        .ok_or_else(|| EngineError::Gone(self.pair.xdr_id.clone()))?;
+                    xdr = sides.read_xdr(self.pair).await?;
                     twin = sides.read_twin(self.pair).await?;
                 }
                 other => return other,

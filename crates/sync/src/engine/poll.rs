@@ -299,11 +299,7 @@ impl PollItem for sentinel::Incident {
         if skip_consumed && sync.consumed(Side::Siem, marker).await? {
             return Ok(Handled::Skipped);
         }
-        let xdr = connector
-            .sides
-            .read_xdr(&pair)
-            .await?
-            .ok_or_else(|| EngineError::Gone(pair.xdr_id.clone()))?;
+        let xdr = connector.sides.read_xdr(&pair).await?;
         let name = pair.siem_incident_name().to_string();
         let comments = connector.sides.sentinel.comments(&name).await?;
         let twin = Twin {

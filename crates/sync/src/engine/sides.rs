@@ -106,9 +106,12 @@ impl Sides {
         PairKey::new(self.tenant.clone(), xdr_id)
     }
 
-    /// The XDR incident of a pair, with alerts; `None` when it is gone.
-    pub async fn read_xdr(&self, pair: &PairKey) -> Result<Option<Incident>, EngineError> {
-        Ok(self.graph.incident(&pair.xdr_id).await?)
+    /// The XDR incident of a pair, with alerts; [`EngineError::Gone`] when it no longer exists.
+    pub async fn read_xdr(&self, pair: &PairKey) -> Result<Incident, EngineError> {
+        self.graph
+            .incident(&pair.xdr_id)
+            .await?
+            .ok_or_else(|| EngineError::Gone(pair.xdr_id.clone()))
     }
 
     /// The SIEM twin of a pair with its comments; `None` before it is created.
@@ -304,11 +307,7 @@ impl Sides {
     ) -> Result<Cow<'a, Incident>, EngineError> {
         match basis {
             Basis::Read { xdr, .. } => Ok(Cow::Borrowed(xdr)),
-            Basis::Replay => self
-                .read_xdr(pair)
-                .await?
-                .map(Cow::Owned)
-                .ok_or_else(|| EngineError::Gone(pair.xdr_id.clone())),
+            Basis::Replay => Ok(Cow::Owned(self.read_xdr(pair).await?)),
         }
     }
 
