@@ -13,12 +13,14 @@
 //!   resource page documents is written.
 //!
 //! [`wire`] holds these building blocks; [`graph`] and [`sentinel`] the two sides; [`tables`] the SIEM's
-//! table rows; [`mapping`] the translation between the sides.
+//! table rows; [`mapping`] the translation between the sides; [`sync_status`] the connector's status
+//! report, which the SIEM reads.
 
 pub mod graph;
 pub mod limits;
 pub mod mapping;
 pub mod sentinel;
+pub mod sync_status;
 pub mod tables;
 pub mod wire;
 

@@ -10,16 +10,14 @@ use tandem_model::graph::{
     Incident, IncidentStatus as XStatus,
 };
 use tandem_model::mapping::{
-    Provider, SiemVerdict, XdrVerdict, closing_comment, comment_to_siem, comment_to_xdr,
-    incident_changes_from_siem, incident_to_siem, labels_agree, labels_to_siem, labels_to_xdr,
-    owner_agrees, owner_to_siem, owner_to_xdr, same_comment, severity_agrees, severity_to_siem,
-    severity_to_xdr, status_agrees, status_to_siem, status_to_xdr, verdict_agrees, verdict_to_siem,
-    verdict_to_xdr,
+    Provider, SiemVerdict, XdrVerdict, closing_comment, comment_to_siem, incident_to_siem,
+    labels_to_siem, labels_to_xdr, owner_to_siem, owner_to_xdr, severity_to_siem, severity_to_xdr,
+    status_to_siem, status_to_xdr, verdict_to_siem, verdict_to_xdr,
 };
 use tandem_model::sentinel::{
     AttackTactic, IncidentClassification as SClass, IncidentClassificationReason as SReason,
-    IncidentCommentProperties, IncidentLabel, IncidentLabelType, IncidentOwner, IncidentProperties,
-    IncidentSeverity as SSev, IncidentStatus as SStatus,
+    IncidentLabel, IncidentLabelType, IncidentOwner, IncidentProperties, IncidentSeverity as SSev,
+    IncidentStatus as SStatus,
 };
 use tandem_model::{Field, from_value};
 
@@ -62,16 +60,6 @@ fn status_siem_to_xdr() {
 }
 
 #[test]
-fn status_redirected_and_awaiting_action_survive_round_trip() {
-    assert!(status_agrees(&SStatus::Closed, &XStatus::Redirected));
-    assert!(status_agrees(&SStatus::Active, &XStatus::AwaitingAction));
-    assert!(!status_agrees(&SStatus::New, &XStatus::Redirected));
-    let xdr = incident(json!({"id": "1", "status": "redirected"}));
-    let back = incident_changes_from_siem(&incident_to_siem(&xdr, &Provider::tandem()), &xdr);
-    assert!(back.status.is_absent(), "{back:?}");
-}
-
-#[test]
 fn severity_both_ways() {
     for (xdr, siem_sev) in [
         (XSev::Informational, SSev::Informational),
@@ -92,7 +80,6 @@ fn severity_unknown_becomes_informational() {
         XSev::Other("critical".into()),
     ] {
         assert_eq!(severity_to_siem(&xdr), SSev::Informational);
-        assert!(severity_agrees(&SSev::Informational, &xdr));
     }
     assert_eq!(
         severity_to_xdr(&SSev::Other("Critical".into())),
@@ -223,50 +210,6 @@ fn verdict_siem_to_xdr() {
 }
 
 #[test]
-fn verdict_fine_determination_survives_round_trip() {
-    let fine = xdr_verdict(XClass::TruePositive, XDet::Malware);
-    assert!(verdict_agrees(&verdict_to_siem(&fine), &fine));
-    assert!(verdict_agrees(
-        &siem_verdict(SClass::TruePositive, None),
-        &fine
-    ));
-    assert!(!verdict_agrees(
-        &siem_verdict(SClass::FalsePositive, None),
-        &fine
-    ));
-
-    let xdr =
-        incident(json!({"id": "1", "classification": "truePositive", "determination": "malware"}));
-    let back = incident_changes_from_siem(&incident_to_siem(&xdr, &Provider::tandem()), &xdr);
-    assert!(
-        back.determination.is_absent() && back.classification.is_absent(),
-        "{back:?}"
-    );
-}
-
-#[test]
-fn every_xdr_value_agrees_with_its_own_mapping() {
-    for status in XStatus::KNOWN {
-        assert!(status_agrees(&status_to_siem(status), status), "{status}");
-    }
-    for severity in XSev::KNOWN {
-        assert!(
-            severity_agrees(&severity_to_siem(severity), severity),
-            "{severity}"
-        );
-    }
-    for class in XClass::KNOWN {
-        for det in XDet::KNOWN {
-            let xdr = xdr_verdict(class.clone(), det.clone());
-            assert!(
-                verdict_agrees(&verdict_to_siem(&xdr), &xdr),
-                "{class}/{det}"
-            );
-        }
-    }
-}
-
-#[test]
 fn siem_values_survive_the_trip_through_the_xdr() {
     for status in SStatus::KNOWN {
         assert_eq!(&status_to_siem(&status_to_xdr(status)), status);
@@ -339,7 +282,6 @@ fn owner_unassigned_is_all_null() {
         json!({"objectId": null, "email": null, "assignedTo": null, "userPrincipalName": null})
     );
     assert_eq!(owner_to_xdr(&owner), Field::Null);
-    assert!(owner_agrees(&owner, &Field::Null));
 }
 
 #[test]
@@ -365,24 +307,6 @@ fn owner_to_xdr_prefers_upn() {
         owner_to_xdr(&Field::Value(by_name)),
         Field::Value("Ann".into())
     );
-}
-
-#[test]
-fn owner_agreement_ignores_case_and_accepts_any_name() {
-    let owner: IncidentOwner =
-        from_value(json!({"assignedTo": "Ann", "userPrincipalName": "ann@contoso.com"}))
-            .expect("owner");
-    let owner = Field::Value(owner);
-    assert!(owner_agrees(
-        &owner,
-        &Field::Value("ANN@contoso.com".into())
-    ));
-    assert!(owner_agrees(&owner, &Field::Value("Ann".into())));
-    assert!(!owner_agrees(
-        &owner,
-        &Field::Value("bob@contoso.com".into())
-    ));
-    assert!(!owner_agrees(&owner, &Field::Null));
 }
 
 #[test]
@@ -418,12 +342,10 @@ fn auto_assigned_labels_stay_in_siem() {
     ]))
     .expect("labels");
     assert_eq!(labels_to_xdr(&labels), ["vip", "untyped"]);
-    assert!(labels_agree(&labels, &["untyped".into(), "vip".into()]));
-    assert!(!labels_agree(&labels, &["vip".into()]));
 }
 
 #[test]
-fn comments_both_ways() {
+fn comment_to_siem_carries_text_author_and_time() {
     let xdr: AlertComment = from_value(json!({
         "comment": "isolated the host", "createdByDisplayName": "ann@contoso.com",
         "createdDateTime": "2024-05-01T10:00:00.1234567Z"
@@ -434,34 +356,6 @@ fn comments_both_ways() {
     let author = siem_comment.author.get().expect("author");
     assert_eq!(text(&author.name), Some("ann@contoso.com"));
     assert_eq!(siem_comment.created_time_utc, xdr.created_date_time);
-    assert_eq!(comment_to_xdr(&siem_comment), xdr);
-}
-
-#[test]
-fn comment_author_falls_back_to_upn_and_same_comment_matches_text() {
-    let siem_comment: IncidentCommentProperties = from_value(json!({
-        "message": "closing ", "author": {"userPrincipalName": "bob@contoso.com"},
-        "createdTimeUtc": "2024-05-01T10:00:00Z", "lastModifiedTimeUtc": "2024-05-02T10:00:00Z"
-    }))
-    .expect("a comment");
-    let xdr = comment_to_xdr(&siem_comment);
-    assert_eq!(text(&xdr.created_by_display_name), Some("bob@contoso.com"));
-    assert!(same_comment(
-        &siem_comment,
-        &AlertComment::new("closing", "someone")
-    ));
-    assert!(!same_comment(
-        &siem_comment,
-        &AlertComment::new("opening", "someone")
-    ));
-    let by_email: IncidentCommentProperties = from_value(json!({
-        "message": "m", "author": {"email": "cy@mail.contoso.com", "objectId": "9c1e"}
-    }))
-    .expect("a comment");
-    assert_eq!(
-        text(&comment_to_xdr(&by_email).created_by_display_name),
-        Some("cy@mail.contoso.com")
-    );
 }
 
 #[test]
@@ -560,40 +454,7 @@ fn additional_data_from_alerts() {
 }
 
 #[test]
-fn siem_changes_flow_back_as_an_update() {
-    let xdr = incident(json!({
-        "id": "1", "status": "active", "assignedTo": null, "customTags": ["a"],
-        "classification": "unknown", "determination": "unknown"
-    }));
-    let props = siem(json!({
-        "status": "Closed", "classification": "FalsePositive", "classificationReason": "InaccurateData",
-        "owner": {"userPrincipalName": "ann@contoso.com"}, "labels": [{"labelName": "b", "labelType": "User"}]
-    }));
-    let update = serde_json::to_value(incident_changes_from_siem(&props, &xdr)).expect("writes");
-    assert_eq!(
-        update,
-        json!({
-            "status": "resolved", "classification": "falsePositive",
-            "determination": "notEnoughDataToValidate", "assignedTo": "ann@contoso.com",
-            "customTags": ["b"]
-        })
-    );
-}
-
-#[test]
-fn title_and_severity_do_not_flow_back() {
-    let xdr = incident(json!({"id": "1", "displayName": "x", "severity": "low"}));
-    let props = siem(json!({"title": "renamed", "severity": "High", "description": "new"}));
-    let update = serde_json::to_value(incident_changes_from_siem(&props, &xdr)).expect("writes");
-    assert_eq!(
-        update,
-        json!({}),
-        "Graph incidents do not take these members in PATCH"
-    );
-}
-
-#[test]
-fn every_sample_incident_maps_without_changes_coming_back() {
+fn every_sample_incident_maps_to_siem() {
     let Some(specs) = specs_dir() else {
         eprintln!("specs folder not found (set TANDEM_SPECS_DIR); sample mapping skipped");
         return;
@@ -605,9 +466,6 @@ fn every_sample_incident_maps_without_changes_coming_back() {
         let xdr: Incident = tandem_model::parse_json(&bytes).expect("a Graph incident");
         let props = incident_to_siem(&xdr, &Provider::microsoft());
         assert_eq!(text(&props.provider_incident_id), Some(xdr.id.as_str()));
-        let update =
-            serde_json::to_value(incident_changes_from_siem(&props, &xdr)).expect("writes");
-        assert_eq!(update, json!({}), "{}", entry.path().display());
         mapped += 1;
     }
     assert!(mapped > 0, "no sample incident in {}", dir.display());

@@ -4,12 +4,9 @@
 use serde_json::{Value, json};
 use tandem_model::graph::{Alert, AlertEvidence, Incident};
 use tandem_model::mapping::{
-    ENTITY_ID_MEMBER, Provider, alert_entity_from_row, alert_row, evidence_entities,
-    incident_from_row, incident_row, incident_row_from_xdr,
+    ENTITY_ID_MEMBER, Provider, alert_row, evidence_entities, incident_row, incident_row_from_xdr,
 };
-use tandem_model::sentinel::{
-    AlertSeverity, AttackTactic, EntityKind, EntityProperties, IncidentProperties, IncidentStatus,
-};
+use tandem_model::sentinel::{AlertSeverity, IncidentProperties, IncidentStatus};
 use tandem_model::tables::{SecurityAlertRow, SecurityIncidentRow};
 use tandem_model::{Field, from_value};
 
@@ -360,81 +357,4 @@ fn common_evidence_members_are_not_written_to_typed_entities() {
         .map(String::as_str)
         .collect();
     assert_eq!(members, [ENTITY_ID_MEMBER, "Type", "Url"]);
-}
-
-#[test]
-fn incident_row_reads_back_as_the_same_properties() {
-    let props: IncidentProperties = from_value(json!({
-        "title": "t", "description": "d", "severity": "Medium", "status": "Closed",
-        "classification": "BenignPositive", "classificationReason": "SuspiciousButExpected",
-        "classificationComment": "pen test", "owner": {"assignedTo": "ann", "objectId": null},
-        "labels": [{"labelName": "vip", "labelType": "User"}],
-        "additionalData": {"alertsCount": 2, "tactics": ["Execution"]},
-        "relatedAnalyticRuleIds": ["/rules/1"], "providerName": "Tandem XDR", "providerIncidentId": "29",
-        "incidentNumber": 4, "incidentUrl": "https://siem/incidents/4",
-        "firstActivityTimeUtc": "2024-01-01T00:00:00Z", "lastActivityTimeUtc": "2024-01-01T01:00:00Z",
-        "createdTimeUtc": "2024-01-01T02:00:00Z", "lastModifiedTimeUtc": "2024-01-01T03:00:00Z"
-    }))
-    .expect("properties");
-    let row = incident_row("guid-1", &props);
-    let stored = serde_json::to_value(&row).expect("writes");
-    let reread: SecurityIncidentRow = from_value(stored).expect("reads");
-    assert_eq!(incident_from_row(&reread).expect("decodes"), props);
-}
-
-#[test]
-fn incident_rows_from_query_answers_decode_json_text_and_name_bad_columns() {
-    let row: SecurityIncidentRow = from_value(json!({
-        "Owner": "{\"assignedTo\":\"ann\"}", "Labels": "[]", "AdditionalData": null
-    }))
-    .expect("reads");
-    let props = incident_from_row(&row).expect("decodes");
-    assert_eq!(
-        props.owner.get().expect("owner").assigned_to,
-        Field::Value("ann".into())
-    );
-    assert_eq!(props.labels, Field::Value(vec![]));
-    assert_eq!(props.additional_data, Field::Null);
-    assert!(props.related_analytic_rule_ids.is_absent());
-
-    let bad: SecurityIncidentRow =
-        from_value(json!({"Labels": "{\"labelName\": 3}"})).expect("reads");
-    let err = incident_from_row(&bad).expect_err("labels are not a list");
-    assert_eq!(err.path(), Some("Labels"));
-}
-
-#[test]
-fn alert_row_reads_back_as_a_security_alert_entity() {
-    let alert: Alert = from_value(json!({
-        "id": "da637", "providerAlertId": "p-1", "title": "Suspicious PowerShell", "severity": "high",
-        "status": "new", "category": "Execution", "recommendedActions": "Isolate",
-        "createdDateTime": "2024-01-01T00:00:00Z", "serviceSource": "microsoftDefenderForIdentity"
-    }))
-    .expect("alert");
-    let entity = alert_entity_from_row(&alert_row(&alert, &Provider::tandem())).expect("reads");
-    assert_eq!(entity.kind(), EntityKind::SecurityAlert);
-    assert_eq!(text(&entity.name), Some("da637"));
-    let EntityProperties::SecurityAlert(props) = &entity.properties else {
-        panic!("expected a security alert, got {:?}", entity.properties);
-    };
-    assert_eq!(text(&props.system_alert_id), Some("da637"));
-    assert_eq!(text(&props.provider_alert_id), Some("p-1"));
-    assert_eq!(
-        text(&props.alert_display_name),
-        Some("Suspicious PowerShell")
-    );
-    assert_eq!(props.severity, Field::Value(AlertSeverity::High));
-    assert_eq!(text(&props.status), Some("New"));
-    assert_eq!(props.tactics, Field::Value(vec![AttackTactic::Execution]));
-    assert_eq!(
-        props.remediation_steps,
-        Field::Value(vec!["Isolate".into()])
-    );
-    assert_eq!(
-        text(&props.product_name),
-        Some("Microsoft Defender for Identity")
-    );
-    let written = serde_json::to_value(&entity).expect("writes");
-    assert_eq!(written["kind"], "SecurityAlert");
-    assert_eq!(written["properties"]["systemAlertId"], "da637");
 }

@@ -41,10 +41,10 @@ use std::time::Duration;
 use serde::Deserialize;
 use tandem_client::{ClientConfig, ConfigError};
 
-use crate::graph::GraphConfig;
-use crate::logs_ingestion::LogsIngestionConfig;
 use crate::reconcile::ConflictPolicy;
-use crate::sentinel::SentinelConfig;
+use crate::sides::graph::GraphConfig;
+use crate::sides::logs_ingestion::LogsIngestionConfig;
+use crate::sides::sentinel::SentinelConfig;
 
 /// The token scope of Microsoft Graph.
 pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";

@@ -8,7 +8,7 @@ use std::time::Duration;
 use std::collections::BTreeSet;
 use tandem_model::Timestamp;
 use tandem_sync::config::{ServerCredentials, SyncConfig, SyncConfigError, render_config};
-use tandem_sync::engine::{Connector, SyncStatus};
+use tandem_sync::engine::{Connector, status};
 
 use tandem_sync::reconcile::{
     Base, Classification, Comment, CommentOrigin, CommentWrite, ConflictPolicy, PairKey,
@@ -255,7 +255,7 @@ fn status_reports_polls_failures_and_quarantine() {
             &failed_at,
         )
         .unwrap();
-    let status = SyncStatus::read(&store).unwrap();
+    let status = status::read(&store).unwrap();
     let xdr = &status.directions[0];
     assert_eq!(xdr.name, "XDR → SIEM");
     assert_eq!(xdr.lag_seconds, Some(2.0));
@@ -302,7 +302,7 @@ async fn a_cycle_against_unreachable_services_is_a_recorded_poll_failure() {
         "{metrics}"
     );
     let store = SqliteStore::open(&dir).unwrap();
-    let status = SyncStatus::read(&store).unwrap();
+    let status = status::read(&store).unwrap();
     assert!(status.directions[0].last_error.is_some());
     std::fs::remove_dir_all(dir).ok();
 }

@@ -11,12 +11,14 @@ use tandem_model::mapping::Provider;
 use tandem_model::sentinel::{
     Incident, IncidentClassification, IncidentLabel, IncidentLabelType, IncidentStatus,
 };
-use tandem_sync::graph::mapping::{incident_update, synced_incident as from_graph};
 use tandem_sync::reconcile::{
     Change, Classification, CommentOrigin, FieldPatch, Severity, Side, Status, TagChange, Verdict,
     render_marker,
 };
-use tandem_sync::sentinel::mapping::{apply_patch, new_twin, synced_incident as from_sentinel};
+use tandem_sync::sides::graph::mapping::{incident_update, synced_incident as from_graph};
+use tandem_sync::sides::sentinel::mapping::{
+    apply_patch, new_twin, synced_incident as from_sentinel,
+};
 
 fn graph_incident(extra: serde_json::Value) -> graph::Incident {
     let mut body = json!({
@@ -105,7 +107,7 @@ fn a_mirrored_comment_is_known_by_its_marker() {
     );
     let state = from_graph(&incident).unwrap();
     assert_eq!(state.comments[&origin].text, "Reset the password");
-    assert!(tandem_sync::graph::mapping::has_comment_from(
+    assert!(tandem_sync::sides::graph::mapping::has_comment_from(
         &incident, &origin
     ));
 }

@@ -9,7 +9,7 @@ use axum::routing::{get, post};
 use serde_json::json;
 use tandem_model::Timestamp;
 use tandem_sync::config::{ServerCredentials, SyncConfig, render_config};
-use tandem_sync::engine::{Connector, SyncStatus};
+use tandem_sync::engine::{Connector, status};
 use tandem_sync::reconcile::Side;
 use tandem_sync::store::{SqliteStore, SyncStore};
 
@@ -94,7 +94,7 @@ async fn a_poison_incident_is_quarantined_and_the_cycle_goes_on() {
         "{}",
         quarantined[0].error
     );
-    let status = SyncStatus::read(&store).unwrap();
+    let status = status::read(&store).unwrap();
     assert_eq!(status.quarantined[0].item, "xdr incident 7");
     assert!(
         connector

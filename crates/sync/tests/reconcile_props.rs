@@ -17,13 +17,13 @@ use std::time::Duration;
 use proptest::prelude::*;
 use tandem_model::sentinel::{Incident, IncidentProperties};
 use tandem_model::{Field, Timestamp};
-use tandem_sync::graph::mapping::{incident_update, synced_incident as from_graph};
 use tandem_sync::reconcile::{
     Base, Change, Classification, Comment, CommentOrigin, Conflict, ConflictPolicy, FieldName,
     FieldPatch, IncidentReconciler, PairKey, PlannedWrite, ReconcileInput, Severity, Side,
     SideVersion, Status, SyncedFields, SyncedIncident, SyncedValue, Verdict, Write, parse_marker,
 };
-use tandem_sync::sentinel::mapping::{apply_patch, synced_incident as from_sentinel};
+use tandem_sync::sides::graph::mapping::{incident_update, synced_incident as from_graph};
+use tandem_sync::sides::sentinel::mapping::{apply_patch, synced_incident as from_sentinel};
 
 const TAGS: [&str; 4] = ["a", "b", "c", "d"];
 const OWNERS: [Option<&str>; 3] = [None, Some("ana@example.com"), Some("bo@example.com")];

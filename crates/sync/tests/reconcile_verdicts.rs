@@ -9,12 +9,12 @@
 use std::collections::BTreeSet;
 
 use serde_json::json;
-use tandem_sync::graph::mapping::synced_incident as from_graph;
 use tandem_sync::reconcile::{
     Base, Classification, Comment, CommentOrigin, ConflictPolicy, FieldPatch, IncidentReconciler,
     PairKey, ReconcileInput, Reconciliation, Side, SyncedIncident, Verdict,
 };
-use tandem_sync::sentinel::mapping::synced_incident as from_sentinel;
+use tandem_sync::sides::graph::mapping::synced_incident as from_graph;
+use tandem_sync::sides::sentinel::mapping::synced_incident as from_sentinel;
 
 /// The XDR incident with this verdict, read at `changed` (seconds past the minute).
 fn xdr(classification: &str, determination: &str, changed: u32) -> SyncedIncident {

@@ -12,11 +12,11 @@ use sync_support::{Stack, TempDir};
 use tandem_model::Timestamp;
 use tandem_model::graph::NewComment;
 use tandem_sync::config::SyncConfig;
-use tandem_sync::engine::{Connector, PageProgress, SyncStatus};
-use tandem_sync::graph::mapping::synced_incident;
+use tandem_sync::engine::{Connector, PageProgress, status};
 use tandem_sync::reconcile::{
     Comment, CommentOrigin, CommentWrite, IncidentReconciler, PlannedWrite, ReconcileInput, Side,
 };
+use tandem_sync::sides::graph::mapping::synced_incident;
 use tandem_sync::store::{Commit, PlanCommit, SqliteStore, SyncStore};
 
 fn connector(stack: &Stack, store_dir: &Path) -> Connector {
@@ -75,7 +75,7 @@ async fn a_cycle_creates_every_twin_and_the_next_cycle_is_quiet() {
     }
     let second = connector.run_once().await.expect("second cycle");
     assert_eq!(second.xdr.writes + second.siem.writes, 0, "{second:?}");
-    let status = SyncStatus::read(&store(&dir.0)).unwrap();
+    let status = status::read(&store(&dir.0)).unwrap();
     assert!(status.directions.iter().all(|d| d.last_success.is_some()));
     assert!(status.directions.iter().all(|d| d.pending_writes == 0));
     let metrics = connector.render_metrics();

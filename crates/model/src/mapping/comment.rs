@@ -1,4 +1,4 @@
-//! Incident comments across the sides: Graph `alertComment` and Sentinel incident comments.
+//! Incident comments from the XDR to the SIEM: a Graph `alertComment` as a Sentinel incident comment.
 
 use crate::Field;
 use crate::graph::AlertComment;
@@ -17,30 +17,5 @@ pub fn comment_to_siem(comment: &AlertComment) -> IncidentCommentProperties {
         }),
         created_time_utc: comment.created_date_time.clone(),
         ..IncidentCommentProperties::default()
-    }
-}
-
-/// SIEM comment to XDR comment: the text, the author's name (else user principal name, else email) as
-/// `createdByDisplayName`, `createdTimeUtc` as `createdDateTime`.
-pub fn comment_to_xdr(comment: &IncidentCommentProperties) -> AlertComment {
-    let author = comment.author.get().and_then(|a| {
-        [&a.name, &a.user_principal_name, &a.email]
-            .into_iter()
-            .find_map(|f| f.get().cloned())
-    });
-    AlertComment {
-        comment: comment.message.clone(),
-        created_by_display_name: author.map_or(Field::Absent, Field::Value),
-        created_date_time: comment.created_time_utc.clone(),
-        ..AlertComment::default()
-    }
-}
-
-/// Whether two comments carry the same text (ignoring surrounding white space): how the connector
-/// recognises a comment it already copied.
-pub fn same_comment(siem: &IncidentCommentProperties, xdr: &AlertComment) -> bool {
-    match (siem.message.get(), xdr.comment.get()) {
-        (Some(a), Some(b)) => a.trim() == b.trim(),
-        _ => false,
     }
 }

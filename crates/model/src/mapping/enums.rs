@@ -31,11 +31,6 @@ pub fn status_to_xdr(status: &SiemStatus) -> IncidentStatus {
     }
 }
 
-/// Whether the SIEM status is what the XDR status maps to (so `Closed` agrees with `redirected`).
-pub fn status_agrees(siem: &SiemStatus, xdr: &IncidentStatus) -> bool {
-    status_to_siem(xdr) == *siem
-}
-
 /// XDR severity to SIEM severity; `unknown` and values Tandem does not know become `Informational`.
 pub fn severity_to_siem(severity: &AlertSeverity) -> IncidentSeverity {
     match severity {
@@ -58,12 +53,6 @@ pub fn severity_to_xdr(severity: &IncidentSeverity) -> AlertSeverity {
         IncidentSeverity::Informational => AlertSeverity::Informational,
         IncidentSeverity::Other(_) => AlertSeverity::Unknown,
     }
-}
-
-/// Whether the SIEM severity is what the XDR severity maps to (so `Informational` agrees with
-/// `unknown`).
-pub fn severity_agrees(siem: &IncidentSeverity, xdr: &AlertSeverity) -> bool {
-    severity_to_siem(xdr) == *siem
 }
 
 /// The `Status` an XDR alert status is written as in a `SecurityAlert` row.
@@ -149,13 +138,4 @@ pub fn verdict_to_xdr(verdict: &SiemVerdict) -> XdrVerdict {
         classification,
         determination,
     }
-}
-
-/// Whether the SIEM verdict is what the XDR verdict maps to (so `TruePositive` / `SuspiciousActivity`
-/// agrees with `truePositive` / `malware`). A SIEM verdict without a reason agrees with any XDR verdict
-/// of the same classification.
-pub fn verdict_agrees(siem: &SiemVerdict, xdr: &XdrVerdict) -> bool {
-    let mapped = verdict_to_siem(xdr);
-    mapped.classification == siem.classification
-        && (siem.reason.is_none() || mapped.reason == siem.reason)
 }

@@ -1,17 +1,12 @@
-//! A whole incident across the sides: Graph incident to Sentinel incident properties, and the Graph
-//! update that brings an XDR incident in line with the SIEM's.
+//! A whole incident across the sides: Graph incident to Sentinel incident properties, and the
+//! determination and closing comment that travel in `classificationComment`.
 
 use std::collections::BTreeSet;
 
-use super::enums::{
-    SiemVerdict, XdrVerdict, severity_to_siem, status_agrees, status_to_siem, status_to_xdr,
-    verdict_agrees, verdict_to_siem, verdict_to_xdr,
-};
-use super::owner::{
-    labels_agree, labels_to_siem, labels_to_xdr, owner_agrees, owner_to_siem, owner_to_xdr,
-};
+use super::enums::{XdrVerdict, severity_to_siem, status_to_siem, verdict_to_siem};
+use super::owner::{labels_to_siem, owner_to_siem};
 use super::{Provider, map_field};
-use crate::graph::{self, Alert, AlertDetermination, IncidentUpdate, ServiceSource};
+use crate::graph::{self, Alert, AlertDetermination, ServiceSource};
 use crate::sentinel::{AttackTactic, IncidentAdditionalData, IncidentProperties};
 use crate::{Field, Timestamp};
 
@@ -53,39 +48,6 @@ pub fn incident_to_siem(incident: &graph::Incident, provider: &Provider) -> Inci
         last_modified_time_utc: incident.last_update_date_time.clone(),
         ..IncidentProperties::default()
     }
-}
-
-/// The Graph `PATCH` body that brings the XDR incident `xdr` in line with the SIEM incident `siem`:
-/// only members the SIEM sets and that do not agree with the XDR's value (see the `*_agrees`
-/// functions) are in it, so a finer XDR value (`redirected`, `determination: malware`) survives a round
-/// trip through its coarser SIEM twin. An empty body means nothing to change.
-pub fn incident_changes_from_siem(
-    siem: &IncidentProperties,
-    xdr: &graph::Incident,
-) -> IncidentUpdate {
-    let mut update = IncidentUpdate::default();
-    if let Some(status) = siem.status.get()
-        && !xdr.status.get().is_some_and(|s| status_agrees(status, s))
-    {
-        update.status = Field::Value(status_to_xdr(status));
-    }
-    if let Some(verdict) = siem_verdict(siem)
-        && !verdict_agrees(&verdict, &xdr_verdict(xdr))
-    {
-        let mapped = verdict_to_xdr(&verdict);
-        update.classification = mapped.classification.map_or(Field::Absent, Field::Value);
-        update.determination = mapped.determination.map_or(Field::Absent, Field::Value);
-    }
-    if !siem.owner.is_absent() && !owner_agrees(&siem.owner, &xdr.assigned_to) {
-        update.assigned_to = owner_to_xdr(&siem.owner);
-    }
-    let tags = xdr.custom_tags.get().map_or(&[][..], Vec::as_slice);
-    if let Some(labels) = siem.labels.get()
-        && !labels_agree(labels, tags)
-    {
-        update.custom_tags = Field::Value(labels_to_xdr(labels));
-    }
-    update
 }
 
 /// The `classificationComment` that carries an XDR determination to the SIEM, such as
@@ -141,14 +103,6 @@ fn xdr_verdict(incident: &graph::Incident) -> XdrVerdict {
         classification: incident.classification.get().cloned(),
         determination: incident.determination.get().cloned(),
     }
-}
-
-/// The SIEM incident's verdict, when it sets a classification.
-fn siem_verdict(siem: &IncidentProperties) -> Option<SiemVerdict> {
-    siem.classification.get().map(|c| SiemVerdict {
-        classification: Some(c.clone()),
-        reason: siem.classification_reason.get().cloned(),
-    })
 }
 
 /// Counts, products, tactics and techniques of the expanded alerts, and the provider link.

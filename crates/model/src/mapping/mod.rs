@@ -1,14 +1,16 @@
 //! The translation between the XDR side (Graph incidents, alerts and evidence) and the SIEM side
 //! (Sentinel incidents and comments, `SecurityIncident` and `SecurityAlert` rows).
 //!
-//! This is the only place the two vocabularies meet: the connector, the XDR and the SIEM all call it, so
-//! a value means the same thing wherever it is translated. Where the sides cannot hold the same value
-//! (Graph has many determinations, Sentinel four classification reasons; Graph has `inProgress` and
-//! `redirected`, Sentinel only `Active` and `Closed`) the translation is coarse, and each pair comes with
-//! an `*_agrees` function that says whether a SIEM value is what the finer XDR value maps to. The
-//! connector uses them (through [`incident_changes_from_siem`]) so that reading back its own coarse
-//! value never overwrites the finer one. `docs/mapping.md` lists every field, both directions and what
-//! is lost.
+//! This is the only place the two vocabularies meet, so a value means the same thing wherever it is
+//! translated. XDR → SIEM, whole things are translated: an incident ([`incident_to_siem`]), a comment
+//! ([`comment_to_siem`]), the table rows ([`incident_row_from_xdr`], [`alert_row`]). SIEM → XDR, only
+//! single values are ([`status_to_xdr`], [`verdict_to_xdr`], [`owner_to_xdr`], [`labels_to_xdr`]):
+//! deciding which SIEM values to carry back is the connector's reconciliation (`tandem_sync`), which
+//! compares both sides with the state they last agreed on, so that reading back its own coarse value
+//! never overwrites a finer one. Where the sides cannot hold the same value (Graph has many
+//! determinations, Sentinel four classification reasons; Graph has `inProgress` and `redirected`,
+//! Sentinel only `Active` and `Closed`) the translation is coarse. `docs/mapping.md` lists every field,
+//! both directions and what is lost.
 
 mod comment;
 mod entities;
@@ -16,25 +18,17 @@ mod enums;
 mod incident;
 mod names;
 mod owner;
-mod row_reads;
 mod rows;
 
-pub use comment::{comment_to_siem, comment_to_xdr, same_comment};
+pub use comment::comment_to_siem;
 pub use entities::{ENTITY_ID_MEMBER, evidence_entities};
 pub use enums::{
-    SiemVerdict, XdrVerdict, alert_status_to_siem, severity_agrees, severity_to_siem,
-    severity_to_xdr, status_agrees, status_to_siem, status_to_xdr, verdict_agrees, verdict_to_siem,
-    verdict_to_xdr,
+    SiemVerdict, XdrVerdict, alert_status_to_siem, severity_to_siem, severity_to_xdr,
+    status_to_siem, status_to_xdr, verdict_to_siem, verdict_to_xdr,
 };
-pub use incident::{
-    closing_comment, determination_comment, incident_changes_from_siem, incident_to_siem,
-    product_name,
-};
+pub use incident::{closing_comment, determination_comment, incident_to_siem, product_name};
 pub use names::{TANDEM_NAMESPACE, derived_name, siem_incident_name};
-pub use owner::{
-    labels_agree, labels_to_siem, labels_to_xdr, owner_agrees, owner_to_siem, owner_to_xdr,
-};
-pub use row_reads::{alert_entity_from_row, incident_from_row};
+pub use owner::{labels_to_siem, labels_to_xdr, owner_to_siem, owner_to_xdr};
 pub use rows::{alert_row, incident_row, incident_row_from_xdr};
 
 /// The product that raised the incidents, as the SIEM names it in `providerName`, `ProviderName` and

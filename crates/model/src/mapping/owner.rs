@@ -1,8 +1,6 @@
 //! Assignment (Graph `assignedTo` text, Sentinel `owner` object) and tags (Graph `customTags`, Sentinel
 //! `labels`).
 
-use std::collections::BTreeSet;
-
 use crate::Field;
 use crate::sentinel::{IncidentLabel, IncidentLabelType, IncidentOwner};
 
@@ -50,16 +48,6 @@ pub fn owner_to_xdr(owner: &Field<IncidentOwner>) -> Field<String> {
     }
 }
 
-/// Whether the SIEM owner names the XDR assignee: any of its user principal name, email or display
-/// name equals `assignedTo` (ignoring case), or both are unassigned.
-pub fn owner_agrees(siem: &Field<IncidentOwner>, xdr: &Field<String>) -> bool {
-    let names = siem.get().map(owner_names).unwrap_or_default();
-    match xdr.get() {
-        Some(assignee) => names.iter().any(|n| n.eq_ignore_ascii_case(assignee)),
-        None => names.is_empty(),
-    }
-}
-
 /// The non-empty names an owner carries, most specific first.
 fn owner_names(owner: &IncidentOwner) -> Vec<&str> {
     [&owner.user_principal_name, &owner.email, &owner.assigned_to]
@@ -82,11 +70,4 @@ pub fn labels_to_xdr(labels: &[IncidentLabel]) -> Vec<String> {
         .filter(|l| !matches!(l.label_type.get(), Some(IncidentLabelType::AutoAssigned)))
         .map(|l| l.label_name.clone())
         .collect()
-}
-
-/// Whether the SIEM's user labels are the XDR's tags, as sets.
-pub fn labels_agree(siem: &[IncidentLabel], xdr: &[String]) -> bool {
-    let siem: BTreeSet<String> = labels_to_xdr(siem).into_iter().collect();
-    let xdr: BTreeSet<String> = xdr.iter().cloned().collect();
-    siem == xdr
 }

@@ -3,18 +3,8 @@
 //! `tandem sync run` serves its status as JSON at `/status` on its listen address; `[siem]
 //! sync_status_url` points the SIEM at it. Each visit of the page makes one plain GET with a short timeout,
 //! so a connector that is down costs the page about [`TIMEOUT`] and shows as "not reachable" with the
-//! reason. The SIEM reads only this JSON, never the connector's code or store:
-//!
-//! ```json
-//! {
-//!   "directions": [{"name": "XDR → SIEM", "lag_seconds": 1.5, "last_poll": "2026-01-01T00:00:00Z",
-//!                   "last_success": "2026-01-01T00:00:00Z", "pending_writes": 0, "last_error": null}],
-//!   "conflicts": [{"at": "…", "incident_id": "<SIEM incident name>", "field": "status",
-//!                  "winner": "xdr", "losing_value": "\"Closed\""}],
-//!   "quarantined": [{"at": "…", "item": "xdr incident 42", "reason": "…"}],
-//!   "lag_history": [{"at": "…", "direction": "XDR → SIEM", "lag_seconds": 1.5}]
-//! }
-//! ```
+//! reason. The SIEM reads only this JSON, never the connector's code or store; its format is
+//! [`tandem_model::sync_status`], where the connector writes it from.
 //!
 //! Times are RFC 3339; every member may be missing. The connector reports only its latest lag reading per
 //! direction, so the SIEM keeps the readings it has seen (the last [`KEPT_SAMPLES`]) to draw lag over time.
@@ -24,9 +14,9 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
 use tandem_console::{ConflictView, DirectionHealth, LagSample, QuarantineView, SyncHealth};
 use tandem_model::Timestamp;
+use tandem_model::sync_status::SyncStatus;
 
 /// How long the page waits for the connector.
 pub const TIMEOUT: Duration = Duration::from_secs(2);
@@ -67,7 +57,7 @@ impl SyncStatusSource {
     pub async fn read(&self) -> SyncHealth {
         match self.fetch().await {
             Ok(status) => {
-                let mut health = status.into_health();
+                let mut health = health(status);
                 health.lag_history = self.keep(&health.lag_history);
                 health
             }
@@ -79,7 +69,7 @@ impl SyncStatusSource {
         }
     }
 
-    async fn fetch(&self) -> Result<StatusReport, String> {
+    async fn fetch(&self) -> Result<SyncStatus, String> {
         let response = self
             .client
             .get(self.url.clone())
@@ -131,101 +121,53 @@ fn time(text: Option<&str>) -> Option<DateTime<Utc>> {
         .map(|t| t.instant())
 }
 
-/// The JSON of `/status`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct StatusReport {
-    directions: Vec<DirectionReport>,
-    conflicts: Vec<ConflictReport>,
-    quarantined: Vec<QuarantineReport>,
-    lag_history: Vec<LagReport>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct DirectionReport {
-    name: String,
-    lag_seconds: Option<f64>,
-    last_poll: Option<String>,
-    last_success: Option<String>,
-    pending_writes: usize,
-    last_error: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct ConflictReport {
-    at: Option<String>,
-    incident_id: String,
-    field: String,
-    winner: String,
-    losing_value: String,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct QuarantineReport {
-    at: Option<String>,
-    item: String,
-    reason: String,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(default)]
-struct LagReport {
-    at: Option<String>,
-    direction: String,
-    lag_seconds: f64,
-}
-
-impl StatusReport {
-    fn into_health(self) -> SyncHealth {
-        SyncHealth {
-            directions: self
-                .directions
-                .into_iter()
-                .map(|d| DirectionHealth {
-                    lag_seconds: d.lag_seconds,
-                    last_poll: time(d.last_poll.as_deref()),
-                    last_success: time(d.last_success.as_deref()),
-                    pending_writes: d.pending_writes,
-                    last_error: d.last_error,
-                    name: d.name,
+/// The connector's report as the sync health page shows it.
+fn health(status: SyncStatus) -> SyncHealth {
+    SyncHealth {
+        directions: status
+            .directions
+            .into_iter()
+            .map(|d| DirectionHealth {
+                lag_seconds: d.lag_seconds,
+                last_poll: time(d.last_poll.as_deref()),
+                last_success: time(d.last_success.as_deref()),
+                pending_writes: d.pending_writes,
+                last_error: d.last_error,
+                name: d.name,
+            })
+            .collect(),
+        conflicts: status
+            .conflicts
+            .into_iter()
+            .map(|c| ConflictView {
+                at: time(Some(&c.at)).unwrap_or_default(),
+                incident_id: c.incident_id,
+                field: c.field,
+                winner: c.winner,
+                losing_value: c.losing_value,
+            })
+            .collect(),
+        quarantined: status
+            .quarantined
+            .into_iter()
+            .map(|q| QuarantineView {
+                at: time(Some(&q.at)).unwrap_or_default(),
+                item: q.item,
+                reason: q.reason,
+            })
+            .collect(),
+        lag_history: status
+            .lag_history
+            .into_iter()
+            .filter_map(|l| {
+                Some(LagSample {
+                    at: time(Some(&l.at))?,
+                    direction: l.direction,
+                    lag_seconds: l.lag_seconds,
                 })
-                .collect(),
-            conflicts: self
-                .conflicts
-                .into_iter()
-                .map(|c| ConflictView {
-                    at: time(c.at.as_deref()).unwrap_or_default(),
-                    incident_id: c.incident_id,
-                    field: c.field,
-                    winner: c.winner,
-                    losing_value: c.losing_value,
-                })
-                .collect(),
-            quarantined: self
-                .quarantined
-                .into_iter()
-                .map(|q| QuarantineView {
-                    at: time(q.at.as_deref()).unwrap_or_default(),
-                    item: q.item,
-                    reason: q.reason,
-                })
-                .collect(),
-            lag_history: self
-                .lag_history
-                .into_iter()
-                .filter_map(|l| {
-                    Some(LagSample {
-                        at: time(l.at.as_deref())?,
-                        direction: l.direction,
-                        lag_seconds: l.lag_seconds,
-                    })
-                })
-                .collect(),
-            unreachable: None,
-        }
+            })
+            .collect(),
+        unreachable: None,
     }
 }
 
@@ -264,12 +206,12 @@ mod tests {
 
     #[test]
     fn a_report_with_missing_and_odd_times_still_reads() {
-        let report: StatusReport = serde_json::from_str(
+        let report: SyncStatus = serde_json::from_str(
             r#"{"directions":[{"name":"SIEM → XDR","last_poll":"soon","pending_writes":2}],
                 "conflicts":[{"at":"","incident_id":"i1","field":"status","winner":"siem","losing_value":"\"New\""}]}"#,
         )
         .unwrap();
-        let health = report.into_health();
+        let health = health(report);
         assert_eq!(health.directions[0].pending_writes, 2);
         assert_eq!(health.directions[0].last_poll, None);
         assert_eq!(health.conflicts[0].incident_id, "i1");

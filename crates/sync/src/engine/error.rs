@@ -2,8 +2,8 @@
 
 use tandem_client::ClientError;
 
-use crate::graph::mapping::GraphMappingError;
-use crate::sentinel::mapping::SentinelMappingError;
+use crate::sides::graph::mapping::GraphMappingError;
+use crate::sides::sentinel::mapping::SentinelMappingError;
 use crate::store::StoreError;
 
 /// A failure while syncing.
@@ -21,6 +21,9 @@ pub enum EngineError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The store's work was stopped before it finished (the runtime is shutting down).
+    #[error("sync store: the work was stopped: {0}")]
+    StoreStopped(String),
     /// The XDR incident of a pair no longer exists.
     #[error("XDR incident {0} no longer exists")]
     Gone(String),
@@ -71,7 +74,9 @@ impl EngineError {
             | EngineError::Sentinel(_)
             | EngineError::Gone(_)
             | EngineError::GaveUp { .. } => Disposition::Poison,
-            EngineError::Store(_) | EngineError::Backoff { .. } => Disposition::Transient,
+            EngineError::Store(_) | EngineError::StoreStopped(_) | EngineError::Backoff { .. } => {
+                Disposition::Transient
+            }
         }
     }
 }

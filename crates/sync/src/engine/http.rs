@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
 
-use super::{Connector, SyncStatus};
+use super::{Connector, status as report};
 
 /// The Prometheus text format's content type.
 const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -47,15 +47,8 @@ async fn metrics(State(connector): State<Arc<Connector>>) -> Response {
 }
 
 async fn status(State(connector): State<Arc<Connector>>) -> Response {
-    let store = connector.store();
-    let report = tokio::task::spawn_blocking(move || {
-        let store = store.lock().unwrap_or_else(|p| p.into_inner());
-        SyncStatus::read(store.as_ref())
-    })
-    .await;
-    match report {
-        Ok(Ok(status)) => axum::Json(status).into_response(),
-        Ok(Err(e)) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
+    match connector.with_store(|s| report::read(s)).await {
+        Ok(status) => axum::Json(status).into_response(),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }
 }

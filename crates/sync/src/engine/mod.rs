@@ -2,14 +2,15 @@
 //! it does.
 //!
 //! One cycle replays the outbox's undone writes, then polls the XDR and the SIEM ([`poll`]) and syncs
-//! every changed pair ([`pair`]), several pairs at once (`sync.concurrency`): read both sides, reconcile, store the plan and the new base in one
-//! transaction, perform each write idempotently ([`sides`]), mark it done. Every so often a full
-//! reconciliation reads every XDR incident and its twin, repairs drift (missing twins, fields, comments
-//! or alerts) and reports how many pairs it repaired. A write that fails for a passing reason waits in
-//! the outbox with a growing backoff and is set aside after `sync.max_write_attempts`, so one broken
-//! write never holds back the rest. [`metrics`] counts, [`status`] reports from the store, [`http`]
-//! serves both, [`progress`] draws the backfill's progress bar, and [`crash`] lets tests stop the
-//! process right after any step.
+//! every changed pair, several pairs at once (`sync.concurrency`). Each pair's work is a `PairSync`
+//! (`pair.rs`): read both sides, reconcile, store the plan and the new base in one transaction, perform
+//! each write idempotently on the states just read ([`sides`]), mark it done. The store is called on
+//! blocking threads, off the async workers. Every so often a full reconciliation reads every XDR
+//! incident and its twin, repairs drift (missing twins, fields, comments or alerts) and reports how
+//! many pairs it repaired. A write that fails for a passing reason waits in the outbox with a growing
+//! backoff and is set aside after `sync.max_write_attempts`, so one broken write never holds back the
+//! rest. [`metrics`] counts, [`status`] reports from the store, [`http`] serves both, [`progress`]
+//! draws the backfill's progress bar, and [`crash`] lets tests stop the process right after any step.
 
 pub mod crash;
 pub mod error;
@@ -33,18 +34,18 @@ pub use crash::{CRASH_AT_ENV, CrashPoint, Step};
 pub use error::{Disposition, EngineError};
 pub use metrics::{ApiCounters, Metrics, WriteKind};
 pub use pair::PairOutcome;
+use pair::PairSync;
 pub use poll::PollSummary;
 pub use progress::{BackfillBar, PageProgress};
 pub use sides::{Sides, Twin};
-pub use status::SyncStatus;
 
 use crate::config::{SyncConfig, SyncConfigError, SyncSettings};
 use crate::reconcile::{IncidentReconciler, PairKey, Side};
 use crate::store::{OutboxEntry, StoreError, SyncStore};
 use poll::Scope;
 
-/// The store, shared by the engine and the status endpoint.
-pub type SharedStore = Arc<Mutex<Box<dyn SyncStore>>>;
+/// The store, shared by the pairs synced at once and the status endpoint.
+type SharedStore = Arc<Mutex<Box<dyn SyncStore>>>;
 
 /// What one cycle did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -128,11 +129,6 @@ impl Connector {
         }
     }
 
-    /// The store (for the status endpoint).
-    pub fn store(&self) -> SharedStore {
-        Arc::clone(&self.store)
-    }
-
     /// The metrics (for the metrics endpoint).
     pub fn metrics(&self) -> Arc<Metrics> {
         Arc::clone(&self.metrics)
@@ -181,8 +177,12 @@ impl Connector {
     /// One cycle: replay the outbox, poll the XDR, poll the SIEM.
     pub async fn run_once(&self) -> Result<CycleReport, EngineError> {
         let replayed = self.replay().await?;
-        let xdr = self.polled(Side::Xdr, self.poll_xdr(Scope::Changes, None).await)?;
-        let siem = self.polled(Side::Siem, self.poll_siem(Scope::Changes).await)?;
+        let xdr = self
+            .polled(Side::Xdr, self.poll_xdr(Scope::Changes, None).await)
+            .await?;
+        let siem = self
+            .polled(Side::Siem, self.poll_siem(Scope::Changes).await)
+            .await?;
         Ok(CycleReport {
             replayed,
             xdr,
@@ -200,7 +200,7 @@ impl Connector {
     ) -> Result<PollSummary, EngineError> {
         let summary = self.poll_xdr(Scope::Since(since), Some(progress)).await;
         progress.finish();
-        self.polled(Side::Xdr, summary)
+        self.polled(Side::Xdr, summary).await
     }
 
     /// Reads every XDR incident and its twin and syncs each pair whatever the markers say; a pair that
@@ -226,7 +226,7 @@ impl Connector {
         if self.dry_run {
             return Ok(0);
         }
-        let pending = self.with_store(|s| s.pending_writes())?;
+        let pending = self.with_store(|s| s.pending_writes()).await?;
         // One group per pair, in the order of each pair's first planned write.
         let mut group_of: BTreeMap<PairKey, usize> = BTreeMap::new();
         let mut by_pair: Vec<Vec<OutboxEntry>> = Vec::new();
@@ -239,11 +239,11 @@ impl Connector {
             by_pair[group].push(entry);
         }
         let now = Timestamp::now();
-        let mut replays = stream::iter(
-            by_pair
-                .into_iter()
-                .map(|entries| self.replay_pair(entries, &now)),
-        )
+        let now = &now;
+        let mut replays = stream::iter(by_pair.into_iter().map(|entries| async move {
+            let pair = &entries[0].write.pair;
+            PairSync::new(self, pair).replay(&entries, now).await
+        }))
         .buffer_unordered(self.settings.concurrency());
         let mut replayed = 0;
         while let Some(count) = replays.next().await {
@@ -252,39 +252,8 @@ impl Connector {
         Ok(replayed)
     }
 
-    /// Performs one pair's undone writes in order, stopping at one that waits or fails for a passing
-    /// reason; returns how many were performed.
-    async fn replay_pair(
-        &self,
-        entries: Vec<OutboxEntry>,
-        now: &Timestamp,
-    ) -> Result<usize, EngineError> {
-        let mut replayed = 0;
-        for entry in entries {
-            let pair = &entry.write.pair;
-            if entry.retry_at.as_ref().is_some_and(|at| at > now) {
-                break;
-            }
-            match self.perform(&entry.write, entry.attempts, None).await {
-                Ok(_) => replayed += 1,
-                Err(e) if e.disposition() == Disposition::Transient => {
-                    tracing::warn!(xdr_id = %pair.xdr_id, error = %e, "write stays in the outbox");
-                    break;
-                }
-                Err(e) => {
-                    // The item set aside is the pair's XDR incident, whichever side refused.
-                    let at = Timestamp::now();
-                    let error = e.to_string();
-                    self.with_store(|s| s.quarantine(Side::Xdr, &pair.xdr_id, &error, &at))?;
-                    self.metrics.quarantined();
-                }
-            }
-        }
-        Ok(replayed)
-    }
-
     /// Records a poll's outcome in the metrics and, when it failed, in the store.
-    fn polled(
+    async fn polled(
         &self,
         side: Side,
         result: Result<PollSummary, EngineError>,
@@ -294,20 +263,31 @@ impl Connector {
             && !self.dry_run
         {
             let at = Timestamp::now();
-            self.with_store(|s| s.record_poll_failure(side, &at, &error.to_string()))?;
+            let error = error.to_string();
+            self.with_store(move |s| s.record_poll_failure(side, &at, &error))
+                .await?;
         }
         result
     }
 
-    /// Runs `work` on the store.
-    pub(crate) fn with_store<T>(
+    /// Runs `work` on the store on a blocking thread: SQLite calls block, so they stay off the async
+    /// workers, which go on serving other pairs meanwhile. A panic in `work` goes on in the caller.
+    pub(crate) async fn with_store<T: Send + 'static>(
         &self,
-        work: impl FnOnce(&mut dyn SyncStore) -> Result<T, StoreError>,
+        work: impl FnOnce(&mut dyn SyncStore) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, EngineError> {
-        // A panic elsewhere cannot leave the store half-written (its writes are transactions), so a
-        // poisoned lock is taken over.
-        let mut store = self.store.lock().unwrap_or_else(|p| p.into_inner());
-        Ok(work(store.as_mut())?)
+        let store = Arc::clone(&self.store);
+        let task = tokio::task::spawn_blocking(move || {
+            // A panic elsewhere cannot leave the store half-written (its writes are transactions), so
+            // a poisoned lock is taken over.
+            let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
+            work(store.as_mut())
+        });
+        match task.await {
+            Ok(result) => Ok(result?),
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => Err(EngineError::StoreStopped(e.to_string())),
+        }
     }
 
     fn report_line(&self, line: String) {

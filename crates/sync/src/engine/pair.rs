@@ -1,18 +1,18 @@
-//! One pair's cycle: reconcile both sides against the base, store the plan and the new base in one
-//! transaction, perform each write, mark it done. A write refused because the SIEM twin moved on (409 or
-//! 412) makes the pair read both sides and reconcile again.
+//! One pair's sync ([`PairSync`]): reconcile both sides against the base, store the plan and the new
+//! base in one transaction, perform each write, mark it done. A write refused because the SIEM twin moved
+//! on (409 or 412) makes the pair read both sides and reconcile again.
 
 use tandem_model::Timestamp;
-use tandem_model::graph;
+use tandem_model::graph::Incident;
 
 use super::Connector;
 use super::crash::Step;
 use super::error::{Disposition, EngineError};
-use super::sides::Twin;
-use crate::graph::mapping as graph_map;
-use crate::reconcile::{PairKey, PlannedWrite, ReconcileInput, Side, SyncedIncident};
-use crate::sentinel::mapping as siem_map;
-use crate::store::{Commit, PlanCommit, WriteOutcome, WriteState};
+use super::metrics::WriteKind;
+use super::sides::{Basis, Twin};
+use crate::reconcile::{Base, PairKey, PlannedWrite, ReconcileInput, Side, SyncedIncident};
+use crate::sides::{graph, sentinel};
+use crate::store::{Commit, OutboxEntry, PairRecord, PlanCommit, WriteOutcome, WriteState};
 
 /// How often one pair is read again after its twin moved on under a write.
 const MAX_REREADS: usize = 3;
@@ -33,11 +33,11 @@ struct States {
 }
 
 impl States {
-    fn read(xdr: &graph::Incident, twin: Option<&Twin>) -> Result<States, EngineError> {
+    fn read(xdr: &Incident, twin: Option<&Twin>) -> Result<States, EngineError> {
         Ok(States {
-            xdr: graph_map::synced_incident(xdr)?,
+            xdr: graph::mapping::synced_incident(xdr)?,
             siem: twin
-                .map(|t| siem_map::synced_incident(&t.incident, &t.comments))
+                .map(|t| sentinel::mapping::synced_incident(&t.incident, &t.comments))
                 .transpose()?,
         })
     }
@@ -51,96 +51,185 @@ impl States {
     }
 }
 
-impl Connector {
-    /// Syncs one pair from the states just read, reading again after a 409/412 from the SIEM.
-    pub(crate) async fn sync_pair(
+/// The work on one pair: syncing it, performing its planned writes, and recording how they went.
+pub(crate) struct PairSync<'a> {
+    connector: &'a Connector,
+    pair: &'a PairKey,
+}
+
+impl<'a> PairSync<'a> {
+    /// The work on `pair`.
+    pub(crate) fn new(connector: &'a Connector, pair: &'a PairKey) -> Self {
+        PairSync { connector, pair }
+    }
+
+    /// Syncs the pair from the states just read, reading again after a 409/412 from the SIEM.
+    pub(crate) async fn sync(
         &self,
-        pair: &PairKey,
-        mut xdr: graph::Incident,
+        mut xdr: Incident,
         mut twin: Option<Twin>,
     ) -> Result<PairOutcome, EngineError> {
         let mut attempt = 1;
         loop {
-            match self.sync_pair_once(pair, &xdr, twin.as_ref()).await {
+            match self.sync_once(&xdr, twin.as_ref()).await {
                 Err(e) if e.disposition() == Disposition::Reread && attempt < MAX_REREADS => {
-                    tracing::info!(xdr_id = %pair.xdr_id, error = %e, "the SIEM twin moved on; reading again");
+                    tracing::info!(xdr_id = %self.pair.xdr_id, error = %e, "the SIEM twin moved on; reading again");
                     attempt += 1;
-                    xdr = self
-                        .sides
-                        .read_xdr(pair)
-                        .await?
-                        .ok_or_else(|| EngineError::Gone(pair.xdr_id.clone()))?;
-                    twin = self.sides.read_twin(pair).await?;
+                    let sides = &self.connector.sides;
+                    xdr = sides.read_xdr(self.pair).await?;
+                    twin = sides.read_twin(self.pair).await?;
                 }
                 other => return other,
             }
         }
     }
 
-    async fn sync_pair_once(
+    /// Performs the pair's undone `entries` in order, each on what its target holds now, stopping at
+    /// one that waits or fails for a passing reason; returns how many were performed. A write refused
+    /// for good, or out of attempts, is set aside and the pair quarantined.
+    pub(crate) async fn replay(
         &self,
-        pair: &PairKey,
-        xdr: &graph::Incident,
+        entries: &[OutboxEntry],
+        now: &Timestamp,
+    ) -> Result<usize, EngineError> {
+        let mut replayed = 0;
+        for entry in entries {
+            if entry.retry_at.as_ref().is_some_and(|at| at > now) {
+                break;
+            }
+            match self
+                .perform(&entry.write, entry.attempts, None, Basis::Replay)
+                .await
+            {
+                Ok(_) => replayed += 1,
+                Err(e) if e.disposition() == Disposition::Transient => {
+                    tracing::warn!(xdr_id = %self.pair.xdr_id, error = %e, "write stays in the outbox");
+                    break;
+                }
+                Err(e) => self.quarantine(&e).await?,
+            }
+        }
+        Ok(replayed)
+    }
+
+    /// Sets the pair aside: the item quarantined is its XDR incident, whichever side refused.
+    async fn quarantine(&self, error: &EngineError) -> Result<(), EngineError> {
+        let at = Timestamp::now();
+        let error = error.to_string();
+        let xdr_id = self.pair.xdr_id.clone();
+        self.connector
+            .with_store(move |s| s.quarantine(Side::Xdr, &xdr_id, &error, &at))
+            .await?;
+        self.connector.metrics.quarantined();
+        Ok(())
+    }
+
+    /// The pair's stored record: its base, and the XDR version whose rows and alerts landed.
+    async fn record(&self) -> Result<Option<PairRecord>, EngineError> {
+        let pair = self.pair.clone();
+        self.connector.with_store(move |s| s.pair(&pair)).await
+    }
+
+    /// Whether the pair's base already consumed `marker` from `side` (for the XDR: and that version's
+    /// rows and alerts landed).
+    pub(crate) async fn consumed(
+        &self,
+        side: Side,
+        marker: Option<&str>,
+    ) -> Result<bool, EngineError> {
+        let Some(record) = self.record().await? else {
+            return Ok(false);
+        };
+        let in_base = record
+            .base
+            .version(side)
+            .is_some_and(|v| Some(v.marker.as_str()) == marker);
+        let landed = side == Side::Siem || record.landed.as_deref() == marker;
+        Ok(in_base && landed)
+    }
+
+    /// Reconciles the states read, stores the plan, performs it on what was read and lands the XDR
+    /// version's rows and alerts.
+    async fn sync_once(
+        &self,
+        xdr: &Incident,
         twin: Option<&Twin>,
     ) -> Result<PairOutcome, EngineError> {
         let states = States::read(xdr, twin)?;
-        self.passed(Step::Read);
-        let record = self.with_store(|s| s.pair(pair))?;
-        let base = record.as_ref().map(|r| &r.base);
+        self.connector.passed(Step::Read);
+        let record = self.record().await?;
         let xdr_marker = &states.xdr.version.marker;
         let xdr_fresh = record
             .as_ref()
             .is_none_or(|r| r.landed.as_ref() != Some(xdr_marker));
-        let input = ReconcileInput {
-            pair,
-            base,
-            xdr: &states.xdr,
-            siem: states.siem.as_ref(),
-        };
-        let reconciliation = self.reconciler.reconcile(&input);
-        let planned = reconciliation.planned_writes(&input);
-        if self.dry_run {
+        let planned = self.plan(&states, record.as_ref().map(|r| &r.base)).await?;
+        if self.connector.dry_run {
             self.describe(&planned, twin.is_none());
             return Ok(PairOutcome {
                 writes: 0,
                 quiet: planned.is_empty(),
             });
         }
-        let conflicts = reconciliation.conflicts.len();
-        self.with_store(|s| {
-            s.commit(&Commit {
-                at: Some(Timestamp::now()),
-                plans: vec![PlanCommit {
-                    pair: pair.clone(),
-                    base: reconciliation.base.clone(),
-                    writes: planned.clone(),
-                    conflicts: reconciliation.conflicts.clone(),
-                }],
-                poll: None,
-            })
-        })?;
-        self.passed(Step::Commit);
-        self.metrics.conflicts(conflicts);
         let mut outcome = PairOutcome {
             writes: 0,
             quiet: planned.is_empty(),
         };
+        let basis = Basis::Read { xdr, twin };
         for write in &planned {
-            let attempts = self.attempts_so_far(write)?;
+            let attempts = self.attempts_so_far(write).await?;
             let source = states.source_time(write.side);
-            outcome.writes += usize::from(self.perform(write, attempts, source).await?);
+            outcome.writes += usize::from(self.perform(write, attempts, source, basis).await?);
         }
-        let attached = self.land_alerts(pair, xdr, xdr_fresh).await?;
+        let attached = self.land_alerts(xdr, xdr_fresh).await?;
         if xdr_fresh {
-            self.with_store(|s| s.mark_landed(pair, xdr_marker))?;
+            let (pair, marker) = (self.pair.clone(), xdr_marker.clone());
+            self.connector
+                .with_store(move |s| s.mark_landed(&pair, &marker))
+                .await?;
         }
         outcome.writes += attached;
         outcome.quiet &= attached == 0;
         Ok(outcome)
     }
 
-    /// Performs a write (which failed `attempts` times before) and marks it done; returns whether a
-    /// request changed the target. A write that a 409/412 overtook is marked done (the pair is
+    /// Reconciles `states` against `base` and, unless in a dry run, stores the plan, the new base and
+    /// the conflicts in one transaction; returns the planned writes.
+    async fn plan(
+        &self,
+        states: &States,
+        base: Option<&Base>,
+    ) -> Result<Vec<PlannedWrite>, EngineError> {
+        let connector = self.connector;
+        let input = ReconcileInput {
+            pair: self.pair,
+            base,
+            xdr: &states.xdr,
+            siem: states.siem.as_ref(),
+        };
+        let reconciliation = connector.reconciler.reconcile(&input);
+        let planned = reconciliation.planned_writes(&input);
+        if connector.dry_run {
+            return Ok(planned);
+        }
+        let conflicts = reconciliation.conflicts.len();
+        let commit = Commit {
+            at: Some(Timestamp::now()),
+            plans: vec![PlanCommit {
+                pair: self.pair.clone(),
+                base: reconciliation.base,
+                writes: planned.clone(),
+                conflicts: reconciliation.conflicts,
+            }],
+            poll: None,
+        };
+        connector.with_store(move |s| s.commit(&commit)).await?;
+        connector.passed(Step::Commit);
+        connector.metrics.conflicts(conflicts);
+        Ok(planned)
+    }
+
+    /// Performs a write (which failed `attempts` times before) on `basis` and marks it done; returns
+    /// whether a request changed the target. A write that a 409/412 overtook is marked done (the pair is
     /// reconciled again from fresh reads); one the target refused for good is set aside; one that failed
     /// for a passing reason waits in the outbox for its backoff, and is set aside
     /// ([`EngineError::GaveUp`]) once out of attempts.
@@ -149,38 +238,49 @@ impl Connector {
         write: &PlannedWrite,
         attempts: u32,
         source: Option<&Timestamp>,
+        basis: Basis<'_>,
     ) -> Result<bool, EngineError> {
-        match self.sides.perform(write).await {
-            Ok(performed) => {
-                if performed.written.is_some() {
-                    self.passed(Step::Write);
-                }
-                self.metrics.conflicts(performed.outcome.conflicts.len());
-                let outcome = WriteOutcome {
-                    at: Some(Timestamp::now()),
-                    ..performed.outcome
-                };
-                self.with_store(|s| s.complete_write(&write.key, &outcome))?;
-                self.passed(Step::Done);
-                if let Some(kind) = performed.written {
-                    self.metrics.write(write.side, kind);
-                    if let Some(source) = source {
-                        let lag = (chrono::Utc::now() - source.instant())
-                            .to_std()
-                            .unwrap_or_default();
-                        self.metrics.lag(lag);
-                    }
-                }
-                Ok(performed.written.is_some())
-            }
-            Err(e) => Err(self.failed(write, attempts, e)?),
+        let connector = self.connector;
+        let performed = match connector.sides.perform(write, basis).await {
+            Ok(performed) => performed,
+            Err(e) => return Err(self.failed(write, attempts, e).await?),
+        };
+        if performed.written.is_some() {
+            connector.passed(Step::Write);
         }
+        connector
+            .metrics
+            .conflicts(performed.outcome.conflicts.len());
+        let outcome = WriteOutcome {
+            at: Some(Timestamp::now()),
+            ..performed.outcome
+        };
+        let key = write.key;
+        connector
+            .with_store(move |s| s.complete_write(&key, &outcome))
+            .await?;
+        connector.passed(Step::Done);
+        if let Some(kind) = performed.written {
+            connector.metrics.write(write.side, kind);
+            if let Some(source) = source {
+                let lag = (chrono::Utc::now() - source.instant())
+                    .to_std()
+                    .unwrap_or_default();
+                connector.metrics.lag(lag);
+            }
+        }
+        Ok(performed.written.is_some())
     }
 
     /// How often a write planned again already failed; an error when it waits for its backoff or was
     /// set aside (the pair then waits, or is quarantined, instead of trying it again now).
-    fn attempts_so_far(&self, write: &PlannedWrite) -> Result<u32, EngineError> {
-        let Some(entry) = self.with_store(|s| s.outbox_entry(&write.key))? else {
+    async fn attempts_so_far(&self, write: &PlannedWrite) -> Result<u32, EngineError> {
+        let key = write.key;
+        let Some(entry) = self
+            .connector
+            .with_store(move |s| s.outbox_entry(&key))
+            .await?
+        else {
             return Ok(0);
         };
         match entry.state {
@@ -195,7 +295,7 @@ impl Connector {
                     .is_some_and(|at| *at > Timestamp::now()) =>
             {
                 Err(EngineError::Backoff {
-                    xdr_id: write.pair.xdr_id.clone(),
+                    xdr_id: self.pair.xdr_id.clone(),
                     until: entry.retry_at.map(|at| at.to_string()).unwrap_or_default(),
                 })
             }
@@ -204,25 +304,33 @@ impl Connector {
     }
 
     /// Records a failed write as its failure says, and returns the error to report.
-    fn failed(
+    async fn failed(
         &self,
         write: &PlannedWrite,
         attempts: u32,
         error: EngineError,
     ) -> Result<EngineError, EngineError> {
-        let text = error.to_string();
+        let connector = self.connector;
+        let (key, text) = (write.key, error.to_string());
         match error.disposition() {
             Disposition::Reread => {
-                self.with_store(|s| s.complete_write(&write.key, &WriteOutcome::default()))?;
+                connector
+                    .with_store(move |s| s.complete_write(&key, &WriteOutcome::default()))
+                    .await?;
                 Ok(error)
             }
             Disposition::Poison => {
-                self.with_store(|s| s.set_aside_write(&write.key, &text))?;
+                connector
+                    .with_store(move |s| s.set_aside_write(&key, &text))
+                    .await?;
                 Ok(error)
             }
-            Disposition::Transient if attempts + 1 >= self.settings.max_write_attempts => {
-                let attempts = self.with_store(|s| s.set_aside_write(&write.key, &text))?;
-                tracing::warn!(xdr_id = %write.pair.xdr_id, attempts, error = %text, "write set aside");
+            Disposition::Transient if attempts + 1 >= connector.settings.max_write_attempts => {
+                let error = text.clone();
+                let attempts = connector
+                    .with_store(move |s| s.set_aside_write(&key, &error))
+                    .await?;
+                tracing::warn!(xdr_id = %self.pair.xdr_id, attempts, error = %text, "write set aside");
                 Ok(EngineError::GaveUp {
                     attempts,
                     error: text,
@@ -230,39 +338,35 @@ impl Connector {
             }
             Disposition::Transient => {
                 let delay =
-                    chrono::Duration::from_std(self.settings.write_retry_delay(attempts + 1))
+                    chrono::Duration::from_std(connector.settings.write_retry_delay(attempts + 1))
                         .unwrap_or(chrono::Duration::zero());
                 let retry_at = Timestamp::from_instant(chrono::Utc::now() + delay);
-                self.with_store(|s| s.retry_write_later(&write.key, &text, &retry_at))?;
+                connector
+                    .with_store(move |s| s.retry_write_later(&key, &text, &retry_at))
+                    .await?;
                 Ok(error)
             }
         }
     }
 
     /// Lands a new XDR version as table rows and attaches the alerts the twin lacks.
-    async fn land_alerts(
-        &self,
-        pair: &PairKey,
-        xdr: &graph::Incident,
-        fresh: bool,
-    ) -> Result<usize, EngineError> {
+    async fn land_alerts(&self, xdr: &Incident, fresh: bool) -> Result<usize, EngineError> {
+        let connector = self.connector;
         let mut writes = 0;
         if fresh {
-            self.sides.ingest_rows(pair, xdr).await?;
-            self.passed(Step::Rows);
-            self.metrics
-                .write(Side::Siem, super::metrics::WriteKind::Rows);
+            connector.sides.ingest_rows(self.pair, xdr).await?;
+            connector.passed(Step::Rows);
+            connector.metrics.write(Side::Siem, WriteKind::Rows);
             writes += 1;
         }
-        let attached = self.sides.attach_alerts(pair, xdr).await?;
+        let attached = connector.sides.attach_alerts(self.pair, xdr).await?;
         for _ in 0..attached {
-            self.metrics
-                .write(Side::Siem, super::metrics::WriteKind::Relation);
+            connector.metrics.write(Side::Siem, WriteKind::Relation);
         }
         Ok(writes + attached)
     }
 
-    /// Prints what a dry run would write.
+    /// Reports what a dry run would write.
     fn describe(&self, planned: &[PlannedWrite], creates_twin: bool) {
         for write in planned {
             let what = serde_json::to_string(&write.write).unwrap_or_default();
@@ -271,7 +375,7 @@ impl Connector {
             } else {
                 "would write"
             };
-            self.report_line(format!(
+            self.connector.report_line(format!(
                 "{verb} {} for XDR incident {}: {what}",
                 write.side, write.pair.xdr_id
             ));

@@ -15,6 +15,7 @@ use tandem_model::{graph, sentinel};
 use uuid::Uuid;
 
 use super::error::{Disposition, EngineError};
+use super::pair::{PairOutcome, PairSync};
 use super::sides::Twin;
 use super::{Connector, PageProgress};
 use crate::reconcile::{PairKey, Side};
@@ -40,7 +41,7 @@ pub struct PollSummary {
 /// Whether an item needs syncing, and how it ended.
 pub(crate) enum Handled {
     Skipped,
-    Synced(super::pair::PairOutcome),
+    Synced(PairOutcome),
 }
 
 /// How a poll reads its side.
@@ -61,7 +62,7 @@ impl Connector {
         scope: Scope<'_>,
         progress: Option<&dyn PageProgress>,
     ) -> Result<PollSummary, EngineError> {
-        let since = self.since(Side::Xdr, scope)?;
+        let since = self.since(Side::Xdr, scope).await?;
         let pager = self
             .sides
             .graph
@@ -78,7 +79,7 @@ impl Connector {
 
     /// Polls the SIEM and syncs what changed in twins.
     pub(crate) async fn poll_siem(&self, scope: Scope<'_>) -> Result<PollSummary, EngineError> {
-        let since = self.since(Side::Siem, scope)?;
+        let since = self.since(Side::Siem, scope).await?;
         let pager = self
             .sides
             .sentinel
@@ -96,11 +97,11 @@ impl Connector {
     }
 
     /// The lower bound of a poll: the watermark less the overlap, or the backfill's date.
-    fn since(&self, side: Side, scope: Scope<'_>) -> Result<Option<Timestamp>, EngineError> {
+    async fn since(&self, side: Side, scope: Scope<'_>) -> Result<Option<Timestamp>, EngineError> {
         Ok(match scope {
             Scope::Everything => None,
             Scope::Since(date) => Some(date.clone()),
-            Scope::Changes => self.with_store(|s| s.watermark(side))?.map(|w| {
+            Scope::Changes => self.with_store(move |s| s.watermark(side)).await?.map(|w| {
                 let overlap = chrono::Duration::from_std(self.settings.overlap())
                     .unwrap_or(chrono::Duration::zero());
                 Timestamp::from_instant(w.instant() - overlap)
@@ -145,9 +146,9 @@ impl Connector {
                             summary.synced += 1;
                             summary.writes += outcome.writes;
                             summary.changed += usize::from(!outcome.quiet);
-                            self.with_store(|s| s.release(side, &id))?;
+                            self.with_store(move |s| s.release(side, &id)).await?;
                         }
-                        Err(e) => self.set_aside(side, &id, &e, &mut summary)?,
+                        Err(e) => self.set_aside(side, &id, &e, &mut summary).await?,
                     }
                 }
             }
@@ -156,13 +157,13 @@ impl Connector {
             }
         }
         if skip_consumed && summary.deferred == 0 && !self.dry_run {
-            self.advance(side, polled_at, newest, summary.items)?;
+            self.advance(side, polled_at, newest, summary.items).await?;
         }
         Ok(summary)
     }
 
     /// Quarantines an item that cannot be handled, or counts it as deferred.
-    fn set_aside(
+    async fn set_aside(
         &self,
         side: Side,
         id: &str,
@@ -172,7 +173,9 @@ impl Connector {
         match error.disposition() {
             Disposition::Poison => {
                 tracing::warn!(%side, id, %error, "quarantined");
-                self.with_store(|s| s.quarantine(side, id, &error.to_string(), &Timestamp::now()))?;
+                let (id, error) = (id.to_owned(), error.to_string());
+                self.with_store(move |s| s.quarantine(side, &id, &error, &Timestamp::now()))
+                    .await?;
                 self.metrics.quarantined();
                 summary.quarantined += 1;
             }
@@ -185,14 +188,18 @@ impl Connector {
     }
 
     /// Stores the new watermark with the poll's record.
-    fn advance(
+    async fn advance(
         &self,
         side: Side,
         polled_at: Timestamp,
         newest: Option<Timestamp>,
         items: usize,
     ) -> Result<(), EngineError> {
-        let Some(watermark) = newest.or(self.with_store(|s| s.watermark(side))?) else {
+        let watermark = match newest {
+            Some(newest) => Some(newest),
+            None => self.with_store(move |s| s.watermark(side)).await?,
+        };
+        let Some(watermark) = watermark else {
             return Ok(());
         };
         let lag = (polled_at.instant() - watermark.instant())
@@ -205,15 +212,22 @@ impl Connector {
             items: u32::try_from(items).unwrap_or(u32::MAX),
             lag: (items > 0).then_some(lag),
         };
-        self.with_store(|s| {
-            s.commit(&Commit {
-                at: None,
-                plans: Vec::new(),
-                poll: Some(poll),
-            })
-        })?;
+        let commit = Commit {
+            at: None,
+            plans: Vec::new(),
+            poll: Some(poll),
+        };
+        self.with_store(move |s| s.commit(&commit)).await?;
         self.passed(super::Step::Watermark);
         Ok(())
+    }
+
+    /// The pair a SIEM incident is the twin of; `None` for incidents the connector did not create.
+    async fn twin_pair(&self, name: &Field<String>) -> Result<Option<PairKey>, EngineError> {
+        let Some(uuid) = name.get().and_then(|n| Uuid::parse_str(n).ok()) else {
+            return Ok(None);
+        };
+        self.with_store(move |s| s.pair_by_siem_name(&uuid)).await
     }
 }
 
@@ -257,14 +271,13 @@ impl PollItem for graph::Incident {
         skip_consumed: bool,
     ) -> Result<Handled, EngineError> {
         let pair = connector.sides.pair(&self.id);
+        let sync = PairSync::new(connector, &pair);
         let marker = self.last_update_date_time.get().map(Timestamp::as_str);
-        if skip_consumed && connector.consumed(&pair, Side::Xdr, marker)? {
+        if skip_consumed && sync.consumed(Side::Xdr, marker).await? {
             return Ok(Handled::Skipped);
         }
         let twin = connector.sides.read_twin(&pair).await?;
-        Ok(Handled::Synced(
-            connector.sync_pair(&pair, self, twin).await?,
-        ))
+        Ok(Handled::Synced(sync.sync(self, twin).await?))
     }
 }
 
@@ -278,56 +291,22 @@ impl PollItem for sentinel::Incident {
         connector: &Connector,
         skip_consumed: bool,
     ) -> Result<Handled, EngineError> {
-        let Some(pair) = connector.twin_pair(&self.name)? else {
+        let Some(pair) = connector.twin_pair(&self.name).await? else {
             return Ok(Handled::Skipped);
         };
+        let sync = PairSync::new(connector, &pair);
         let marker = self.etag.get().map(String::as_str);
-        if skip_consumed && connector.consumed(&pair, Side::Siem, marker)? {
+        if skip_consumed && sync.consumed(Side::Siem, marker).await? {
             return Ok(Handled::Skipped);
         }
-        let xdr = connector
-            .sides
-            .read_xdr(&pair)
-            .await?
-            .ok_or_else(|| EngineError::Gone(pair.xdr_id.clone()))?;
+        let xdr = connector.sides.read_xdr(&pair).await?;
         let name = pair.siem_incident_name().to_string();
         let comments = connector.sides.sentinel.comments(&name).await?;
         let twin = Twin {
             incident: self,
             comments,
         };
-        Ok(Handled::Synced(
-            connector.sync_pair(&pair, xdr, Some(twin)).await?,
-        ))
-    }
-}
-
-impl Connector {
-    /// Whether the pair's base already consumed `marker` from `side` (for the XDR: and that version's
-    /// rows and alerts landed).
-    fn consumed(
-        &self,
-        pair: &PairKey,
-        side: Side,
-        marker: Option<&str>,
-    ) -> Result<bool, EngineError> {
-        let Some(record) = self.with_store(|s| s.pair(pair))? else {
-            return Ok(false);
-        };
-        let in_base = record
-            .base
-            .version(side)
-            .is_some_and(|v| Some(v.marker.as_str()) == marker);
-        let landed = side == Side::Siem || record.landed.as_deref() == marker;
-        Ok(in_base && landed)
-    }
-
-    /// The pair a SIEM incident is the twin of; `None` for incidents the connector did not create.
-    fn twin_pair(&self, name: &Field<String>) -> Result<Option<PairKey>, EngineError> {
-        let Some(uuid) = name.get().and_then(|n| Uuid::parse_str(n).ok()) else {
-            return Ok(None);
-        };
-        self.with_store(|s| s.pair_by_siem_name(&uuid))
+        Ok(Handled::Synced(sync.sync(xdr, Some(twin)).await?))
     }
 }
 

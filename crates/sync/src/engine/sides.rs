@@ -1,38 +1,39 @@
 //! The engine's hands: reading a pair's two incidents, and performing one planned write on its target
 //! side idempotently.
 //!
-//! Every write first reads the target and rebases the planned change on what it holds now, so a write
-//! replayed after a crash, or made after a person edited the target, never undoes that edit. SIEM field
-//! writes carry the etag they were based on in `If-Match`; SIEM comments and relations have derived names
-//! and are PUTs; an XDR comment is a POST, so the incident's comments are searched for the origin marker
-//! first.
+//! Every write rebases the planned change on what its target holds ([`Basis`]): the states the cycle
+//! just read and planned from, which are not fetched again, or, for a write replayed from the outbox
+//! after a crash or a failure, what the target holds now, read first. So a replayed write never undoes
+//! an edit made since it was planned. SIEM field writes carry the etag they were based on in `If-Match`
+//! (a twin that moved on since is read again by the pair); SIEM comments and relations have derived
+//! names and are PUTs; an XDR comment is a POST, so the incident's comments are searched for the origin
+//! marker first.
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 
-use tandem_model::graph::{self, IncidentUpdate};
+use tandem_model::graph::{Incident, IncidentUpdate};
 use tandem_model::mapping::Provider;
-use tandem_model::sentinel::{self, IncidentComment};
+use tandem_model::sentinel::IncidentComment;
 use uuid::Uuid;
 
 use super::error::EngineError;
 use super::metrics::WriteKind;
 use crate::config::SyncConfig;
-use crate::graph::GraphClient;
-use crate::graph::mapping as graph_map;
-use crate::logs_ingestion::LogsIngestionClient;
-use crate::logs_ingestion::mapping::incident_rows;
 use crate::reconcile::{
     CommentWrite, FieldPatch, PairKey, PlannedWrite, Side, TANDEM_NAMESPACE, Write,
 };
-use crate::sentinel::SentinelClient;
-use crate::sentinel::mapping as siem_map;
+use crate::sides::graph::{self, GraphClient};
+use crate::sides::logs_ingestion::LogsIngestionClient;
+use crate::sides::logs_ingestion::mapping::incident_rows;
+use crate::sides::sentinel::{self, SentinelClient};
 use crate::store::WriteOutcome;
 
 /// A SIEM incident with its comments.
 #[derive(Debug, Clone)]
 pub struct Twin {
     /// The incident.
-    pub incident: sentinel::Incident,
+    pub incident: tandem_model::sentinel::Incident,
     /// Its comments.
     pub comments: Vec<IncidentComment>,
 }
@@ -44,6 +45,20 @@ pub struct Performed {
     pub outcome: WriteOutcome,
     /// The kind of request made, or `None` when the target already showed the change.
     pub written: Option<WriteKind>,
+}
+
+/// What a write is based on: the state of its target that its change is rebased on.
+#[derive(Debug, Clone, Copy)]
+pub enum Basis<'a> {
+    /// The pair's two incidents as the cycle just read them, and planned the write from.
+    Read {
+        /// The XDR incident.
+        xdr: &'a Incident,
+        /// Its twin with its comments; `None` before it is created.
+        twin: Option<&'a Twin>,
+    },
+    /// Nothing read: a write replayed from the outbox reads its target first.
+    Replay,
 }
 
 /// The three APIs and what the connector says about itself on them.
@@ -91,9 +106,12 @@ impl Sides {
         PairKey::new(self.tenant.clone(), xdr_id)
     }
 
-    /// The XDR incident of a pair, with alerts; `None` when it is gone.
-    pub async fn read_xdr(&self, pair: &PairKey) -> Result<Option<graph::Incident>, EngineError> {
-        Ok(self.graph.incident(&pair.xdr_id).await?)
+    /// The XDR incident of a pair, with alerts; [`EngineError::Gone`] when it no longer exists.
+    pub async fn read_xdr(&self, pair: &PairKey) -> Result<Incident, EngineError> {
+        self.graph
+            .incident(&pair.xdr_id)
+            .await?
+            .ok_or_else(|| EngineError::Gone(pair.xdr_id.clone()))
     }
 
     /// The SIEM twin of a pair with its comments; `None` before it is created.
@@ -106,34 +124,33 @@ impl Sides {
         Ok(Some(Twin { incident, comments }))
     }
 
-    /// Performs one planned write.
-    pub async fn perform(&self, write: &PlannedWrite) -> Result<Performed, EngineError> {
+    /// Performs one planned write on what `basis` says the target holds.
+    pub async fn perform(
+        &self,
+        write: &PlannedWrite,
+        basis: Basis<'_>,
+    ) -> Result<Performed, EngineError> {
+        let pair = &write.pair;
         match (&write.side, &write.write) {
-            (Side::Siem, Write::Fields { patch }) => self.siem_fields(&write.pair, patch).await,
-            (Side::Xdr, Write::Fields { patch }) => self.xdr_fields(&write.pair, patch).await,
-            (Side::Siem, Write::Comment(comment)) => self.siem_comment(&write.pair, comment).await,
-            (Side::Xdr, Write::Comment(comment)) => self.xdr_comment(&write.pair, comment).await,
+            (Side::Siem, Write::Fields { patch }) => self.siem_fields(pair, patch, basis).await,
+            (Side::Xdr, Write::Fields { patch }) => self.xdr_fields(pair, patch, basis).await,
+            (Side::Siem, Write::Comment(comment)) => self.siem_comment(pair, comment).await,
+            (Side::Xdr, Write::Comment(comment)) => self.xdr_comment(pair, comment, basis).await,
         }
     }
 
-    /// Creates the twin (from the XDR incident as it is now) or changes its fields under `If-Match`.
+    /// Creates the twin, or changes its fields under `If-Match`.
     async fn siem_fields(
         &self,
         pair: &PairKey,
         patch: &FieldPatch,
+        basis: Basis<'_>,
     ) -> Result<Performed, EngineError> {
         let name = pair.siem_incident_name().to_string();
-        let Some(current) = self.sentinel.incident(&name).await? else {
-            let xdr = self.xdr_or_gone(pair).await?;
-            let mut twin = siem_map::new_twin(&xdr, &self.provider);
-            twin.properties = siem_map::apply_patch(twin.properties, patch);
-            self.sentinel.put_incident(&name, &twin, None).await?;
-            return Ok(Performed {
-                outcome: WriteOutcome::default(),
-                written: Some(WriteKind::Fields),
-            });
+        let Some(current) = self.twin_of(pair, basis).await? else {
+            return self.create_twin(pair, &name, patch, basis).await;
         };
-        let before = siem_map::synced_incident(&current, &[])?;
+        let before = sentinel::mapping::synced_incident(&current, &[])?;
         let rebased = patch.rebase(Side::Siem, &before.fields);
         let mut performed = Performed {
             outcome: WriteOutcome {
@@ -146,16 +163,34 @@ impl Sides {
             return Ok(performed);
         }
         let etag = current.etag.get().cloned();
-        let mut body = current;
-        body.properties = siem_map::apply_patch(body.properties, &rebased.patch);
+        let mut body = current.into_owned();
+        body.properties = sentinel::mapping::apply_patch(body.properties, &rebased.patch);
         let after = self
             .sentinel
             .put_incident(&name, &body, etag.as_deref())
             .await?;
-        let after = siem_map::synced_incident(&after, &[])?;
+        let after = sentinel::mapping::synced_incident(&after, &[])?;
         performed.outcome.versions = Some((before.version, after.version));
         performed.written = Some(WriteKind::Fields);
         Ok(performed)
+    }
+
+    /// Creates the twin `name` from the XDR incident, with `patch` applied.
+    async fn create_twin(
+        &self,
+        pair: &PairKey,
+        name: &str,
+        patch: &FieldPatch,
+        basis: Basis<'_>,
+    ) -> Result<Performed, EngineError> {
+        let xdr = self.xdr_of(pair, basis).await?;
+        let mut twin = sentinel::mapping::new_twin(&xdr, &self.provider);
+        twin.properties = sentinel::mapping::apply_patch(twin.properties, patch);
+        self.sentinel.put_incident(name, &twin, None).await?;
+        Ok(Performed {
+            outcome: WriteOutcome::default(),
+            written: Some(WriteKind::Fields),
+        })
     }
 
     /// Changes the XDR incident's fields (absolute values: repeating the PATCH is harmless).
@@ -163,9 +198,10 @@ impl Sides {
         &self,
         pair: &PairKey,
         patch: &FieldPatch,
+        basis: Basis<'_>,
     ) -> Result<Performed, EngineError> {
-        let current = self.xdr_or_gone(pair).await?;
-        let before = graph_map::synced_incident(&current)?;
+        let current = self.xdr_of(pair, basis).await?;
+        let before = graph::mapping::synced_incident(&current)?;
         let rebased = patch.rebase(Side::Xdr, &before.fields);
         let mut performed = Performed {
             outcome: WriteOutcome {
@@ -174,12 +210,14 @@ impl Sides {
             },
             written: None,
         };
-        let update = graph_map::incident_update(&rebased.patch, &before.fields);
+        let update = graph::mapping::incident_update(&rebased.patch, &before.fields);
         if update == IncidentUpdate::default() {
             return Ok(performed);
         }
         let after = self.graph.update(&pair.xdr_id, &update).await?;
-        let after_version = graph_map::synced_incident(&after).ok().map(|s| s.version);
+        let after_version = graph::mapping::synced_incident(&after)
+            .ok()
+            .map(|s| s.version);
         performed.outcome.versions = after_version.map(|after| (before.version, after));
         performed.written = Some(WriteKind::Fields);
         Ok(performed)
@@ -207,9 +245,10 @@ impl Sides {
         &self,
         pair: &PairKey,
         comment: &CommentWrite,
+        basis: Basis<'_>,
     ) -> Result<Performed, EngineError> {
-        let current = self.xdr_or_gone(pair).await?;
-        if graph_map::has_comment_from(&current, &comment.origin) {
+        let current = self.xdr_of(pair, basis).await?;
+        if graph::mapping::has_comment_from(&current, &comment.origin) {
             return Ok(Performed::default());
         }
         self.graph
@@ -222,11 +261,7 @@ impl Sides {
     }
 
     /// Lands this version of the incident and its alerts as table rows.
-    pub async fn ingest_rows(
-        &self,
-        pair: &PairKey,
-        xdr: &graph::Incident,
-    ) -> Result<(), EngineError> {
+    pub async fn ingest_rows(&self, pair: &PairKey, xdr: &Incident) -> Result<(), EngineError> {
         let rows = incident_rows(xdr, &pair.siem_incident_name().to_string(), &self.provider);
         self.logs
             .upload(&self.incident_stream, &[rows.incident])
@@ -241,7 +276,7 @@ impl Sides {
     pub async fn attach_alerts(
         &self,
         pair: &PairKey,
-        xdr: &graph::Incident,
+        xdr: &Incident,
     ) -> Result<usize, EngineError> {
         let name = pair.siem_incident_name().to_string();
         let attached: BTreeSet<String> = self
@@ -264,10 +299,32 @@ impl Sides {
         Ok(missing.len())
     }
 
-    async fn xdr_or_gone(&self, pair: &PairKey) -> Result<graph::Incident, EngineError> {
-        self.read_xdr(pair)
-            .await?
-            .ok_or_else(|| EngineError::Gone(pair.xdr_id.clone()))
+    /// The XDR incident a write is based on: the one read, else the one the XDR holds now.
+    async fn xdr_of<'a>(
+        &self,
+        pair: &PairKey,
+        basis: Basis<'a>,
+    ) -> Result<Cow<'a, Incident>, EngineError> {
+        match basis {
+            Basis::Read { xdr, .. } => Ok(Cow::Borrowed(xdr)),
+            Basis::Replay => Ok(Cow::Owned(self.read_xdr(pair).await?)),
+        }
+    }
+
+    /// The twin (without its comments) a write is based on: the one read, else the one the SIEM holds
+    /// now; `None` before it is created.
+    async fn twin_of<'a>(
+        &self,
+        pair: &PairKey,
+        basis: Basis<'a>,
+    ) -> Result<Option<Cow<'a, tandem_model::sentinel::Incident>>, EngineError> {
+        match basis {
+            Basis::Read { twin, .. } => Ok(twin.map(|t| Cow::Borrowed(&t.incident))),
+            Basis::Replay => {
+                let name = pair.siem_incident_name().to_string();
+                Ok(self.sentinel.incident(&name).await?.map(Cow::Owned))
+            }
+        }
     }
 }
 

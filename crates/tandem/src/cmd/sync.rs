@@ -19,7 +19,7 @@ use clap::{Args, Subcommand};
 use tandem_model::Timestamp;
 use tandem_server::{CREDENTIALS_FILE, parse_env, shutdown_signal};
 use tandem_sync::config::{ServerCredentials, SyncConfig, render_config};
-use tandem_sync::engine::{BackfillBar, Connector, CrashPoint, CycleReport, SyncStatus, http};
+use tandem_sync::engine::{BackfillBar, Connector, CrashPoint, CycleReport, http, status};
 use tandem_sync::store::{SqliteStore, SyncStore};
 
 /// Default `--listen` of `tandem sync`.
@@ -194,7 +194,7 @@ fn read_env(dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
 
 fn print_status(args: &StatusArgs) -> anyhow::Result<()> {
     let store = SqliteStore::open(&args.data_dir).context("tandem sync status")?;
-    let status = SyncStatus::read(&store as &dyn SyncStore).context("tandem sync status")?;
+    let status = status::read(&store as &dyn SyncStore).context("tandem sync status")?;
     if args.json {
         println!("{}", status.render_json());
     } else {

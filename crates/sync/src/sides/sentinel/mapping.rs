@@ -10,10 +10,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use tandem_model::Field;
-use tandem_model::graph::{AlertClassification, AlertDetermination};
+use tandem_model::graph::AlertDetermination;
 use tandem_model::mapping::{
-    Provider, SiemVerdict, XdrVerdict, closing_comment, determination_comment, incident_to_siem,
-    labels_to_siem, labels_to_xdr, owner_to_siem, verdict_to_siem, verdict_to_xdr,
+    Provider, SiemVerdict, closing_comment, determination_comment, incident_to_siem,
+    labels_to_siem, labels_to_xdr, owner_to_siem, owner_to_xdr, verdict_to_siem, verdict_to_xdr,
 };
 use tandem_model::sentinel::{
     Incident, IncidentClassification, IncidentComment, IncidentLabelType, IncidentProperties,
@@ -24,6 +24,7 @@ use crate::reconcile::{
     Classification, Comment, CommentOrigin, FieldPatch, Severity, Side, SideVersion, Status,
     SyncedFields, SyncedIncident, TANDEM_NAMESPACE, Verdict, parse_marker,
 };
+use crate::sides::graph::mapping::xdr_verdict;
 use uuid::Uuid;
 
 /// An incident the connector cannot read, naming the incident, the member and its value.
@@ -85,7 +86,7 @@ pub fn synced_incident(
     Ok(SyncedIncident {
         fields: SyncedFields {
             status,
-            severity: severity(p.severity.get()),
+            severity: severity_of(p.severity.get()),
             owner: owner(p),
             classification: classification(p),
             tags: p
@@ -102,7 +103,8 @@ pub fn synced_incident(
     })
 }
 
-fn severity(severity: Option<&IncidentSeverity>) -> Severity {
+/// The neutral severity of a SIEM severity; an unknown or missing one is `Informational`.
+pub(crate) fn severity_of(severity: Option<&IncidentSeverity>) -> Severity {
     match severity {
         Some(IncidentSeverity::High) => Severity::High,
         Some(IncidentSeverity::Medium) => Severity::Medium,
@@ -120,7 +122,8 @@ fn siem_severity(severity: Severity) -> IncidentSeverity {
     }
 }
 
-fn siem_status(status: Status) -> IncidentStatus {
+/// The SIEM status of a neutral status; `Redirected` is `Closed`.
+pub(crate) fn siem_status(status: Status) -> IncidentStatus {
     match status {
         Status::New => IncidentStatus::New,
         Status::Active => IncidentStatus::Active,
@@ -128,24 +131,16 @@ fn siem_status(status: Status) -> IncidentStatus {
     }
 }
 
-/// The owner's most specific name, lower-cased.
+/// The owner's most specific name (as the model maps it to the XDR's `assignedTo`), lower-cased.
 fn owner(p: &IncidentProperties) -> Option<String> {
-    let owner = p.owner.get()?;
-    [&owner.user_principal_name, &owner.email, &owner.assigned_to]
-        .into_iter()
-        .filter_map(|f| f.get())
-        .map(|n| n.trim().to_lowercase())
-        .find(|n| !n.is_empty())
+    owner_to_xdr(&p.owner)
+        .get()
+        .map(|name| name.trim().to_lowercase())
 }
 
 /// The verdict, with the determination read back from the classification comment or reason.
 fn classification(p: &IncidentProperties) -> Classification {
-    let verdict = match p.classification.get() {
-        Some(IncidentClassification::TruePositive) => Verdict::TruePositive,
-        Some(IncidentClassification::FalsePositive) => Verdict::FalsePositive,
-        Some(IncidentClassification::BenignPositive) => Verdict::BenignPositive,
-        _ => Verdict::Undetermined,
-    };
+    let verdict = verdict_of(p.classification.get());
     let from_comment = p.classification_comment.get().and_then(|comment| {
         let word = comment.rsplit(' ').next()?;
         let determination = AlertDetermination::from_wire(word);
@@ -285,21 +280,34 @@ fn relabel(
         .collect()
 }
 
+/// The neutral verdict of a SIEM classification; an unknown or missing one is `Undetermined`.
+pub(crate) fn verdict_of(classification: Option<&IncidentClassification>) -> Verdict {
+    match classification {
+        Some(IncidentClassification::TruePositive) => Verdict::TruePositive,
+        Some(IncidentClassification::FalsePositive) => Verdict::FalsePositive,
+        Some(IncidentClassification::BenignPositive) => Verdict::BenignPositive,
+        _ => Verdict::Undetermined,
+    }
+}
+
+/// The SIEM classification of a neutral verdict.
+pub(crate) fn siem_classification(verdict: Verdict) -> IncidentClassification {
+    match verdict {
+        Verdict::Undetermined => IncidentClassification::Undetermined,
+        Verdict::TruePositive => IncidentClassification::TruePositive,
+        Verdict::FalsePositive => IncidentClassification::FalsePositive,
+        Verdict::BenignPositive => IncidentClassification::BenignPositive,
+    }
+}
+
+/// Sets the classification and the reason the XDR verdict maps to, and carries the determination in
+/// `classificationComment`.
 fn apply_classification(properties: &mut IncidentProperties, classification: &Classification) {
-    let graph = match classification.verdict {
-        Verdict::Undetermined => AlertClassification::Unknown,
-        Verdict::TruePositive => AlertClassification::TruePositive,
-        Verdict::FalsePositive => AlertClassification::FalsePositive,
-        Verdict::BenignPositive => AlertClassification::InformationalExpectedActivity,
-    };
     let determination = classification
         .determination
         .as_deref()
         .map(AlertDetermination::from_wire);
-    let mapped = verdict_to_siem(&XdrVerdict {
-        classification: Some(graph),
-        determination: determination.clone(),
-    });
+    let mapped = verdict_to_siem(&xdr_verdict(classification));
     properties.classification = mapped.classification.map_or(Field::Null, Field::Value);
     properties.classification_reason = mapped.reason.map_or(Field::Null, Field::Value);
     if let Some(comment) = determination.as_ref().and_then(determination_comment) {

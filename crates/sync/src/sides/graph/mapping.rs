@@ -5,19 +5,27 @@
 //! `resolved` is [`Status::Closed`]. The classification keeps Graph's determination in its wire spelling.
 //! Comments have no id in Graph, so a native comment is known by its creation time; a comment carrying an
 //! origin marker is known by the origin the marker names.
+//!
+//! The neutral severity, status and verdict are the SIEM's (plus `redirected`), so Graph values are read
+//! and written through the model's mapping (`severity_to_siem`, `verdict_to_siem`, `status_to_xdr`,
+//! `verdict_to_xdr`), and the connector and the model never disagree on what a value is on the other
+//! side.
 
 use std::collections::BTreeMap;
 
 use tandem_model::Field;
 use tandem_model::graph::{
-    AlertClassification, AlertComment, AlertDetermination, AlertSeverity, Incident, IncidentStatus,
-    IncidentUpdate,
+    AlertComment, AlertDetermination, AlertSeverity, Incident, IncidentStatus, IncidentUpdate,
+};
+use tandem_model::mapping::{
+    SiemVerdict, XdrVerdict, severity_to_siem, status_to_xdr, verdict_to_siem, verdict_to_xdr,
 };
 
 use crate::reconcile::{
     Classification, Comment, CommentOrigin, FieldPatch, Severity, Side, SideVersion, Status,
     SyncedFields, SyncedIncident, Verdict, parse_marker,
 };
+use crate::sides::sentinel::mapping::{severity_of, siem_classification, siem_status, verdict_of};
 
 /// An incident the connector cannot read, naming the incident, the member and its value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -92,22 +100,19 @@ pub fn synced_incident(incident: &Incident) -> Result<SyncedIncident, GraphMappi
     })
 }
 
+/// The neutral severity: the SIEM's, as the model maps the XDR's to it.
 fn severity(severity: Option<&AlertSeverity>) -> Severity {
-    match severity {
-        Some(AlertSeverity::High) => Severity::High,
-        Some(AlertSeverity::Medium) => Severity::Medium,
-        Some(AlertSeverity::Low) => Severity::Low,
-        _ => Severity::Informational,
-    }
+    severity_of(severity.map(severity_to_siem).as_ref())
 }
 
+/// The neutral classification: the verdict of the SIEM classification the model maps the XDR's to,
+/// with the XDR's determination (none when undetermined).
 fn classification(incident: &Incident) -> Classification {
-    let verdict = match incident.classification.get() {
-        Some(AlertClassification::TruePositive) => Verdict::TruePositive,
-        Some(AlertClassification::FalsePositive) => Verdict::FalsePositive,
-        Some(AlertClassification::InformationalExpectedActivity) => Verdict::BenignPositive,
-        _ => Verdict::Undetermined,
-    };
+    let siem = verdict_to_siem(&XdrVerdict {
+        classification: incident.classification.get().cloned(),
+        determination: None,
+    });
+    let verdict = verdict_of(siem.classification.as_ref());
     let determination = incident
         .determination
         .get()
@@ -161,9 +166,9 @@ pub fn incident_update(patch: &FieldPatch, current: &SyncedFields) -> IncidentUp
         update.assigned_to = change.to.clone().map_or(Field::Null, Field::Value);
     }
     if let Some(change) = &patch.classification {
-        let (classification, determination) = verdict(&change.to);
-        update.classification = Field::Value(classification);
-        update.determination = Field::Value(determination);
+        let verdict = xdr_verdict(&change.to);
+        update.classification = verdict.classification.map_or(Field::Absent, Field::Value);
+        update.determination = verdict.determination.map_or(Field::Absent, Field::Value);
     }
     if let Some(tags) = &patch.tags {
         update.custom_tags = Field::Value(tags.apply(&current.tags).into_iter().collect());
@@ -171,35 +176,29 @@ pub fn incident_update(patch: &FieldPatch, current: &SyncedFields) -> IncidentUp
     update
 }
 
+/// The XDR status of a neutral status: the SIEM's, as the model maps it to Graph; `redirected`, which
+/// the SIEM cannot hold, stays `redirected`.
 fn status(status: Status) -> IncidentStatus {
     match status {
-        Status::New => IncidentStatus::Active,
-        Status::Active => IncidentStatus::InProgress,
-        Status::Closed => IncidentStatus::Resolved,
         Status::Redirected => IncidentStatus::Redirected,
+        other => status_to_xdr(&siem_status(other)),
     }
 }
 
-/// Graph classification and determination; a verdict without detail gets `other` (or `unknown`).
-fn verdict(classification: &Classification) -> (AlertClassification, AlertDetermination) {
-    let (graph, fallback) = match classification.verdict {
-        Verdict::Undetermined => (AlertClassification::Unknown, AlertDetermination::Unknown),
-        Verdict::TruePositive => (
-            AlertClassification::TruePositive,
-            AlertDetermination::OtherOutcome,
-        ),
-        Verdict::BenignPositive => (
-            AlertClassification::InformationalExpectedActivity,
-            AlertDetermination::OtherOutcome,
-        ),
-        Verdict::FalsePositive => (
-            AlertClassification::FalsePositive,
-            AlertDetermination::OtherOutcome,
-        ),
-    };
-    let determination = classification
-        .determination
-        .as_deref()
-        .map_or(fallback, AlertDetermination::from_wire);
-    (graph, determination)
+/// The XDR verdict of a neutral classification: the SIEM's classification as the model maps it to
+/// Graph, with the determination the classification names, else the one the model gives a
+/// classification without a reason (`other`, or `unknown` when undetermined).
+pub(crate) fn xdr_verdict(classification: &Classification) -> XdrVerdict {
+    let mapped = verdict_to_xdr(&SiemVerdict {
+        classification: Some(siem_classification(classification.verdict)),
+        reason: None,
+    });
+    XdrVerdict {
+        classification: mapped.classification,
+        determination: classification
+            .determination
+            .as_deref()
+            .map(AlertDetermination::from_wire)
+            .or(mapped.determination),
+    }
 }
