@@ -13,6 +13,7 @@
 
 pub mod auth;
 pub mod ca;
+pub mod canonical;
 pub mod cli;
 pub mod config;
 pub mod credentials;

@@ -22,6 +22,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::auth::{AuthState, TokenVerifier};
+use crate::canonical::{PathShape, canonicalize};
 use crate::config::ServerConfig;
 use crate::credentials::{CREDENTIALS_FILE, update_credentials};
 use crate::datadir::DataDir;
@@ -47,6 +48,8 @@ pub struct ServiceSpec {
     pub audiences: Vec<String>,
     /// Roles of the two development apps.
     pub dev_roles: DevRoles,
+    /// Path families whose fixed segments match ignoring case, as the real service's do.
+    pub path_shapes: &'static [PathShape],
 }
 
 impl ServiceSpec {
@@ -64,6 +67,7 @@ impl ServiceSpec {
                 ],
                 &["SecurityIncident.Read.All", "SecurityAlert.Read.All"],
             ),
+            path_shapes: &[],
         }
     }
 
@@ -80,6 +84,7 @@ impl ServiceSpec {
                 "https://api.loganalytics.io".into(),
             ],
             dev_roles: DevRoles::new(&["Siem.ReadWrite"], &["Siem.Read"]),
+            path_shapes: &[],
         }
     }
 }
@@ -180,6 +185,7 @@ impl Prepared {
         Ok(BoundServer {
             listener,
             app,
+            shapes: self.spec.path_shapes,
             at: Listening {
                 addr,
                 url,
@@ -261,17 +267,20 @@ impl Prepared {
 
     fn app(&self, routes: Router, url: &str) -> Router {
         let style = self.spec.error_style;
+        // Clients whose endpoint is set to this server ask for `{url}/.default`.
+        let mut audiences = self.spec.audiences.clone();
+        audiences.push(url.to_owned());
         let auth = Arc::new(AuthState {
             verifier: TokenVerifier::new(
                 self.identity.signing_key().clone(),
                 self.identity.tenant_id(),
-                &self.spec.audiences,
+                &audiences,
             ),
             throttle: self.options.config.throttle.map(Throttle::new),
             style,
         });
         let metrics = Arc::new(Metrics::default());
-        let token = TokenService::new(self.identity.clone(), url, &self.spec.audiences);
+        let token = TokenService::new(self.identity.clone(), url, &audiences);
         let metrics_for_route = metrics.clone();
         let app = Router::new()
             .route("/healthz", get(|| async { Json(json!({"status": "ok"})) }))
@@ -416,6 +425,7 @@ listening_accessors!(RunningServer);
 pub struct BoundServer {
     listener: Transport,
     app: Router,
+    shapes: &'static [PathShape],
     at: Listening,
 }
 
@@ -425,30 +435,30 @@ impl BoundServer {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
-        Self::answer(self.listener, self.app, shutdown).await
+        Self::answer(self.listener, self.app, self.shapes, shutdown).await
     }
 
+    /// Serves `app`, rewriting each path to its canonical spelling under `shapes` before routing.
     async fn answer(
         listener: Transport,
         app: Router,
+        shapes: &'static [PathShape],
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
+        let app = tower::ServiceExt::map_request(app, move |request| canonicalize(request, shapes));
+        let service = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+            PeerAddr,
+        >(app);
         let served = match listener {
             Transport::Plain(listener) => {
-                axum::serve(
-                    listener,
-                    app.into_make_service_with_connect_info::<PeerAddr>(),
-                )
-                .with_graceful_shutdown(shutdown)
-                .await
+                axum::serve(listener, service)
+                    .with_graceful_shutdown(shutdown)
+                    .await
             }
             Transport::Tls(listener) => {
-                axum::serve(
-                    listener,
-                    app.into_make_service_with_connect_info::<PeerAddr>(),
-                )
-                .with_graceful_shutdown(shutdown)
-                .await
+                axum::serve(listener, service)
+                    .with_graceful_shutdown(shutdown)
+                    .await
             }
         };
         served.map_err(ServerError::Serve)
@@ -457,8 +467,13 @@ impl BoundServer {
     /// Answers requests on a background task until the returned handle is stopped or dropped.
     pub fn spawn(self) -> RunningServer {
         let (stop, stopped) = oneshot::channel::<()>();
-        let BoundServer { listener, app, at } = self;
-        let task = tokio::spawn(Self::answer(listener, app, async move {
+        let BoundServer {
+            listener,
+            app,
+            shapes,
+            at,
+        } = self;
+        let task = tokio::spawn(Self::answer(listener, app, shapes, async move {
             let _ = stopped.await;
         }));
         RunningServer {

@@ -66,6 +66,8 @@ pub struct StreamMapping {
 /// The workspace's identity and addresses.
 #[derive(Debug, Clone)]
 pub struct Workspace {
+    /// The directory tenant the workspace's subscription belongs to.
+    pub tenant_id: String,
     /// ARM subscription id.
     pub subscription_id: String,
     /// ARM resource group.
@@ -89,6 +91,7 @@ impl Workspace {
         );
         let derived = |what: &str| Uuid::new_v5(&namespace, what.as_bytes());
         Workspace {
+            tenant_id: tenant_id.to_owned(),
             subscription_id: config
                 .subscription_id
                 .unwrap_or_else(|| derived("subscription").to_string()),
@@ -106,11 +109,19 @@ impl Workspace {
         }
     }
 
-    /// `/subscriptions/{s}/resourceGroups/{g}/providers/Microsoft.OperationalInsights/workspaces/{w}/providers/Microsoft.SecurityInsights`.
+    /// `/subscriptions/{s}/resourceGroups/{g}/providers/Microsoft.OperationalInsights/workspaces/{w}`.
+    pub fn workspace_resource_id(&self) -> String {
+        format!(
+            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.OperationalInsights/workspaces/{}",
+            self.subscription_id, self.resource_group, self.workspace_name
+        )
+    }
+
+    /// The workspace's resource id followed by `/providers/Microsoft.SecurityInsights`.
     pub fn arm_prefix(&self) -> String {
         format!(
-            "/subscriptions/{}/resourceGroups/{}/providers/Microsoft.OperationalInsights/workspaces/{}/providers/Microsoft.SecurityInsights",
-            self.subscription_id, self.resource_group, self.workspace_name
+            "{}/providers/Microsoft.SecurityInsights",
+            self.workspace_resource_id()
         )
     }
 

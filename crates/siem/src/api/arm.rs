@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRef, FromRequestParts, Path, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -22,19 +22,58 @@ use serde_json::json;
 use tandem_model::sentinel::{Incident, IncidentComment, IncidentRelation, List};
 use tandem_server::{ApiError, Caller, ErrorStyle};
 
-use super::{ARM_AUDIENCE, READER_ROLE, RESPONDER_ROLE, Siem, blocking, require_audience};
+use super::{READER_ROLE, RESPONDER_ROLE, Siem, arm_audience_check, blocking};
 use crate::incidents::odata::ListOptions;
 use crate::incidents::{Actor, HasEtag, IncidentError, Incidents, Written};
 use crate::store::incidents::ChildKind;
 
-/// The stable `Microsoft.SecurityInsights` API versions accepted, newest first.
-pub const API_VERSIONS: [&str; 6] = [
-    "2024-09-01",
-    "2024-03-01",
-    "2023-11-01",
-    "2023-02-01",
-    "2022-11-01",
+/// Every published `Microsoft.SecurityInsights` API version that has the incidents API, previews
+/// included, oldest first (azure-rest-api-specs, `securityinsights/resource-manager`). The incident
+/// resources Tandem serves have kept one shape across them.
+pub const API_VERSIONS: [&str; 43] = [
+    "2019-01-01-preview",
+    "2020-01-01",
+    "2021-03-01-preview",
+    "2021-04-01",
+    "2021-09-01-preview",
     "2021-10-01",
+    "2021-10-01-preview",
+    "2022-01-01-preview",
+    "2022-04-01-preview",
+    "2022-05-01-preview",
+    "2022-06-01-preview",
+    "2022-07-01-preview",
+    "2022-08-01",
+    "2022-08-01-preview",
+    "2022-09-01-preview",
+    "2022-10-01-preview",
+    "2022-11-01",
+    "2022-11-01-preview",
+    "2022-12-01-preview",
+    "2023-02-01",
+    "2023-02-01-preview",
+    "2023-03-01-preview",
+    "2023-04-01-preview",
+    "2023-05-01-preview",
+    "2023-06-01-preview",
+    "2023-07-01-preview",
+    "2023-08-01-preview",
+    "2023-09-01-preview",
+    "2023-10-01-preview",
+    "2023-11-01",
+    "2023-12-01-preview",
+    "2024-01-01-preview",
+    "2024-03-01",
+    "2024-04-01-preview",
+    "2024-09-01",
+    "2024-10-01-preview",
+    "2025-01-01-preview",
+    "2025-03-01",
+    "2025-04-01-preview",
+    "2025-06-01",
+    "2025-07-01-preview",
+    "2025-09-01",
+    "2025-10-01-preview",
 ];
 
 const PREFIX: &str = "/subscriptions/{subscription}/resourceGroups/{group}/providers/Microsoft.OperationalInsights/workspaces/{workspace}/providers/Microsoft.SecurityInsights/incidents";
@@ -68,12 +107,17 @@ struct ArmRequest {
     path: String,
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for ArmRequest {
+impl<S> FromRequestParts<S> for ArmRequest
+where
+    S: Send + Sync,
+    Arc<Siem>: FromRef<S>,
+{
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let caller = Caller::from_request_parts(parts, state).await?;
-        require_audience(&caller, ARM_AUDIENCE)?;
+        let siem = Arc::<Siem>::from_ref(state);
+        arm_audience_check(&siem, &caller)?;
         let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
             .await
             .map_err(|e| ApiError::bad_request(ErrorStyle::Arm, e.body_text()))?;

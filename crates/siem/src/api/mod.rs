@@ -15,12 +15,14 @@
 mod arm;
 mod ingestion;
 mod query;
+mod resources;
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
 
 use axum::http::HeaderMap;
 use tandem_server::auth::normalize_audience;
+use tandem_server::canonical::{PathShape, Segment};
 use tandem_server::throttle::Throttle;
 use tandem_server::{
     ApiError, Caller, DataDir, DevRoles, ErrorStyle, Prepared, Router, ServiceSpec, ThrottleConfig,
@@ -40,6 +42,8 @@ pub const INGESTION_ROLE: &str = "Logs.Ingestion";
 
 /// Token audience of the incidents API.
 pub const ARM_AUDIENCE: &str = "https://management.azure.com";
+/// Every audience an ARM client may ask for besides this server's own URL.
+pub const ARM_AUDIENCES: [&str; 2] = [ARM_AUDIENCE, "https://management.core.windows.net/"];
 /// Token audience of the Logs Ingestion API.
 pub const MONITOR_AUDIENCE: &str = "https://monitor.azure.com";
 /// Token audience of the query API.
@@ -66,9 +70,33 @@ pub enum SiemError {
 pub fn service_spec() -> ServiceSpec {
     ServiceSpec {
         dev_roles: DevRoles::new(&[RESPONDER_ROLE, INGESTION_ROLE], &[READER_ROLE]),
+        audiences: [ARM_AUDIENCES.as_slice(), &[MONITOR_AUDIENCE, LOG_ANALYTICS_AUDIENCE]]
+            .concat()
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
+        path_shapes: ARM_PATHS,
         ..ServiceSpec::siem()
     }
 }
+
+/// The ARM paths the SIEM serves, whose fixed segments ARM matches ignoring case.
+const ARM_PATHS: &[PathShape] = &[&[
+    Segment::Fixed(&["subscriptions"]),
+    Segment::Any,
+    Segment::Fixed(&["resourceGroups"]),
+    Segment::Any,
+    Segment::Fixed(&["providers"]),
+    Segment::Fixed(&["Microsoft.OperationalInsights"]),
+    Segment::Fixed(&["workspaces"]),
+    Segment::Any,
+    Segment::Fixed(&["providers"]),
+    Segment::Fixed(&["Microsoft.SecurityInsights"]),
+    Segment::Fixed(&["incidents"]),
+    Segment::Any,
+    Segment::Fixed(&["comments", "relations", "alerts", "entities"]),
+    Segment::Any,
+]];
 
 /// What every handler shares: the store, the workspace and the names of the registered apps.
 #[derive(Debug)]
@@ -180,14 +208,34 @@ pub fn router(siem: Arc<Siem>) -> Router {
         .merge(ingestion::routes())
         .merge(query::routes())
         .merge(arm::routes())
+        .merge(resources::routes())
         .with_state(siem)
 }
 
 /// 401 unless the token was issued for `audience`.
 fn require_audience(caller: &Caller, audience: &str) -> Result<(), ApiError> {
-    if normalize_audience(&caller.claims.aud) == normalize_audience(audience) {
+    require_any_audience(caller, &[audience])
+}
+
+/// 401 unless the token was issued for an ARM audience: `https://management.azure.com`, the older
+/// `https://management.core.windows.net/` the Azure CLI asks for, or this server's own URL (the
+/// Azure SDKs ask for `{endpoint}/.default` when their endpoint is set).
+fn arm_audience_check(siem: &Siem, caller: &Caller) -> Result<(), ApiError> {
+    let own = siem.known_url().unwrap_or_default();
+    let mut accepted = ARM_AUDIENCES.to_vec();
+    if !own.is_empty() {
+        accepted.push(&own);
+    }
+    require_any_audience(caller, &accepted)
+}
+
+/// 401 unless the token was issued for one of `audiences`.
+fn require_any_audience(caller: &Caller, audiences: &[&str]) -> Result<(), ApiError> {
+    let aud = normalize_audience(&caller.claims.aud);
+    if audiences.iter().any(|a| normalize_audience(a) == aud) {
         return Ok(());
     }
+    let audience = audiences.join("', '");
     Err(ApiError::new(
         ErrorStyle::Arm,
         axum::http::StatusCode::UNAUTHORIZED,
