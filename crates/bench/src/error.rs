@@ -35,7 +35,7 @@ pub enum BenchError {
     Http(#[from] reqwest::Error),
     /// Seeding the XDR failed.
     #[error(transparent)]
-    Simulate(#[from] tandem_xdr::simulate::SimulateError),
+    Scenario(#[from] tandem_scenario::ScenarioError),
     /// The connector's config could not be generated.
     #[error(transparent)]
     SyncConfig(#[from] tandem_sync::config::SyncConfigError),

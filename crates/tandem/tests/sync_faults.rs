@@ -31,7 +31,7 @@ const FAULTY_DEADLINE: Duration = Duration::from_secs(90);
 async fn stack_with_two_incidents() -> (Stack, String, String) {
     let stack = Stack::start().await;
     stack
-        .post_alerts(&tandem_xdr::simulate::load(chrono::Utc::now(), 1, 2))
+        .post_alerts(&tandem_scenario::load(chrono::Utc::now(), 1, 2))
         .await;
     let incidents = stack.xdr_incidents().await;
     let mut open = incidents

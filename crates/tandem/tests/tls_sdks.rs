@@ -49,7 +49,7 @@ impl Stack {
                 .expect("tandem siem --tls starts");
         let credentials =
             Credentials::read(&dir.path().join(tandem_server::CREDENTIALS_FILE)).unwrap();
-        let alerts = tandem_xdr::simulate::load(chrono::Utc::now(), INCIDENTS, 2);
+        let alerts = tandem_scenario::load(chrono::Utc::now(), INCIDENTS, 2);
         let incident_ids = post_alerts(&credentials, &alerts).await;
         Stack {
             credentials,

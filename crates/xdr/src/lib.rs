@@ -15,7 +15,6 @@ pub mod intake;
 pub mod odata;
 pub mod queries;
 pub mod service;
-pub mod simulate;
 pub mod store;
 pub mod updates;
 

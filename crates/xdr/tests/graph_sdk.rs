@@ -8,14 +8,13 @@ mod common;
 
 use common::Xdr;
 use tandem_testkit::run_python;
-use tandem_xdr::simulate;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn microsofts_graph_sdk_lists_patches_and_comments() {
     let xdr = Xdr::start("").await;
     let now = chrono::Utc::now();
-    let mut alerts = simulate::multi_stage(now);
-    alerts.extend(simulate::load(now, 4, 2));
+    let mut alerts = tandem_scenario::multi_stage(now);
+    alerts.extend(tandem_scenario::load(now, 4, 2));
     let incidents: std::collections::BTreeSet<String> =
         xdr.ingest_ok(alerts).await.into_iter().collect();
 

@@ -416,7 +416,7 @@ impl Stack {
 
     /// Posts alerts to the XDR's intake.
     pub async fn post_alerts(&self, alerts: &[serde_json::Value]) {
-        tandem_xdr::simulate::post_alerts(&self.graph, self.xdr.get("TANDEM_XDR_URL"), alerts, 100)
+        tandem_scenario::post_alerts(&self.graph, self.xdr.get("TANDEM_XDR_URL"), alerts, 100)
             .await
             .expect("alerts posted to the XDR");
     }
