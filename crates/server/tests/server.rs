@@ -1,6 +1,8 @@
 //! The shared server plumbing end to end: a real server on 127.0.0.1:0 in a temp data dir, called over
 //! HTTP the way clients call Tandem.
 
+#![cfg(test)]
+
 use std::path::Path;
 
 use axum::Json;

@@ -5,6 +5,8 @@
 //! Each test runs the real binary: an XDR and a SIEM over one data dir (one local CA), the XDR seeded
 //! through its intake API by a tandem-client `ApiClient` that trusts the CA through its `ca_file`.
 
+#![cfg(test)]
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,6 +1,8 @@
 //! The XDR end to end: intake, correlation, the Graph API, auth, throttling and persistence, against the
 //! real server on 127.0.0.1 with a real SQLite database.
 
+#![cfg(test)]
+
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -1,6 +1,8 @@
 //! The XDR's web console over its real store: sign-in with app credentials, the queue, the incident page
 //! that `incidentWebUrl` points to, and actions that land in the Graph API's view of the incident.
 
+#![cfg(test)]
+
 mod common;
 
 use common::Xdr;

@@ -1,5 +1,7 @@
 //! The console's pages driven over real HTTP: the real router on 127.0.0.1:0, an in-memory backend, reqwest.
 
+#![cfg(test)]
+
 mod incident;
 mod queue;
 mod session;
