@@ -1,5 +1,5 @@
 //! Microsoft's SDKs against `tandem xdr --tls` and `tandem siem --tls`, unmodified and with no client-side
-//! security switch: the scripts in `sdk/tls/` only get the server's URL (as their authority or base
+//! security switch: the scripts in `sdk/python/tls/` and `sdk/js/tls/` only get the server's URL (as their authority or base
 //! URL) and the CA file, the way a SOC engineer points them at a private cloud.
 //!
 //! Each test runs the real binary: an XDR and a SIEM over one data dir (one local CA), the XDR seeded
@@ -8,13 +8,13 @@
 #![cfg(test)]
 
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 mod tls_support;
 
 use serde_json::Value;
-use tandem_testkit::{ChildServer, Credentials, node_command, python_command, workspace_root};
+use tandem_testkit::{ChildServer, Credentials, node_command, python_command, sdk_script};
 use tempfile::TempDir;
 use tls_support::{post_alerts, tandem};
 
@@ -66,14 +66,13 @@ impl Stack {
         self.credentials.ca_cert().expect("TANDEM_CA_CERT")
     }
 
-    /// `script` (under `sdk/tls/`) with `credentials.env` in its environment and no CA variable but
+    /// `script` (under `sdk/js/tls/` for `.mjs`, else `sdk/python/tls/`) with `credentials.env` in its environment and no CA variable but
     /// those in `trust`, each set to the CA file.
     fn command(&self, script: &str, trust: &[&str]) -> Command {
-        let path = sdk_tls().join(script);
         let mut command = if script.ends_with(".mjs") {
-            node_command(&path).expect("sdk/tls/node_modules")
+            node_command(&sdk_script(&format!("js/tls/{script}"))).expect("sdk/js/tls/node_modules")
         } else {
-            python_command(&path).expect("the Python venv")
+            python_command(&sdk_script(&format!("python/tls/{script}"))).expect("the Python venv")
         };
         for variable in CA_VARIABLES {
             command.env_remove(variable);
@@ -84,10 +83,6 @@ impl Stack {
         }
         command
     }
-}
-
-fn sdk_tls() -> PathBuf {
-    workspace_root().join("sdk/tls")
 }
 
 /// The output of a script that must succeed, its last stdout line parsed as JSON.

@@ -6,7 +6,8 @@
 //! - [`Credentials`]: a parsed `credentials.env`, an HTTP client that trusts the server's CA
 //!   ([`Credentials::http_client`]), and [`fetch_token`] to get a bearer token with it.
 //! - [`python`] / [`run_python`]: Microsoft's Python SDKs in the workspace venv, against our servers;
-//!   [`node_command`]: scripts using npm packages installed beside them.
+//!   [`node_command`]: scripts using npm packages installed beside them; [`sdk_script`]: where the
+//!   scripts live (`sdk/python/`, `sdk/js/`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -70,7 +71,7 @@ pub enum TestkitError {
     NoNodeModules(PathBuf),
     /// The Python venv is not there.
     #[error(
-        "no Python venv at {0}: run scripts/test (it creates .venv and installs sdk/requirements.txt), or set TANDEM_PYTHON"
+        "no Python venv at {0}: run scripts/test (it creates .venv and installs sdk/python/requirements.txt), or set TANDEM_PYTHON"
     )]
     NoPython(PathBuf),
 }
@@ -344,18 +345,29 @@ pub fn python() -> Result<PathBuf, TestkitError> {
     }
 }
 
-/// A command that runs `script` with the venv's Python and `sdk/` on `PYTHONPATH`, for callers that
+/// A script of the workspace's SDK folder: `path` under `sdk/`, e.g. `python/xdr/graph_sdk.py` or
+/// `js/tls/graph_pager.mjs`.
+pub fn sdk_script(path: &str) -> PathBuf {
+    workspace_root().join("sdk").join(path)
+}
+
+/// The folder the Python scripts import their helpers (`static_credential.py`) from.
+pub fn python_path() -> PathBuf {
+    sdk_script("python")
+}
+
+/// A command that runs `script` with the venv's Python and `sdk/python/` on `PYTHONPATH`, for callers that
 /// set more of its environment (or remove variables) before running it.
 pub fn python_command(script: &Path) -> Result<Command, TestkitError> {
     let mut command = Command::new(python()?);
     command
         .arg(script)
-        .env("PYTHONPATH", workspace_root().join("sdk"))
+        .env("PYTHONPATH", python_path())
         .stdin(Stdio::null());
     Ok(command)
 }
 
-/// Runs `script` with the venv's Python, `sdk/` on `PYTHONPATH` and `env` set; returns its output
+/// Runs `script` with the venv's Python, `sdk/python/` on `PYTHONPATH` and `env` set; returns its output
 /// whatever the exit status (check `output.status`).
 pub fn run_python(
     script: &Path,
