@@ -369,3 +369,60 @@ impl Scenario {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(alert: &Value, key: &str) -> String {
+        alert[key].as_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn the_multi_stage_attack_crosses_four_products_around_one_victim() {
+        let now = Utc::now();
+        let alerts = multi_stage(now);
+        let products: Vec<String> = alerts.iter().map(|a| text(a, "serviceSource")).collect();
+        assert_eq!(
+            products,
+            [
+                "microsoftDefenderForOffice365",
+                "microsoftDefenderForEndpoint",
+                "microsoftDefenderForIdentity",
+                "microsoftDefenderForCloudApps",
+            ]
+        );
+        let upn = alerts[2]["evidence"][0]["userAccount"]["userPrincipalName"]
+            .as_str()
+            .unwrap();
+        assert!(alerts.iter().all(|a| a.to_string().contains(upn)), "{upn}");
+        let last = Timestamp::parse(&text(&alerts[3], "lastActivityDateTime")).unwrap();
+        assert!(last.instant() <= now);
+    }
+
+    #[test]
+    fn every_run_names_fresh_entities() {
+        let now = Utc::now();
+        let upn = |alerts: Vec<Value>| alerts[2]["evidence"][0]["userAccount"].to_string();
+        assert_ne!(upn(multi_stage(now)), upn(multi_stage(now)));
+    }
+
+    #[test]
+    fn load_makes_independent_incidents_of_endpoint_alerts() {
+        let alerts = Scenario::Load {
+            incidents: 3,
+            alerts_per_incident: 2,
+        }
+        .alerts(Utc::now());
+        assert_eq!(alerts.len(), 6);
+        let device = |a: &Value| a["evidence"][0]["mdeDeviceId"].as_str().unwrap().to_owned();
+        let devices: Vec<String> = alerts.iter().map(device).collect();
+        assert_eq!(devices[0], devices[1]);
+        assert_ne!(devices[1], devices[2]);
+        assert_ne!(devices[2], devices[4]);
+        let mut ids: Vec<String> = alerts.iter().map(|a| text(a, "id")).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 6);
+    }
+}

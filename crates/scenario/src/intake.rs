@@ -113,3 +113,45 @@ pub async fn run(
     let client = client(url, credentials)?;
     post_alerts(&client, url, &scenario.alerts(Utc::now()), 100).await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_accepted_alert_names_its_incident() {
+        let item = json!({ "id": "da1", "incidentId": "7" });
+        let posted = placed(item, 0).unwrap();
+        assert_eq!(
+            posted,
+            Posted {
+                id: "da1".into(),
+                incident_id: "7".into()
+            }
+        );
+    }
+
+    #[test]
+    fn a_refused_alert_is_reported_with_its_position_and_error() {
+        let item = json!({ "error": { "code": "badRequest" } });
+        match placed(item, 3).unwrap_err() {
+            ScenarioError::Refused { index, error } => {
+                assert_eq!(index, 3);
+                assert_eq!(error, json!({ "code": "badRequest" }));
+            }
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn a_missing_credential_is_named() {
+        let credentials = [("TANDEM_TENANT_ID".to_owned(), "t".to_owned())];
+        let Err(error) = client("http://127.0.0.1:1", &credentials) else {
+            panic!("a client without TANDEM_CLIENT_ID");
+        };
+        assert_eq!(
+            error.to_string(),
+            "credentials: TANDEM_CLIENT_ID is missing from credentials.env"
+        );
+    }
+}
