@@ -3,7 +3,7 @@
 //!
 //! - the **floor**: only reading every page of incidents with `$expand=alerts` from the XDR through
 //!   `tandem-client`, writing nothing — no connector can be faster than reading its input;
-//! - the **do-it-yourself** script (`bench/diy/backfill.py`): Microsoft's Python SDKs paging the
+//! - the **do-it-yourself** script (`crates/bench/diy/backfill.py`): Microsoft's Python SDKs paging the
 //!   incidents and creating each SIEM incident one request at a time, into a second, fresh SIEM.
 
 use std::collections::{BTreeMap, HashMap};

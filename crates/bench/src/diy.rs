@@ -1,4 +1,4 @@
-//! Running the do-it-yourself backfill script (`bench/diy/backfill.py`) with the workspace venv's
+//! Running the do-it-yourself backfill script (`crates/bench/diy/backfill.py`) with the workspace venv's
 //! Python, and reading its progress lines.
 
 use std::path::{Path, PathBuf};
@@ -9,14 +9,14 @@ use serde::{Deserialize, Serialize};
 use crate::error::BenchError;
 use crate::stack::Service;
 
-/// The workspace root, where `bench/diy/` and `.venv` live.
+/// The workspace root, where `sdk/python/` and `.venv` live.
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
 /// The script.
 fn script() -> PathBuf {
-    workspace_root().join("bench/diy/backfill.py")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("diy/backfill.py")
 }
 
 /// `python`, else `TANDEM_PYTHON`, else the workspace's `.venv/bin/python`.
@@ -107,7 +107,7 @@ pub async fn run(
     let output = tokio::process::Command::new(python(python_path)?)
         .arg(script())
         .args(["--limit", &limit.to_string()])
-        .env("PYTHONPATH", workspace_root().join("sdk"))
+        .env("PYTHONPATH", workspace_root().join("sdk/python"))
         .envs(env)
         .stdin(Stdio::null())
         .output()

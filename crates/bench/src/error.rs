@@ -1,7 +1,5 @@
 //! [`BenchError`]: why a benchmark could not run or could not finish, with what to look at.
 
-use std::path::PathBuf;
-
 /// Why a benchmark stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum BenchError {
@@ -14,13 +12,8 @@ pub enum BenchError {
         source: std::io::Error,
     },
     /// A child process did not come up, or stopped early.
-    #[error("{what} (its output is in {log})")]
-    Process {
-        /// What went wrong.
-        what: String,
-        /// The file holding the process's stdout and stderr.
-        log: PathBuf,
-    },
+    #[error(transparent)]
+    Process(#[from] tandem_testkit::TestkitError),
     /// A server's `credentials.env` could not be read or lacks a key.
     #[error("credentials: {0}")]
     Credentials(String),
@@ -35,7 +28,7 @@ pub enum BenchError {
     Http(#[from] reqwest::Error),
     /// Seeding the XDR failed.
     #[error(transparent)]
-    Simulate(#[from] tandem_xdr::simulate::SimulateError),
+    Scenario(#[from] tandem_scenario::ScenarioError),
     /// The connector's config could not be generated.
     #[error(transparent)]
     SyncConfig(#[from] tandem_sync::config::SyncConfigError),
@@ -55,11 +48,5 @@ impl BenchError {
     pub fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> BenchError {
         let what = what.into();
         move |source| BenchError::Io { what, source }
-    }
-}
-
-impl From<tandem_server::ServerError> for BenchError {
-    fn from(e: tandem_server::ServerError) -> Self {
-        BenchError::Credentials(e.to_string())
     }
 }

@@ -1,10 +1,10 @@
 //! Filling the XDR before a scenario: generated incidents posted through its alert intake, as a
-//! detector would post them (see `tandem_xdr::simulate::load`).
+//! detector would post them (see `tandem_scenario::load`).
 
 use std::time::Instant;
 
 use chrono::Utc;
-use tandem_xdr::simulate::{self, Posted};
+use tandem_scenario::Posted;
 
 use crate::error::BenchError;
 use crate::stack::Service;
@@ -31,18 +31,18 @@ pub async fn seed_incidents(
     alerts_per_incident: usize,
 ) -> Result<Seeded, BenchError> {
     let started = Instant::now();
-    let client = simulate::client_from_data_dir(xdr.url(), xdr.data_dir())?;
+    let client = tandem_scenario::client(xdr.url(), xdr.credentials())?;
     let mut ids = Vec::with_capacity(incidents);
     let mut left = incidents;
     while left > 0 {
         let round = left.min(ROUND);
         let per = alerts_per_incident.max(1);
-        let alerts = simulate::load(Utc::now(), round, per);
+        let alerts = tandem_scenario::load(Utc::now(), round, per);
         // Split between incidents, so that no incident's alerts race each other.
         let (first, second) = alerts.split_at(round / 2 * per);
         let (a, b) = tokio::join!(
-            simulate::post_alerts(&client, xdr.url(), first, BATCH),
-            simulate::post_alerts(&client, xdr.url(), second, BATCH),
+            tandem_scenario::post_alerts(&client, xdr.url(), first, BATCH),
+            tandem_scenario::post_alerts(&client, xdr.url(), second, BATCH),
         );
         for posted in [a?, b?] {
             push_new(&mut ids, &posted);

@@ -1,15 +1,14 @@
 //! The processes a scenario runs: `tandem xdr`, `tandem siem` and `tandem sync`, each a child process of
 //! the `tandem` executable started the way a user would start it, on loopback with a free port and a data
-//! dir under the run's temp root. Children are killed when their handle is dropped, so a failed run
-//! leaves nothing behind.
+//! dir under the run's temp root, with the harness of the tests (`tandem-testkit`). Children are killed
+//! when their handle is dropped, so a failed run leaves nothing behind.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use tandem_server::{DataDir, read_credentials};
 use tandem_sync::config::{ServerCredentials, render_config};
-use tokio::process::{Child, Command};
+use tandem_testkit::{ChildOutput, ChildProcess, ChildServer, Launch};
 
 use crate::error::BenchError;
 use crate::scrape::{scrape, sum_counter};
@@ -44,118 +43,64 @@ impl Workdir {
 
     /// Starts `tandem xdr` in the data dir `name`.
     pub async fn xdr(&self, name: &str) -> Result<Service, BenchError> {
-        Service::start(self, "xdr", "TANDEM_XDR_URL", name).await
+        self.server("xdr", "TANDEM_XDR_URL", name).await
     }
 
     /// Starts `tandem siem` in the data dir `name`.
     pub async fn siem(&self, name: &str) -> Result<Service, BenchError> {
-        Service::start(self, "siem", "TANDEM_SIEM_URL", name).await
+        self.server("siem", "TANDEM_SIEM_URL", name).await
     }
 
-    fn spawn(&self, args: &[&str], log_name: &str) -> Result<(Child, PathBuf), BenchError> {
-        let log = self.path(&format!("{log_name}.log"));
-        let out = std::fs::File::create(&log)
-            .map_err(BenchError::io(format!("create {}", log.display())))?;
-        let err = out
-            .try_clone()
-            .map_err(BenchError::io("share the log file"))?;
-        let child = Command::new(&self.exe)
-            .args(args)
+    /// Starts `tandem ROLE` in the data dir `name`, logging to `name.log`, and waits until it is ready.
+    async fn server(&self, role: &str, url_key: &str, name: &str) -> Result<Service, BenchError> {
+        let server = Launch::new(&self.exe, &[role], url_key)
+            .output(ChildOutput::Log(self.log_file(name)))
             .env("RUST_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(BenchError::io(format!("run {}", self.exe.display())))?;
-        Ok((child, log))
+            .startup_timeout(STARTUP_TIMEOUT)
+            .spawn_in(&self.path(name))
+            .await?;
+        Ok(Service { server })
+    }
+
+    /// `name.log` under the root.
+    fn log_file(&self, name: &str) -> PathBuf {
+        self.path(&format!("{name}.log"))
     }
 }
 
 /// A running `tandem xdr` or `tandem siem`.
 #[derive(Debug)]
 pub struct Service {
-    child: Child,
-    log: PathBuf,
-    url: String,
-    data_dir: PathBuf,
-    credentials: Vec<(String, String)>,
+    server: ChildServer,
 }
 
 impl Service {
-    async fn start(
-        work: &Workdir,
-        role: &str,
-        url_key: &str,
-        name: &str,
-    ) -> Result<Service, BenchError> {
-        let data_dir = work.path(name);
-        let dir_text = data_dir.display().to_string();
-        let args = [
-            role,
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            dir_text.as_str(),
-        ];
-        let (child, log) = work.spawn(&args, name)?;
-        let mut service = Service {
-            child,
-            log,
-            url: String::new(),
-            data_dir,
-            credentials: Vec::new(),
-        };
-        service.wait_ready(url_key).await?;
-        Ok(service)
-    }
-
-    async fn wait_ready(&mut self, url_key: &str) -> Result<(), BenchError> {
-        let deadline = Instant::now() + STARTUP_TIMEOUT;
-        loop {
-            check_running(&mut self.child, &self.log)?;
-            if let Ok(pairs) = DataDir::open(&self.data_dir).and_then(|d| read_credentials(&d))
-                && let Some(url) = lookup(&pairs, url_key)
-                && healthy(url).await
-            {
-                self.url = url.to_owned();
-                self.credentials = pairs;
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err(BenchError::Process {
-                    what: format!("no healthy server with {url_key} after {STARTUP_TIMEOUT:?}"),
-                    log: self.log.clone(),
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
     /// `http://127.0.0.1:PORT`.
     pub fn url(&self) -> &str {
-        &self.url
+        self.server.url()
     }
 
     /// The data dir.
     pub fn data_dir(&self) -> &Path {
-        &self.data_dir
+        self.server.data_dir()
     }
 
     /// The `credentials.env` pairs, as read once the server was ready.
     pub fn credentials(&self) -> &[(String, String)] {
-        &self.credentials
+        self.server.credentials().pairs()
     }
 
     /// The value of a `credentials.env` key; a `TANDEM_SIEM_` key is also found without its `SIEM_`.
     pub fn credential(&self, key: &str) -> Result<&str, BenchError> {
         let short = key.replacen("TANDEM_SIEM_", "TANDEM_", 1);
-        lookup(&self.credentials, key)
-            .or_else(|| lookup(&self.credentials, &short))
-            .ok_or_else(|| {
+        let credentials = self.server.credentials();
+        credentials
+            .get(key)
+            .or_else(|_| credentials.get(&short))
+            .map_err(|_| {
                 BenchError::Credentials(format!(
                     "{key} is missing from {}/credentials.env",
-                    self.data_dir.display()
+                    self.data_dir().display()
                 ))
             })
     }
@@ -171,9 +116,9 @@ pub struct ConnectorSettings {
 /// A running `tandem sync`.
 #[derive(Debug)]
 pub struct Connector {
-    child: Child,
-    log: PathBuf,
+    process: ChildProcess,
     url: String,
+    log: PathBuf,
 }
 
 /// The connector's data dir and config file, written before it starts (so its store can be seeded).
@@ -232,50 +177,27 @@ impl Connector {
     /// that endpoint answers.
     pub async fn start(work: &Workdir, files: &ConnectorFiles) -> Result<Connector, BenchError> {
         let listen = free_loopback_address()?;
-        let config = files.config.display().to_string();
-        let data_dir = files.data_dir.display().to_string();
-        let args = [
-            "sync",
-            "--config",
-            config.as_str(),
-            "--data-dir",
-            data_dir.as_str(),
-            "--listen",
-            listen.as_str(),
-        ];
-        let (child, log) = work.spawn(&args, "sync")?;
-        let mut connector = Connector {
-            child,
-            log,
-            url: format!("http://{listen}"),
-        };
-        connector.wait_ready().await?;
-        Ok(connector)
-    }
-
-    async fn wait_ready(&mut self) -> Result<(), BenchError> {
-        let deadline = Instant::now() + STARTUP_TIMEOUT;
-        loop {
-            check_running(&mut self.child, &self.log)?;
-            if healthy(&self.url).await {
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err(BenchError::Process {
-                    what: format!(
-                        "tandem sync did not answer on {} after {STARTUP_TIMEOUT:?}",
-                        self.url
-                    ),
-                    log: self.log.clone(),
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+        let mut command = Command::new(&work.exe);
+        command
+            .arg("sync")
+            .arg("--config")
+            .arg(&files.config)
+            .arg("--data-dir")
+            .arg(&files.data_dir)
+            .args(["--listen", listen.as_str()])
+            .env("RUST_LOG", "warn");
+        let log = work.log_file("sync");
+        let mut process = ChildProcess::spawn(&mut command, ChildOutput::Log(log.clone()))?;
+        let url = format!("http://{listen}");
+        process
+            .wait_healthy(&reqwest::Client::new(), &url, STARTUP_TIMEOUT)
+            .await?;
+        Ok(Connector { process, url, log })
     }
 
     /// The process id (for `/proc`).
-    pub fn pid(&self) -> Option<u32> {
-        self.child.id()
+    pub fn pid(&self) -> u32 {
+        self.process.id()
     }
 
     /// The connector's `/metrics` page.
@@ -293,7 +215,7 @@ impl Connector {
 
     /// Fails when the connector has exited.
     pub fn check_running(&mut self) -> Result<(), BenchError> {
-        check_running(&mut self.child, &self.log)
+        Ok(self.process.check_running()?)
     }
 
     /// The connector's log file.
@@ -311,33 +233,4 @@ fn free_loopback_address() -> Result<String, BenchError> {
         .local_addr()
         .map_err(BenchError::io("find a free loopback port"))?;
     Ok(address.to_string())
-}
-
-fn check_running(child: &mut Child, log: &Path) -> Result<(), BenchError> {
-    match child.try_wait() {
-        Ok(None) => Ok(()),
-        Ok(Some(status)) => Err(BenchError::Process {
-            what: format!("the process exited: {status}"),
-            log: log.to_owned(),
-        }),
-        Err(e) => Err(BenchError::Io {
-            what: "poll a child process".into(),
-            source: e,
-        }),
-    }
-}
-
-fn lookup<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
-    pairs
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-}
-
-/// True when `GET {url}/healthz` answers 200.
-pub async fn healthy(url: &str) -> bool {
-    match reqwest::get(format!("{url}/healthz")).await {
-        Ok(response) => response.status().is_success(),
-        Err(_) => false,
-    }
 }

@@ -3,6 +3,11 @@
 //!
 //! Run with `cargo bench -p tandem-client`.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a benchmark, like a test, stops at its first failure"
+)]
+
 #[path = "../tests/common/mod.rs"]
 mod common;
 

@@ -1,6 +1,8 @@
 //! Reading client configs: where the secret comes from, that it never shows in `Debug`, the token URL,
 //! and errors that name the field and the value.
 
+#![cfg(test)]
+
 mod common;
 
 use std::io::Write;

@@ -1,6 +1,8 @@
 //! Paging against a real server: every item exactly once across Graph and ARM next links, page-at-a-time
 //! progress, and links that would leak the token or loop.
 
+#![cfg(test)]
+
 mod common;
 
 use std::sync::Arc;

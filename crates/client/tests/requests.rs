@@ -1,6 +1,8 @@
 //! The JSON helpers against a real server: methods, `If-Match`, gzip bodies, empty responses, etags and
 //! typed ARM error bodies.
 
+#![cfg(test)]
+
 mod common;
 
 use std::io::Read;

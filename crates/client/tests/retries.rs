@@ -1,6 +1,8 @@
 //! The retry policy against real servers: `Retry-After` honoured, backoff on server errors, typed errors
 //! when retries run out, POST only repeated when that is safe, one token refresh on 401, and the counters.
 
+#![cfg(test)]
+
 mod common;
 
 use std::time::Duration;

@@ -1,6 +1,8 @@
 //! TLS against a real HTTPS server whose certificate no public root vouches for: the `ca_file` option
 //! makes the client trust it, and without that option the connection is refused (verification is on).
 
+#![cfg(test)]
+
 mod common;
 
 use std::sync::Arc;

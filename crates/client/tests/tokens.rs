@@ -1,6 +1,8 @@
 //! The token source against a real token endpoint: the form it sends, caching, refresh before expiry,
 //! one refresh for many concurrent callers, and typed identity-platform errors.
 
+#![cfg(test)]
+
 mod common;
 
 use std::sync::Arc;

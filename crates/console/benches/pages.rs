@@ -6,15 +6,8 @@
 
 use std::time::{Duration, Instant};
 
-#[allow(dead_code)] // shared with the tests, which use all of it
-#[path = "../tests/console/backend.rs"]
-mod backend;
-#[allow(dead_code)] // shared with the tests, which use all of it
-#[path = "../tests/console/served.rs"]
-mod served;
-
-use backend::{MULTI_STAGE, MemoryBackend, RESPONDER, seeded};
-use served::Served;
+use tandem_console::testing::backend::{MULTI_STAGE, RESPONDER, seeded};
+use tandem_console::testing::{MemoryBackend, Served};
 
 const INCIDENTS: usize = 10_000;
 const ROUNDS: usize = 200;

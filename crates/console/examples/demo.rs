@@ -1,4 +1,4 @@
-//! A console to look at and click through without an XDR or a SIEM: the in-memory backend of the tests with
+//! A console to look at and click through without an XDR or a SIEM: the in-memory backend of `tandem_console::testing` with
 //! 2,000 incidents, the multi-stage incident and a sync health report.
 //!
 //! `cargo run -p tandem-console --example demo -- 127.0.0.1:8080`, then sign in as `responder-app` /
@@ -6,11 +6,8 @@
 
 use std::sync::Arc;
 
-#[allow(dead_code)] // shared with the tests, which use all of it
-#[path = "../tests/console/backend.rs"]
-mod backend;
-
-use backend::{MemoryBackend, READER, RESPONDER, sample_health, seeded};
+use tandem_console::testing::MemoryBackend;
+use tandem_console::testing::backend::{READER, RESPONDER, sample_health, seeded};
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {

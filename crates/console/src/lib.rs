@@ -56,6 +56,9 @@ mod svg;
 mod text;
 mod view;
 
+#[cfg(feature = "testing")]
+pub mod testing;
+
 use std::sync::Arc;
 
 use axum::Router;

@@ -171,6 +171,18 @@ impl<'de> Deserialize<'de> for Timestamp {
     }
 }
 
+/// What every [`wire_enum!`] type offers, for code that validates any of them alike.
+pub trait WireEnum {
+    /// The documented wire spelling (or the verbatim text of an unknown value).
+    fn wire_text(&self) -> &str;
+
+    /// True for a documented value, false for one this version of Tandem does not know.
+    fn is_known(&self) -> bool;
+
+    /// The documented spellings, comma-separated, for error messages.
+    fn known_list() -> String;
+}
+
 /// Defines a wire enum that reads every spelling case-insensitively, writes the documented spelling, and
 /// keeps values it does not know in an `Other` variant so that they are written back unchanged.
 ///
@@ -186,18 +198,6 @@ impl<'de> Deserialize<'de> for Timestamp {
 /// assert_eq!(new, Colour::Other("mauve".into()));
 /// assert_eq!(serde_json::to_string(&new).unwrap(), "\"mauve\"");
 /// ```
-/// What every [`wire_enum!`] type offers, for code that validates any of them alike.
-pub trait WireEnum {
-    /// The documented wire spelling (or the verbatim text of an unknown value).
-    fn wire_text(&self) -> &str;
-
-    /// True for a documented value, false for one this version of Tandem does not know.
-    fn is_known(&self) -> bool;
-
-    /// The documented spellings, comma-separated, for error messages.
-    fn known_list() -> String;
-}
-
 #[macro_export]
 macro_rules! wire_enum {
     ($(#[$meta:meta])* $vis:vis enum $name:ident { $($(#[$vmeta:meta])* $variant:ident => $wire:literal),+ $(,)? }) => {

@@ -1,5 +1,7 @@
 //! The names Tandem derives for the SIEM twins of XDR incidents.
 
+#![cfg(test)]
+
 use tandem_model::mapping::{TANDEM_NAMESPACE, derived_name, siem_incident_name};
 use uuid::{Uuid, Version};
 

@@ -42,9 +42,7 @@ fn rewrite(segments: &[&str], shape: PathShape) -> Option<String> {
         match expected {
             Segment::Any => out.push_str(segment),
             Segment::Fixed(spellings) => {
-                let canonical = spellings
-                    .iter()
-                    .find(|s| s.eq_ignore_ascii_case(segment))?;
+                let canonical = spellings.iter().find(|s| s.eq_ignore_ascii_case(segment))?;
                 changed |= canonical != segment;
                 out.push_str(canonical);
             }
@@ -93,13 +91,18 @@ mod tests {
                 &[SHAPE]
             )
             .as_deref(),
-            Some("/subscriptions/Sub-1/resourceGroups/My-RG/providers/Microsoft.OperationalInsights")
+            Some(
+                "/subscriptions/Sub-1/resourceGroups/My-RG/providers/Microsoft.OperationalInsights"
+            )
         );
     }
 
     #[test]
     fn paths_that_already_fit_or_do_not_fit_are_left_alone() {
-        assert_eq!(canonical_path("/subscriptions/s/resourceGroups/g", &[SHAPE]), None);
+        assert_eq!(
+            canonical_path("/subscriptions/s/resourceGroups/g", &[SHAPE]),
+            None
+        );
         assert_eq!(canonical_path("/v1/workspaces/w/query", &[SHAPE]), None);
         let longer = "/subscriptions/s/resourceGroups/g/providers/x/y/z";
         assert_eq!(canonical_path(longer, &[SHAPE]), None);

@@ -446,9 +446,10 @@ impl BoundServer {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> Result<(), ServerError> {
         let app = tower::ServiceExt::map_request(app, move |request| canonicalize(request, shapes));
-        let service = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
-            PeerAddr,
-        >(app);
+        let service =
+            axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+                PeerAddr,
+            >(app);
         let served = match listener {
             Transport::Plain(listener) => {
                 axum::serve(listener, service)

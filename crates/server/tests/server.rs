@@ -1,6 +1,8 @@
 //! The shared server plumbing end to end: a real server on 127.0.0.1:0 in a temp data dir, called over
 //! HTTP the way clients call Tandem.
 
+#![cfg(test)]
+
 use std::path::Path;
 
 use axum::Json;
@@ -606,7 +608,7 @@ async fn stopped_server_no_longer_answers() {
 async fn python_credential_and_pyjwt_accept_our_tokens() {
     let server = start(ServiceSpec::xdr(), ServerConfig::default()).await;
     let env: Vec<(String, String)> = server.credentials().pairs().to_vec();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/credential_probe.py");
+    let script = tandem_testkit::sdk_script("python/server/credential_probe.py");
     let output = tokio::task::spawn_blocking(move || {
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         tandem_testkit::run_python(&script, &[], &env)

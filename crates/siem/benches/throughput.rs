@@ -2,6 +2,11 @@
 //! incident PUTs per second, and the console's queue page over a few thousand incidents, against the
 //! in-process server. Prints figures; asserts nothing about speed.
 
+#![allow(
+    clippy::unwrap_used,
+    reason = "a benchmark, like a test, stops at its first failure"
+)]
+
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};

@@ -2,6 +2,8 @@
 //! `credentials.env` parses back into the same endpoints and credentials, bad values are refused naming
 //! the field and value, and `tandem sync status` reads what the store recorded.
 
+#![cfg(test)]
+
 use std::path::PathBuf;
 use std::time::Duration;
 

@@ -2,6 +2,8 @@
 //! shape, patches written back as Graph update bodies and Sentinel properties, and the agreement that
 //! keeps a fresh twin from bouncing: an XDR incident and the twin created from it read the same.
 
+#![cfg(test)]
+
 use std::collections::BTreeSet;
 
 use serde_json::json;

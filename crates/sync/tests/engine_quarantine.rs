@@ -3,6 +3,8 @@
 //! member, the cycle still succeeds, and the status report lists the item; a later poll counts another
 //! attempt.
 
+#![cfg(test)]
+
 use axum::Json;
 use axum::Router;
 use axum::routing::{get, post};

@@ -11,6 +11,8 @@
 //! plans nothing; every user edit that did not survive must be explained by a
 //! reported conflict or by an edit on the other side that the connector saw in a later cycle.
 
+#![cfg(test)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 

@@ -1,6 +1,8 @@
 //! One test per reconciliation rule: one-sided changes, conflicts under each policy, echoes, stale and
 //! duplicate deliveries, lossy classification, tags, comments, redirects, and replaying planned writes.
 
+#![cfg(test)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 

@@ -1,6 +1,8 @@
 //! The bundled SQLite store, on real files in a temporary data directory: plans and bases committed
 //! atomically with the poll watermark, the outbox replayed after a restart, and the logs operators read.
 
+#![cfg(test)]
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 

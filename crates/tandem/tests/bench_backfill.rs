@@ -1,6 +1,8 @@
 //! `tandem bench backfill` end to end at a small size: the floor, the connector and the do-it-yourself
 //! script must each account for every incident and alert they were given.
 
+#![cfg(test)]
+
 mod bench_support;
 
 use bench_support::bench;

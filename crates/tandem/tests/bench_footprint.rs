@@ -1,6 +1,8 @@
 //! `tandem bench footprint` end to end at small sizes: both store sizes are reported with the
 //! connector's memory and the servers' idle request counts.
 
+#![cfg(test)]
+
 mod bench_support;
 
 use bench_support::bench;

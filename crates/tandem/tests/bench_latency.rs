@@ -2,6 +2,8 @@
 //! `tandem siem` and `tandem sync` as its children, streams changes both ways, and must report every
 //! change arrived exactly once and none bounced.
 
+#![cfg(test)]
+
 mod bench_support;
 
 use bench_support::bench;

@@ -2,6 +2,8 @@
 //! the SIEM's incident queue on its own, Ctrl-C stops everything cleanly, and a second run over the
 //! same data dir resumes with the same credentials and without copying anything twice.
 
+#![cfg(test)]
+
 #[allow(dead_code)] // each test binary uses part of the shared helpers
 mod demo_support;
 

@@ -2,6 +2,8 @@
 //! demo's does: the SIEM is filled through its Sentinel incidents API, an analyst signs in to the
 //! console, and the queue shows one bounded page with a link to the next, which shows the next rows.
 
+#![cfg(test)]
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 

@@ -5,6 +5,7 @@
 //! parameter and the limit; never a 500, never store internals) and that the process is still up
 //! afterwards. The cases that always held (forged and foreign tokens, reader writes, CSRF, XSS,
 //! etag races, gzip bombs) are here too, so a regression in any of them fails CI.
+#![cfg(test)]
 
 use std::io::Write as _;
 use std::net::IpAddr;

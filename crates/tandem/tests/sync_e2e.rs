@@ -15,20 +15,21 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use sync_support::{Process, Stack, TempDir, free_port, http_get, tandem, wait_for};
+use sync_support::{Stack, TempDir, free_port, http_get, tandem, wait_for};
 use tandem_model::graph::{self, NewComment};
 use tandem_model::mapping::{SiemVerdict, verdict_to_xdr};
 use tandem_model::sentinel::{
     self, IncidentClassification, IncidentClassificationReason, IncidentOwner, IncidentStatus,
 };
 use tandem_model::{Field, Timestamp};
+use tandem_testkit::{ChildOutput, ChildProcess};
 
 /// The stack and a `tandem sync` process run with the generated config at default settings.
 struct Setup {
     stack: Stack,
     base_url: String,
     log: PathBuf,
-    _sync: Process,
+    _sync: ChildProcess,
     _sync_dir: TempDir,
 }
 
@@ -41,21 +42,21 @@ impl Setup {
         let listen = format!("127.0.0.1:{}", free_port());
         let log = sync_dir.0.join("sync.log");
         let log_file = std::fs::File::create(&log).expect("create the connector's log");
-        let child = tandem()
+        let mut command = tandem();
+        command
             .args(["sync", "--listen", &listen, "--config"])
             .arg(&config_file)
             .arg("--data-dir")
             .arg(sync_dir.0.join("store"))
-            .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(log_file)
-            .spawn()
+            .stderr(log_file);
+        let sync = ChildProcess::spawn(&mut command, ChildOutput::AsConfigured)
             .expect("spawn tandem sync");
         Setup {
             stack,
             base_url: format!("http://{listen}"),
             log,
-            _sync: Process(child),
+            _sync: sync,
             _sync_dir: sync_dir,
         }
     }

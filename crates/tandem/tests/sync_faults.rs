@@ -17,12 +17,13 @@ use std::time::Duration;
 
 use sync_support::proxy::{FaultProxy, Faults, Seen};
 use sync_support::{
-    AnalystWork, ConnectorRuns, Process, Stack, free_port, http_get, run_tandem, wait_within,
+    AnalystWork, ConnectorRuns, Stack, free_port, http_get, run_tandem, wait_within,
 };
 use tandem_model::Timestamp;
 use tandem_model::graph::IncidentStatus;
 use tandem_sync::reconcile::{PairKey, Side};
 use tandem_sync::store::{SqliteStore, SyncStore};
+use tandem_testkit::{ChildOutput, ChildProcess};
 
 /// Long enough for a few dozen one-second throttles.
 const FAULTY_DEADLINE: Duration = Duration::from_secs(90);
@@ -31,7 +32,7 @@ const FAULTY_DEADLINE: Duration = Duration::from_secs(90);
 async fn stack_with_two_incidents() -> (Stack, String, String) {
     let stack = Stack::start().await;
     stack
-        .post_alerts(&tandem_xdr::simulate::load(chrono::Utc::now(), 1, 2))
+        .post_alerts(&tandem_scenario::load(chrono::Utc::now(), 1, 2))
         .await;
     let incidents = stack.xdr_incidents().await;
     let mut open = incidents
@@ -52,14 +53,13 @@ fn through(stack: &Stack, xdr: &FaultProxy, siem: &FaultProxy) -> String {
 }
 
 /// A running `tandem sync` (not `--once`) and its status URL.
-fn start_connector(runs: &ConnectorRuns) -> (Process, String) {
+fn start_connector(runs: &ConnectorRuns) -> (ChildProcess, String) {
     let listen = format!("127.0.0.1:{}", free_port());
-    let child = runs
-        .command(&["--listen", &listen])
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("spawn tandem sync");
-    (Process(child), format!("http://{listen}/status"))
+    let mut command = runs.command(&["--listen", &listen]);
+    command.stdout(Stdio::null());
+    let sync =
+        ChildProcess::spawn(&mut command, ChildOutput::AsConfigured).expect("spawn tandem sync");
+    (sync, format!("http://{listen}/status"))
 }
 
 /// Requests that came before the `Retry-After` their client was told had passed.

@@ -63,7 +63,7 @@ async fn crash_at_pass_and_restart(step: Step, n: u32) -> usize {
     let stack = Stack::start().await;
     // A second incident, apart from the multi-stage one, for changes made in the XDR alone.
     stack
-        .post_alerts(&tandem_xdr::simulate::load(chrono::Utc::now(), 1, 2))
+        .post_alerts(&tandem_scenario::load(chrono::Utc::now(), 1, 2))
         .await;
     // A write that fails is tried again soon, so that clean runs converge quickly.
     let runs = ConnectorRuns::new(&stack.sync_config(), "write_retry_initial_ms = 20");

@@ -1,18 +1,20 @@
 //! Microsoft's SDKs against `tandem xdr --tls` and `tandem siem --tls`, unmodified and with no client-side
-//! security switch: the scripts in `sdk/tls/` only get the server's URL (as their authority or base
+//! security switch: the scripts in `sdk/python/tls/` and `sdk/js/tls/` only get the server's URL (as their authority or base
 //! URL) and the CA file, the way a SOC engineer points them at a private cloud.
 //!
 //! Each test runs the real binary: an XDR and a SIEM over one data dir (one local CA), the XDR seeded
 //! through its intake API by a tandem-client `ApiClient` that trusts the CA through its `ca_file`.
 
+#![cfg(test)]
+
 use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 mod tls_support;
 
 use serde_json::Value;
-use tandem_testkit::{ChildServer, Credentials, node_command, python_command, workspace_root};
+use tandem_testkit::{ChildServer, Credentials, node_command, python_command, sdk_script};
 use tempfile::TempDir;
 use tls_support::{post_alerts, tandem};
 
@@ -49,7 +51,7 @@ impl Stack {
                 .expect("tandem siem --tls starts");
         let credentials =
             Credentials::read(&dir.path().join(tandem_server::CREDENTIALS_FILE)).unwrap();
-        let alerts = tandem_xdr::simulate::load(chrono::Utc::now(), INCIDENTS, 2);
+        let alerts = tandem_scenario::load(chrono::Utc::now(), INCIDENTS, 2);
         let incident_ids = post_alerts(&credentials, &alerts).await;
         Stack {
             credentials,
@@ -64,14 +66,13 @@ impl Stack {
         self.credentials.ca_cert().expect("TANDEM_CA_CERT")
     }
 
-    /// `script` (under `sdk/tls/`) with `credentials.env` in its environment and no CA variable but
+    /// `script` (under `sdk/js/tls/` for `.mjs`, else `sdk/python/tls/`) with `credentials.env` in its environment and no CA variable but
     /// those in `trust`, each set to the CA file.
     fn command(&self, script: &str, trust: &[&str]) -> Command {
-        let path = sdk_tls().join(script);
         let mut command = if script.ends_with(".mjs") {
-            node_command(&path).expect("sdk/tls/node_modules")
+            node_command(&sdk_script(&format!("js/tls/{script}"))).expect("sdk/js/tls/node_modules")
         } else {
-            python_command(&path).expect("the Python venv")
+            python_command(&sdk_script(&format!("python/tls/{script}"))).expect("the Python venv")
         };
         for variable in CA_VARIABLES {
             command.env_remove(variable);
@@ -82,10 +83,6 @@ impl Stack {
         }
         command
     }
-}
-
-fn sdk_tls() -> PathBuf {
-    workspace_root().join("sdk/tls")
 }
 
 /// The output of a script that must succeed, its last stdout line parsed as JSON.

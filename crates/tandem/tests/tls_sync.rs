@@ -108,7 +108,7 @@ async fn the_connector_syncs_both_ways_over_https_trusting_each_sides_ca() {
         siem.credentials().ca_cert().expect("the SIEM's CA"),
     );
     assert_ne!(xdr_ca, siem_ca, "separate data dirs, separate CAs");
-    let alerts = tandem_xdr::simulate::multi_stage(chrono::Utc::now());
+    let alerts = tandem_scenario::multi_stage(chrono::Utc::now());
     let incidents = post_alerts(xdr.credentials(), &alerts).await;
 
     let generated = Command::new(tandem())

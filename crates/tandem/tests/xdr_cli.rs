@@ -1,6 +1,8 @@
 //! `tandem xdr` as users run it: `--listen`, `--data-dir` and `--config`, readiness on `/healthz`, the
 //! keys of `credentials.env`, the token endpoint, and a restart that reuses the credentials.
 
+#![cfg(test)]
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

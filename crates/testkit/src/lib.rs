@@ -1,21 +1,23 @@
 //! Helpers for Tandem's integration tests, usable from any crate as a dev-dependency.
 //!
 //! - [`InProcessServer`]: a service started inside the test on `127.0.0.1:0` in a temp data dir.
-//! - [`ChildServer`]: the built `tandem` binary run as a child process, killed on drop.
+//! - [`ChildServer`] / [`ChildProcess`]: the built `tandem` binary run as a child process, killed on
+//!   drop; the benchmarks (`tandem-bench`) run their stack with them too.
 //! - [`Credentials`]: a parsed `credentials.env`, an HTTP client that trusts the server's CA
 //!   ([`Credentials::http_client`]), and [`fetch_token`] to get a bearer token with it.
 //! - [`python`] / [`run_python`]: Microsoft's Python SDKs in the workspace venv, against our servers;
-//!   [`node_command`]: scripts using npm packages installed beside them.
+//!   [`node_command`]: scripts using npm packages installed beside them; [`sdk_script`]: where the
+//!   scripts live (`sdk/python/`, `sdk/js/`).
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
 
 use tandem_server::{Prepared, Router, RunningServer, ServerConfig, ServerOptions, ServiceSpec};
 use tempfile::TempDir;
 
-/// How long a server gets to answer `/healthz` before a helper gives up.
-const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+mod child;
+
+pub use child::{ChildOutput, ChildProcess, ChildServer, Launch};
 
 /// Why a helper failed; the messages say what to do about it.
 #[derive(Debug, thiserror::Error)]
@@ -45,9 +47,17 @@ pub enum TestkitError {
         /// The body.
         body: String,
     },
-    /// The server did not come up in time.
+    /// The server did not come up in time, or a signal could not be sent.
     #[error("{0}")]
     Startup(String),
+    /// A child process exited while it was expected to run.
+    #[error("the process exited early: {status}{}", log_hint(log.as_deref()))]
+    Exited {
+        /// How it exited.
+        status: std::process::ExitStatus,
+        /// The file holding its output, when there is one.
+        log: Option<PathBuf>,
+    },
     /// The CA certificate named by `TANDEM_CA_CERT` is not usable.
     #[error("TANDEM_CA_CERT {path}: {reason}")]
     BadCa {
@@ -61,9 +71,15 @@ pub enum TestkitError {
     NoNodeModules(PathBuf),
     /// The Python venv is not there.
     #[error(
-        "no Python venv at {0}: run scripts/test (it creates .venv and installs sdk/requirements.txt), or set TANDEM_PYTHON"
+        "no Python venv at {0}: run scripts/test (it creates .venv and installs sdk/python/requirements.txt), or set TANDEM_PYTHON"
     )]
     NoPython(PathBuf),
+}
+
+/// ` (its output is in LOG)` when there is a log file, else nothing.
+fn log_hint(log: Option<&Path>) -> String {
+    log.map(|log| format!(" (its output is in {})", log.display()))
+        .unwrap_or_default()
 }
 
 fn io_error(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> TestkitError {
@@ -303,124 +319,6 @@ impl InProcessServer {
     }
 }
 
-/// The `tandem` binary run as a child process. Killed when dropped.
-#[derive(Debug)]
-pub struct ChildServer {
-    child: Child,
-    url: String,
-    credentials: Credentials,
-    data_dir: PathBuf,
-    _temp: Option<TempDir>,
-}
-
-impl ChildServer {
-    /// Runs `binary args... --listen 127.0.0.1:0 --data-dir <temp>` (e.g. `args = ["xdr"]`, or
-    /// `["xdr", "--tls"]`), waits for `url_key` in its `credentials.env` and a 200 from `/healthz`
-    /// (trusting `TANDEM_CA_CERT` when the file has it). Pass `env!("CARGO_BIN_EXE_tandem")` as
-    /// `binary` from the `tandem` crate's tests.
-    pub async fn spawn(
-        binary: &Path,
-        args: &[&str],
-        url_key: &str,
-    ) -> Result<ChildServer, TestkitError> {
-        let temp = tempfile::tempdir().map_err(io_error("create a temp data dir"))?;
-        let mut server = Self::spawn_in(binary, args, url_key, temp.path()).await?;
-        server._temp = Some(temp);
-        Ok(server)
-    }
-
-    /// [`ChildServer::spawn`] over `data_dir`, which outlives the server (e.g. one dir shared by an XDR
-    /// and a SIEM, or a restart). The dir's `credentials.env` should not hold `url_key` from an
-    /// earlier server that still answers.
-    pub async fn spawn_in(
-        binary: &Path,
-        args: &[&str],
-        url_key: &str,
-        data_dir: &Path,
-    ) -> Result<ChildServer, TestkitError> {
-        let child = Command::new(binary)
-            .args(args)
-            .args(["--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(data_dir)
-            .stdin(Stdio::null())
-            .spawn()
-            .map_err(io_error(format!("run {}", binary.display())))?;
-        let mut server = ChildServer {
-            child,
-            url: String::new(),
-            credentials: Credentials { pairs: Vec::new() },
-            data_dir: data_dir.to_owned(),
-            _temp: None,
-        };
-        server.wait_ready(url_key).await?;
-        Ok(server)
-    }
-
-    async fn wait_ready(&mut self, url_key: &str) -> Result<(), TestkitError> {
-        let file = self.data_dir.join(tandem_server::CREDENTIALS_FILE);
-        let deadline = Instant::now() + STARTUP_TIMEOUT;
-        loop {
-            if let Some(status) = self.child.try_wait().map_err(io_error("poll the server"))? {
-                return Err(TestkitError::Startup(format!(
-                    "the server exited early: {status}"
-                )));
-            }
-            if let Ok(credentials) = Credentials::read(&file)
-                && let Ok(url) = credentials.get(url_key)
-                && let Ok(client) = credentials.http_client()
-                && healthy_with(&client, url).await
-            {
-                self.url = url.to_owned();
-                self.credentials = credentials;
-                return Ok(());
-            }
-            if Instant::now() > deadline {
-                return Err(TestkitError::Startup(format!(
-                    "no healthy server with {url_key} in {} after {STARTUP_TIMEOUT:?}",
-                    file.display()
-                )));
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// The server's URL.
-    pub fn url(&self) -> &str {
-        &self.url
-    }
-
-    /// The server's `credentials.env`.
-    pub fn credentials(&self) -> &Credentials {
-        &self.credentials
-    }
-
-    /// The data dir.
-    pub fn data_dir(&self) -> &Path {
-        &self.data_dir
-    }
-
-    /// Sends SIGTERM and waits for the exit status (a clean stop exits 0).
-    pub fn terminate(mut self) -> Result<std::process::ExitStatus, TestkitError> {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .map_err(io_error("send SIGTERM"))?;
-        if !status.success() {
-            return Err(TestkitError::Startup(format!(
-                "kill -TERM failed: {status}"
-            )));
-        }
-        self.child.wait().map_err(io_error("wait for the server"))
-    }
-}
-
-impl Drop for ChildServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// True when `GET {url}/healthz` answers 200.
 pub async fn healthy(url: &str) -> bool {
     healthy_with(&reqwest::Client::new(), url).await
@@ -447,18 +345,29 @@ pub fn python() -> Result<PathBuf, TestkitError> {
     }
 }
 
-/// A command that runs `script` with the venv's Python and `sdk/` on `PYTHONPATH`, for callers that
+/// A script of the workspace's SDK folder: `path` under `sdk/`, e.g. `python/xdr/graph_sdk.py` or
+/// `js/tls/graph_pager.mjs`.
+pub fn sdk_script(path: &str) -> PathBuf {
+    workspace_root().join("sdk").join(path)
+}
+
+/// The folder the Python scripts import their helpers (`static_credential.py`) from.
+pub fn python_path() -> PathBuf {
+    sdk_script("python")
+}
+
+/// A command that runs `script` with the venv's Python and `sdk/python/` on `PYTHONPATH`, for callers that
 /// set more of its environment (or remove variables) before running it.
 pub fn python_command(script: &Path) -> Result<Command, TestkitError> {
     let mut command = Command::new(python()?);
     command
         .arg(script)
-        .env("PYTHONPATH", workspace_root().join("sdk"))
+        .env("PYTHONPATH", python_path())
         .stdin(Stdio::null());
     Ok(command)
 }
 
-/// Runs `script` with the venv's Python, `sdk/` on `PYTHONPATH` and `env` set; returns its output
+/// Runs `script` with the venv's Python, `sdk/python/` on `PYTHONPATH` and `env` set; returns its output
 /// whatever the exit status (check `output.status`).
 pub fn run_python(
     script: &Path,

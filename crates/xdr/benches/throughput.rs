@@ -11,7 +11,6 @@ use std::time::Instant;
 use serde_json::Value;
 use tandem_server::{ServerConfig, ServiceSpec};
 use tandem_testkit::InProcessServer;
-use tandem_xdr::simulate;
 
 const BATCH: usize = 100;
 
@@ -37,11 +36,11 @@ async fn run(incidents: usize, per_incident: usize) -> Result<(), Box<dyn std::e
     })
     .await?;
     let url = server.url().to_owned();
-    let client = simulate::client_from_data_dir(&url, server.data_dir())?;
+    let client = tandem_scenario::client(&url, server.credentials().pairs())?;
 
-    let alerts = simulate::load(chrono::Utc::now(), incidents, per_incident);
+    let alerts = tandem_scenario::load(chrono::Utc::now(), incidents, per_incident);
     let started = Instant::now();
-    let posted = simulate::post_alerts(&client, &url, &alerts, BATCH).await?;
+    let posted = tandem_scenario::post_alerts(&client, &url, &alerts, BATCH).await?;
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "intake: {} alerts in batches of {BATCH} in {seconds:.2} s = {:.0} alerts/s",

@@ -14,7 +14,6 @@ pub mod entities;
 pub mod intake;
 pub mod queries;
 pub mod service;
-pub mod simulate;
 pub mod store;
 pub mod updates;
 

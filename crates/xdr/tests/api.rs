@@ -1,6 +1,8 @@
 //! The XDR end to end: intake, correlation, the Graph API, auth, throttling and persistence, against the
 //! real server on 127.0.0.1 with a real SQLite database.
 
+#![cfg(test)]
+
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -10,7 +12,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use common::{Xdr, alert, ids};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use tandem_xdr::simulate;
 
 #[tokio::test]
 async fn intake_answers_every_item_and_keeps_the_good_ones() {
@@ -88,9 +89,10 @@ async fn reposting_an_alert_id_is_idempotent() {
 #[tokio::test]
 async fn multi_stage_attack_becomes_one_incident_from_all_four_products() {
     let xdr = Xdr::start("").await;
-    let client = simulate::client_from_data_dir(xdr.server.url(), xdr.server.data_dir()).unwrap();
-    let alerts = simulate::multi_stage(chrono_now());
-    let posted = simulate::post_alerts(&client, xdr.server.url(), &alerts, 2)
+    let client =
+        tandem_scenario::client(xdr.server.url(), xdr.server.credentials().pairs()).unwrap();
+    let alerts = tandem_scenario::multi_stage(chrono_now());
+    let posted = tandem_scenario::post_alerts(&client, xdr.server.url(), &alerts, 2)
         .await
         .unwrap();
     let incident_ids: BTreeSet<&str> = posted.iter().map(|p| p.incident_id.as_str()).collect();
@@ -649,11 +651,12 @@ async fn a_restart_keeps_everything() {
     let dir = tempfile_dir();
     let (before, alerts_before, last) = {
         let xdr = Xdr::start_in(dir.path()).await;
-        let client = simulate::client_from_data_dir(xdr.server.url(), dir.path()).unwrap();
-        simulate::post_alerts(
+        let client =
+            tandem_scenario::client(xdr.server.url(), xdr.server.credentials().pairs()).unwrap();
+        tandem_scenario::post_alerts(
             &client,
             xdr.server.url(),
-            &simulate::multi_stage(chrono_now()),
+            &tandem_scenario::multi_stage(chrono_now()),
             10,
         )
         .await

@@ -1,6 +1,8 @@
 //! The XDR's web console over its real store: sign-in with app credentials, the queue, the incident page
 //! that `incidentWebUrl` points to, and actions that land in the Graph API's view of the incident.
 
+#![cfg(test)]
+
 mod common;
 
 use common::Xdr;
@@ -8,7 +10,6 @@ use reqwest::StatusCode;
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::Value;
 use tandem_model::mapping::siem_incident_name;
-use tandem_xdr::simulate;
 
 /// A browser-like client without redirects, carrying one session cookie.
 struct Browser {
@@ -74,7 +75,7 @@ impl Browser {
 
 /// Ingests the simulated multi-stage attack; returns its incident ids.
 async fn multi_stage(xdr: &Xdr) -> Vec<String> {
-    xdr.ingest_ok(simulate::multi_stage(chrono::Utc::now()))
+    xdr.ingest_ok(tandem_scenario::multi_stage(chrono::Utc::now()))
         .await
 }
 

@@ -1,25 +1,24 @@
 //! Acceptance: Microsoft's Graph SDK for Python, unmodified, against a running tandem xdr.
 //!
 //! The server gets a multi-stage attack and a few more incidents through the intake, then
-//! `tests/sdk/graph_sdk.py` pages through incidents with alerts expanded, patches one and comments on
+//! `sdk/python/xdr/graph_sdk.py` pages through incidents with alerts expanded, patches one and comments on
 //! it and on one of its alerts, checking every answer as the SDK parsed it.
 
 mod common;
 
 use common::Xdr;
 use tandem_testkit::run_python;
-use tandem_xdr::simulate;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn microsofts_graph_sdk_lists_patches_and_comments() {
     let xdr = Xdr::start("").await;
     let now = chrono::Utc::now();
-    let mut alerts = simulate::multi_stage(now);
-    alerts.extend(simulate::load(now, 4, 2));
+    let mut alerts = tandem_scenario::multi_stage(now);
+    alerts.extend(tandem_scenario::load(now, 4, 2));
     let incidents: std::collections::BTreeSet<String> =
         xdr.ingest_ok(alerts).await.into_iter().collect();
 
-    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sdk/graph_sdk.py");
+    let script = tandem_testkit::sdk_script("python/xdr/graph_sdk.py");
     let pairs = xdr.server.credentials().pairs().to_vec();
     // The script blocks its thread; the server keeps answering on the runtime's others.
     let output = tokio::task::spawn_blocking(move || {

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use tandem_odata::ListQuery;
 use tandem_odata::filter::Sqlite;
 use tandem_xdr::queries::{ALERT_LIST, INCIDENT_LIST};
-use tandem_xdr::{Store, Xdr, XdrConfig, XdrError, simulate};
+use tandem_xdr::{Store, Xdr, XdrConfig, XdrError};
 
 /// An XDR over a real SQLite store in a temp dir, holding a few incidents and alerts.
 fn xdr() -> &'static Xdr {
@@ -17,8 +17,8 @@ fn xdr() -> &'static Xdr {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(&dir.path().join("xdr.sqlite")).expect("store");
         let xdr = Xdr::new(store, "tenant", &XdrConfig::default());
-        let mut alerts = simulate::multi_stage(chrono::Utc::now());
-        alerts.extend(simulate::load(chrono::Utc::now(), 3, 2));
+        let mut alerts = tandem_scenario::multi_stage(chrono::Utc::now());
+        alerts.extend(tandem_scenario::load(chrono::Utc::now(), 3, 2));
         xdr.ingest(alerts).expect("intake");
         (dir, xdr)
     });

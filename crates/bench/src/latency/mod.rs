@@ -20,7 +20,6 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 use serde::Serialize;
 use tandem_sync::reconcile::PairKey;
-use tandem_xdr::simulate;
 
 use crate::api::{SiemApi, XdrApi};
 use crate::backfill::wait_synced;
@@ -234,8 +233,8 @@ async fn change(
     let token = format!("{}-{seq}", run.token_prefix);
     if kind == Kind::NewIncident {
         let client = run.xdr.client();
-        let alerts = simulate::load(Utc::now(), 1, 1);
-        let posted = simulate::post_alerts(client, &run.xdr_url, &alerts, 1).await?;
+        let alerts = tandem_scenario::load(Utc::now(), 1, 1);
+        let posted = tandem_scenario::post_alerts(client, &run.xdr_url, &alerts, 1).await?;
         let started = Instant::now();
         let id = posted
             .first()

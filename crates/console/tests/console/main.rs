@@ -1,16 +1,16 @@
 //! The console's pages driven over real HTTP: the real router on 127.0.0.1:0, an in-memory backend, reqwest.
 
-mod backend;
+#![cfg(test)]
+
 mod incident;
 mod queue;
-mod served;
 mod session;
 mod sync;
 
 use reqwest::Response;
 use reqwest::header::LOCATION;
 
-pub use served::Served;
+pub use tandem_console::testing::{Served, backend};
 
 /// The `Location` of a redirect.
 pub fn location(response: &Response) -> &str {

@@ -70,11 +70,14 @@ pub enum SiemError {
 pub fn service_spec() -> ServiceSpec {
     ServiceSpec {
         dev_roles: DevRoles::new(&[RESPONDER_ROLE, INGESTION_ROLE], &[READER_ROLE]),
-        audiences: [ARM_AUDIENCES.as_slice(), &[MONITOR_AUDIENCE, LOG_ANALYTICS_AUDIENCE]]
-            .concat()
-            .into_iter()
-            .map(str::to_owned)
-            .collect(),
+        audiences: [
+            ARM_AUDIENCES.as_slice(),
+            &[MONITOR_AUDIENCE, LOG_ANALYTICS_AUDIENCE],
+        ]
+        .concat()
+        .into_iter()
+        .map(str::to_owned)
+        .collect(),
         path_shapes: ARM_PATHS,
         ..ServiceSpec::siem()
     }

@@ -1,10 +1,8 @@
-//! Microsoft's Python SDKs, unmodified, against a real `tandem siem`: the scripts in `tests/sdk/` run
+//! Microsoft's Python SDKs, unmodified, against a real `tandem siem`: the scripts in `sdk/python/siem/` run
 //! in the workspace venv with the server's `credentials.env` in their environment.
 
-use std::path::PathBuf;
-
 use tandem_server::ServerConfig;
-use tandem_testkit::{InProcessServer, run_python};
+use tandem_testkit::{InProcessServer, run_python, sdk_script};
 
 async fn run_script(script: &str) {
     let server = InProcessServer::start(
@@ -15,9 +13,7 @@ async fn run_script(script: &str) {
     .await
     .unwrap();
     let pairs = server.credentials().pairs().to_vec();
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/sdk")
-        .join(script);
+    let path = sdk_script(&format!("python/siem/{script}"));
     let output = tokio::task::spawn_blocking(move || {
         let env: Vec<(&str, &str)> = pairs
             .iter()

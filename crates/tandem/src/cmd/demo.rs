@@ -24,7 +24,6 @@ use tandem_server::{
 use tandem_sync::config::{ServerCredentials, SyncConfig, render_config};
 use tandem_sync::engine::{Connector, http};
 use tandem_sync::store::SqliteStore;
-use tandem_xdr::simulate;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -261,7 +260,10 @@ struct Feed {
 impl Feed {
     /// Posts until aborted; a failed post is logged and tried again at the next tick.
     async fn run(self) {
-        let client = match simulate::client_from_data_dir(&self.xdr_url, self.dir.root()) {
+        let client = read_credentials(&self.dir)
+            .map_err(anyhow::Error::from)
+            .and_then(|pairs| Ok(tandem_scenario::client(&self.xdr_url, &pairs)?));
+        let client = match client {
             Ok(client) => client,
             Err(error) => {
                 tracing::error!(%error, "the demo cannot post alerts to the XDR");
@@ -279,10 +281,10 @@ impl Feed {
         );
         loop {
             let (alerts, is_scenario) = tokio::select! {
-                _ = scenario.tick() => (simulate::multi_stage(chrono::Utc::now()), true),
+                _ = scenario.tick() => (tandem_scenario::multi_stage(chrono::Utc::now()), true),
                 _ = noise.tick() => (noise_alert(), false),
             };
-            match simulate::post_alerts(&client, &self.xdr_url, &alerts, 100).await {
+            match tandem_scenario::post_alerts(&client, &self.xdr_url, &alerts, 100).await {
                 Ok(posted) => {
                     tracing::info!(alerts = posted.len(), "posted to the XDR");
                     if is_scenario {
@@ -328,7 +330,7 @@ impl Feed {
 
 /// One low-severity endpoint alert on an entity of its own, so it becomes an incident by itself.
 fn noise_alert() -> Vec<Value> {
-    let mut alerts = simulate::load(chrono::Utc::now(), 1, 1);
+    let mut alerts = tandem_scenario::load(chrono::Utc::now(), 1, 1);
     for alert in &mut alerts {
         alert["severity"] = Value::from("low");
     }

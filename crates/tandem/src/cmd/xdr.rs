@@ -16,8 +16,10 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use clap::{Args, Subcommand, ValueEnum};
-use tandem_server::{Prepared, ServerArgs, ServiceSpec, shutdown_signal};
-use tandem_xdr::simulate;
+use tandem_scenario::Scenario as Generated;
+use tandem_server::{
+    DataDir, Prepared, ServerArgs, ServiceSpec, read_credentials, shutdown_signal,
+};
 
 /// Default `--listen` of `tandem xdr`.
 const DEFAULT_LISTEN: &str = "127.0.0.1:8710";
@@ -97,13 +99,16 @@ async fn serve(args: ServerArgs) -> anyhow::Result<()> {
 
 async fn simulate(args: SimulateArgs) -> anyhow::Result<()> {
     let scenario = match args.scenario {
-        Scenario::MultiStage => simulate::Scenario::MultiStage,
-        Scenario::Load => simulate::Scenario::Load {
+        Scenario::MultiStage => Generated::MultiStage,
+        Scenario::Load => Generated::Load {
             incidents: args.incidents,
             alerts_per_incident: args.alerts_per_incident,
         },
     };
-    let posted = simulate::run(&args.url, &args.data_dir, scenario)
+    let credentials = DataDir::open(&args.data_dir)
+        .and_then(|dir| read_credentials(&dir))
+        .context("tandem xdr simulate: credentials")?;
+    let posted = tandem_scenario::run(&args.url, &credentials, scenario)
         .await
         .context("tandem xdr simulate")?;
     let mut incidents: Vec<&str> = posted.iter().map(|p| p.incident_id.as_str()).collect();

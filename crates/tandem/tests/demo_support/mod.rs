@@ -2,11 +2,11 @@
 //! ports, and the SIEM's incidents read back over its Sentinel API the way any client would.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tandem_testkit::{Credentials, healthy};
+use tandem_testkit::{ChildOutput, ChildProcess, Credentials, healthy};
 
 /// How long the demo gets to answer `/healthz` on both servers.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
@@ -20,21 +20,10 @@ pub fn binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_tandem"))
 }
 
-/// A child process, killed when dropped (also when a test panics while waiting for it).
-#[derive(Debug)]
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// A running `tandem demo`, killed when dropped.
 #[derive(Debug)]
 pub struct Demo {
-    process: Process,
+    process: ChildProcess,
     credentials: Credentials,
     /// When the process was started.
     pub started: Instant,
@@ -47,12 +36,8 @@ impl Demo {
         let started = Instant::now();
         let data_dir = workspace.join("data");
         let log = workspace.join("demo.log");
-        let log_file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log)
-            .expect("open demo.log");
-        let child = Command::new(binary())
+        let mut command = Command::new(binary());
+        command
             .args([
                 "demo",
                 "--xdr-listen",
@@ -61,14 +46,10 @@ impl Demo {
                 "127.0.0.1:0",
             ])
             .args(["--sync-listen", "127.0.0.1:0", "--data-dir"])
-            .arg(&data_dir)
-            .stdin(Stdio::null())
-            .stdout(log_file.try_clone().expect("demo.log"))
-            .stderr(log_file)
-            .spawn()
+            .arg(&data_dir);
+        let mut process = ChildProcess::spawn(&mut command, ChildOutput::Log(log.clone()))
             .expect("run tandem demo");
-        let mut process = Process(child);
-        let credentials = wait_ready(&mut process.0, &data_dir, &log, started).await;
+        let credentials = wait_ready(&mut process, &data_dir, &log, started).await;
         Demo {
             process,
             credentials,
@@ -135,20 +116,16 @@ impl Demo {
     }
 
     /// Stops the demo as Ctrl-C does and returns its exit status.
-    pub fn interrupt(mut self) -> ExitStatus {
-        let child = &mut self.process.0;
-        let sent = Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .expect("send SIGINT");
-        assert!(sent.success(), "kill -INT failed: {sent}");
-        child.wait().expect("wait for tandem demo")
+    pub fn interrupt(self) -> ExitStatus {
+        self.process
+            .stop("INT")
+            .expect("stop tandem demo with SIGINT")
     }
 }
 
 /// Waits until `credentials.env` in `data_dir` names both servers and both answer `/healthz`.
 async fn wait_ready(
-    child: &mut Child,
+    process: &mut ChildProcess,
     data_dir: &Path,
     log: &Path,
     started: Instant,
@@ -156,9 +133,9 @@ async fn wait_ready(
     let file = data_dir.join("credentials.env");
     let deadline = started + STARTUP_TIMEOUT;
     loop {
-        if let Some(status) = child.try_wait().expect("poll tandem demo") {
+        if let Err(exited) = process.check_running() {
             let output = std::fs::read_to_string(log).unwrap_or_default();
-            panic!("tandem demo exited early ({status}):\n{output}");
+            panic!("tandem demo: {exited}:\n{output}");
         }
         if let Ok(credentials) = Credentials::read(&file)
             && let (Ok(xdr), Ok(siem)) = (

@@ -8,7 +8,7 @@ pub mod proxy;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -17,21 +17,10 @@ use tandem_model::graph;
 use tandem_model::sentinel::{self, List};
 use tandem_model::{Field, Timestamp};
 use tandem_sync::reconcile::PairKey;
+use tandem_testkit::{ChildOutput, ChildServer, Launch};
 
 /// Every awaited effect must show within this long.
 pub const DEADLINE: Duration = Duration::from_secs(10);
-/// How long a server gets to start.
-pub const STARTUP: Duration = Duration::from_secs(60);
-
-/// A child process killed when dropped.
-pub struct Process(pub Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
 
 /// A temp dir removed when dropped.
 pub struct TempDir(pub PathBuf);
@@ -73,50 +62,32 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
-/// A running `tandem xdr` or `tandem siem` and its `credentials.env`.
-pub struct Server {
-    _process: Process,
-    pub dir: TempDir,
-    env: Vec<(String, String)>,
-}
+/// A running `tandem xdr` or `tandem siem` (its output discarded) and its `credentials.env`.
+pub struct Server(ChildServer);
 
 impl Server {
+    /// Starts `tandem KIND` in a temp data dir and waits until it answers.
     pub async fn start(kind: &str, url_key: &str) -> Server {
-        let dir = TempDir::new(kind);
-        let child = tandem()
-            .args([kind, "--listen", "127.0.0.1:0", "--data-dir"])
-            .arg(&dir.0)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+        let binary = Path::new(env!("CARGO_BIN_EXE_tandem"));
+        let server = Launch::new(binary, &[kind], url_key)
+            .output(ChildOutput::Discard)
             .spawn()
-            .expect("spawn the server");
-        let process = Process(child);
-        let file = dir.0.join(tandem_server::CREDENTIALS_FILE);
-        let started = Instant::now();
-        loop {
-            let env = std::fs::read_to_string(&file)
-                .ok()
-                .and_then(|text| tandem_server::parse_env(&text).ok())
-                .unwrap_or_default();
-            if env.iter().any(|(k, _)| k == url_key) {
-                return Server {
-                    _process: process,
-                    dir,
-                    env,
-                };
-            }
-            assert!(started.elapsed() < STARTUP, "{kind} did not start");
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+            .await
+            .unwrap_or_else(|e| panic!("{kind} did not start: {e}"));
+        Server(server)
     }
 
+    /// The data dir.
+    pub fn dir(&self) -> &Path {
+        self.0.data_dir()
+    }
+
+    /// The value of a `credentials.env` key.
     pub fn get(&self, key: &str) -> &str {
-        self.env
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_else(|| panic!("credentials.env has no {key}"))
+        self.0
+            .credentials()
+            .get(key)
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// An API client of the read-write development app for `scope`.
@@ -200,7 +171,7 @@ impl Stack {
     pub async fn start() -> Stack {
         let xdr = Server::start("xdr", "TANDEM_XDR_URL").await;
         let siem = Server::start("siem", "TANDEM_SIEM_URL").await;
-        let xdr_dir = xdr.dir.0.to_str().expect("UTF-8 path").to_owned();
+        let xdr_dir = xdr.dir().to_str().expect("UTF-8 path").to_owned();
         run_tandem(&[
             "xdr",
             "simulate",
@@ -231,8 +202,8 @@ impl Stack {
 
     /// The connector config `tandem sync config` prints for these two servers.
     pub fn sync_config(&self) -> String {
-        let xdr_dir = self.xdr.dir.0.to_str().expect("UTF-8 path");
-        let siem_dir = self.siem.dir.0.to_str().expect("UTF-8 path");
+        let xdr_dir = self.xdr.dir().to_str().expect("UTF-8 path");
+        let siem_dir = self.siem.dir().to_str().expect("UTF-8 path");
         run_tandem(&["sync", "config", "--xdr", xdr_dir, "--siem", siem_dir])
     }
 
@@ -416,7 +387,7 @@ impl Stack {
 
     /// Posts alerts to the XDR's intake.
     pub async fn post_alerts(&self, alerts: &[serde_json::Value]) {
-        tandem_xdr::simulate::post_alerts(&self.graph, self.xdr.get("TANDEM_XDR_URL"), alerts, 100)
+        tandem_scenario::post_alerts(&self.graph, self.xdr.get("TANDEM_XDR_URL"), alerts, 100)
             .await
             .expect("alerts posted to the XDR");
     }

@@ -45,7 +45,7 @@ pub async fn post_alerts(
         "TANDEM_XDR_URL",
         "https://graph.microsoft.com/.default",
     );
-    tandem_xdr::simulate::post_alerts(&graph, url, alerts, 100)
+    tandem_scenario::post_alerts(&graph, url, alerts, 100)
         .await
         .expect("alerts are posted over TLS")
         .into_iter()

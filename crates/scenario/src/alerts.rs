@@ -1,5 +1,4 @@
-//! The scenario generator: realistic attacks, written as the alerts Defender's products would raise,
-//! posted through the intake API like any detector.
+//! The attacks themselves: realistic alerts, written as Defender's products would raise them.
 //!
 //! - [`multi_stage`]: one attack across all four products: a phishing mail (Office 365), the click and
 //!   the malware it drops (Endpoint), a sign-in from the attacker's address (Identity) and a mass
@@ -8,12 +7,9 @@
 //!
 //! Every run uses fresh entities, so runs do not correlate with each other.
 
-use std::path::Path;
-
 use chrono::{DateTime, TimeDelta, Utc};
 use serde_json::{Value, json};
-use tandem_client::{ApiClient, ApiRequest, ClientConfig, ClientError, ConfigError};
-use tandem_server::{DataDir, ServerError, read_credentials};
+use tandem_model::Timestamp;
 use uuid::Uuid;
 
 /// The entities one simulated attack revolves around.
@@ -342,107 +338,9 @@ fn ip_evidence(created: &str, ip: &str) -> Value {
     })
 }
 
+/// The Graph spelling of `instant`.
 fn time(instant: DateTime<Utc>) -> String {
-    crate::clock::wire_text(crate::clock::to_nanos(instant).unwrap_or_default())
-}
-
-/// Why a simulation could not post its alerts.
-#[derive(Debug, thiserror::Error)]
-pub enum SimulateError {
-    /// `credentials.env` could not be read or lacks a key.
-    #[error("credentials: {0}")]
-    Credentials(String),
-    /// The client could not be configured.
-    #[error(transparent)]
-    Config(#[from] ConfigError),
-    /// A request failed.
-    #[error(transparent)]
-    Client(#[from] ClientError),
-    /// The intake refused an alert.
-    #[error("the intake refused alert {index}: {error}")]
-    Refused {
-        /// The alert's position in the scenario.
-        index: usize,
-        /// The intake's error for it.
-        error: Value,
-    },
-}
-
-impl From<ServerError> for SimulateError {
-    fn from(e: ServerError) -> Self {
-        SimulateError::Credentials(e.to_string())
-    }
-}
-
-/// A client for the XDR at `url` with the read-write app from the `credentials.env` in `data_dir`.
-pub fn client_from_data_dir(url: &str, data_dir: &Path) -> Result<ApiClient, SimulateError> {
-    let pairs = read_credentials(&DataDir::open(data_dir)?)?;
-    let get = |key: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone())
-            .ok_or_else(|| {
-                SimulateError::Credentials(format!("{key} is missing from credentials.env"))
-            })
-    };
-    let config: ClientConfig = serde_json::from_value(json!({
-        "credential": {
-            "tenant_id": get("TANDEM_TENANT_ID")?,
-            "client_id": get("TANDEM_CLIENT_ID")?,
-            "client_secret": get("TANDEM_CLIENT_SECRET")?,
-            "token_url": format!("{}/{{tenant}}/oauth2/v2.0/token", url.trim_end_matches('/')),
-        },
-        "scope": "https://graph.microsoft.com/.default",
-        // A server started with --tls signs with the data dir's local CA.
-        "ca_file": pairs.iter().find(|(k, _)| k == tandem_server::CA_CERT_KEY).map(|(_, v)| v),
-    }))
-    .map_err(|e| SimulateError::Credentials(e.to_string()))?;
-    Ok(ApiClient::new(&config)?)
-}
-
-/// Where each posted alert went.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Posted {
-    /// The alert id.
-    pub id: String,
-    /// The incident id.
-    pub incident_id: String,
-}
-
-/// Posts `alerts` to the intake at `url` in batches of `batch`; fails on the first refused alert.
-pub async fn post_alerts(
-    client: &ApiClient,
-    url: &str,
-    alerts: &[Value],
-    batch: usize,
-) -> Result<Vec<Posted>, SimulateError> {
-    let endpoint = format!("{}/api/v1/alerts", url.trim_end_matches('/'));
-    let mut posted = Vec::with_capacity(alerts.len());
-    for chunk in alerts.chunks(batch.max(1)) {
-        let request = ApiRequest::post(&endpoint)
-            .json(&json!({ "value": chunk }))?
-            .retry_safe();
-        let answer: Value = client.send(request).await?.json()?;
-        let items = answer
-            .get("value")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        for item in items {
-            let text = |name: &str| item.get(name).and_then(Value::as_str).map(str::to_owned);
-            match (text("id"), text("incidentId")) {
-                (Some(id), Some(incident_id)) => posted.push(Posted { id, incident_id }),
-                _ => {
-                    return Err(SimulateError::Refused {
-                        index: posted.len(),
-                        error: item.get("error").cloned().unwrap_or(item),
-                    });
-                }
-            }
-        }
-    }
-    Ok(posted)
+    Timestamp::from_instant(instant).as_str().to_owned()
 }
 
 /// A scenario to generate.
@@ -472,13 +370,59 @@ impl Scenario {
     }
 }
 
-/// Generates `scenario` now and posts it to the XDR at `url` with the read-write app from the
-/// `credentials.env` in `data_dir`, in batches of 100.
-pub async fn run(
-    url: &str,
-    data_dir: &Path,
-    scenario: Scenario,
-) -> Result<Vec<Posted>, SimulateError> {
-    let client = client_from_data_dir(url, data_dir)?;
-    post_alerts(&client, url, &scenario.alerts(Utc::now()), 100).await
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(alert: &Value, key: &str) -> String {
+        alert[key].as_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn the_multi_stage_attack_crosses_four_products_around_one_victim() {
+        let now = Utc::now();
+        let alerts = multi_stage(now);
+        let products: Vec<String> = alerts.iter().map(|a| text(a, "serviceSource")).collect();
+        assert_eq!(
+            products,
+            [
+                "microsoftDefenderForOffice365",
+                "microsoftDefenderForEndpoint",
+                "microsoftDefenderForIdentity",
+                "microsoftDefenderForCloudApps",
+            ]
+        );
+        let upn = alerts[2]["evidence"][0]["userAccount"]["userPrincipalName"]
+            .as_str()
+            .unwrap();
+        assert!(alerts.iter().all(|a| a.to_string().contains(upn)), "{upn}");
+        let last = Timestamp::parse(&text(&alerts[3], "lastActivityDateTime")).unwrap();
+        assert!(last.instant() <= now);
+    }
+
+    #[test]
+    fn every_run_names_fresh_entities() {
+        let now = Utc::now();
+        let upn = |alerts: Vec<Value>| alerts[2]["evidence"][0]["userAccount"].to_string();
+        assert_ne!(upn(multi_stage(now)), upn(multi_stage(now)));
+    }
+
+    #[test]
+    fn load_makes_independent_incidents_of_endpoint_alerts() {
+        let alerts = Scenario::Load {
+            incidents: 3,
+            alerts_per_incident: 2,
+        }
+        .alerts(Utc::now());
+        assert_eq!(alerts.len(), 6);
+        let device = |a: &Value| a["evidence"][0]["mdeDeviceId"].as_str().unwrap().to_owned();
+        let devices: Vec<String> = alerts.iter().map(device).collect();
+        assert_eq!(devices[0], devices[1]);
+        assert_ne!(devices[1], devices[2]);
+        assert_ne!(devices[2], devices[4]);
+        let mut ids: Vec<String> = alerts.iter().map(|a| text(a, "id")).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), 6);
+    }
 }

@@ -5,7 +5,7 @@ each one as a Sentinel incident through azure-mgmt-securityinsight, one request 
 title, description, severity and status; it does not attach alerts, copy comments or keep anything in
 sync afterwards, so it does less than `tandem sync` and its time is a lower bound for the approach.
 
-Usage (run with the workspace venv's Python, sdk/ on PYTHONPATH):
+Usage (run with the workspace venv's Python, sdk/python/ on PYTHONPATH):
 
     backfill.py [--limit N]
 

@@ -1,4 +1,4 @@
-"""Fetches a token with sdk/static_credential.py, checks it with PyJWT against the server's JWKS, and
+"""Fetches a token with sdk/python/static_credential.py, checks it with PyJWT against the server's JWKS, and
 calls GET /probe with it. Prints the probe's status and the token's audience and app id as JSON."""
 
 import json

@@ -1,22 +1,23 @@
 //! An in-memory console backend: a real implementation of the trait over vectors, standing in for the XDR's
-//! and the SIEM's stores.
+//! and the SIEM's stores, with seeded incidents, two app registrations and a sample sync health report.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
-use chrono::{DateTime, Duration, TimeZone, Utc};
-use tandem_console::{
+use crate::{
     Action, AlertView, Caller, ChangeView, Choice, CommentView, ConflictView, ConsoleBackend,
     ConsoleError, ConsoleProfile, ConsoleResult, Count, Counts, DirectionHealth, EntityKind,
     EntityView, IncidentDetail, IncidentPage, IncidentQuery, IncidentSummary, LagSample,
     OwnerFilter, QuarantineView, Session, Severity, SortOrder, SyncHealth, TwinLink, Vocabulary,
 };
+use chrono::{DateTime, Duration, TimeZone, Utc};
 
 /// The status a closed incident gets.
 pub const CLOSED: &str = "resolved";
 /// The id of the seeded multi-stage incident.
 pub const MULTI_STAGE: &str = "multi-1";
 
+/// The four products the seeded alerts come from.
 pub const PRODUCTS: [&str; 4] = [
     "Microsoft Defender for Endpoint",
     "Microsoft Defender for Identity",
@@ -33,18 +34,24 @@ const TOPICS: [&str; 4] = [
 
 /// An app registration that may sign in.
 pub struct App {
+    /// The client id to sign in with.
     pub client_id: &'static str,
+    /// Its secret.
     pub secret: &'static str,
+    /// The name the console shows for it.
     pub display_name: &'static str,
+    /// Whether it may change incidents.
     pub can_write: bool,
 }
 
+/// The app that may change incidents.
 pub const RESPONDER: App = App {
     client_id: "responder-app",
     secret: "responder-secret",
     display_name: "SOC Responder",
     can_write: true,
 };
+/// The app that may only read.
 pub const READER: App = App {
     client_id: "reader-app",
     secret: "reader-secret",
@@ -59,12 +66,14 @@ struct State {
     issued: u64,
 }
 
+/// The backend: incidents and sessions in memory, behind one lock.
 pub struct MemoryBackend {
     profile: ConsoleProfile,
     state: Mutex<State>,
     health: Option<SyncHealth>,
 }
 
+/// The statuses, classifications, determinations and products the backend offers.
 pub fn vocabulary() -> Vocabulary {
     Vocabulary {
         statuses: vec![
@@ -91,11 +100,15 @@ pub fn vocabulary() -> Vocabulary {
     }
 }
 
+/// The instant the seeded incidents' times count from.
 pub fn epoch() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 2, 8, 0, 0).unwrap()
+    Utc.with_ymd_and_hms(2026, 11, 2, 8, 0, 0)
+        .single()
+        .expect("a valid UTC instant")
 }
 
 impl MemoryBackend {
+    /// A backend holding `incidents`, without sync health.
     pub fn new(incidents: Vec<IncidentDetail>) -> MemoryBackend {
         let profile = ConsoleProfile {
             product: "Tandem XDR".into(),
@@ -114,15 +127,21 @@ impl MemoryBackend {
         }
     }
 
+    /// The same backend, serving `health` as the connector's.
     pub fn with_sync_health(mut self, health: SyncHealth) -> MemoryBackend {
         self.profile.has_sync_health = true;
         self.health = Some(health);
         self
     }
 
+    /// The backend's state, locked.
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().expect("the backend's lock")
+    }
+
     /// A copy of one stored incident, to compare pages and changes against.
     pub fn stored(&self, id: &str) -> IncidentDetail {
-        let state = self.state.lock().unwrap();
+        let state = self.state();
         state
             .incidents
             .iter()
@@ -133,9 +152,7 @@ impl MemoryBackend {
 
     /// Every stored incident summary.
     pub fn summaries(&self) -> Vec<IncidentSummary> {
-        self.state
-            .lock()
-            .unwrap()
+        self.state()
             .incidents
             .iter()
             .map(|i| i.summary.clone())
@@ -175,7 +192,7 @@ impl ConsoleBackend for MemoryBackend {
             display_name: app.display_name.into(),
             can_write: app.can_write,
         };
-        let mut state = self.state.lock().unwrap();
+        let mut state = self.state();
         state.issued += 1;
         let token = format!("session-{}-{}", state.issued, app.client_id);
         state.sessions.insert(token.clone(), caller.clone());
@@ -187,16 +204,16 @@ impl ConsoleBackend for MemoryBackend {
     }
 
     async fn verify_session(&self, token: &str) -> ConsoleResult<Option<Caller>> {
-        Ok(self.state.lock().unwrap().sessions.get(token).cloned())
+        Ok(self.state().sessions.get(token).cloned())
     }
 
     async fn sign_out(&self, token: &str) -> ConsoleResult<()> {
-        self.state.lock().unwrap().sessions.remove(token);
+        self.state().sessions.remove(token);
         Ok(())
     }
 
     async fn list_incidents(&self, query: &IncidentQuery) -> ConsoleResult<IncidentPage> {
-        let state = self.state.lock().unwrap();
+        let state = self.state();
         let mut found: Vec<&IncidentSummary> = state
             .incidents
             .iter()
@@ -230,7 +247,7 @@ impl ConsoleBackend for MemoryBackend {
     }
 
     async fn counts(&self) -> ConsoleResult<Counts> {
-        let state = self.state.lock().unwrap();
+        let state = self.state();
         let by_status = vocabulary()
             .statuses
             .into_iter()
@@ -263,9 +280,7 @@ impl ConsoleBackend for MemoryBackend {
 
     async fn incident(&self, id: &str) -> ConsoleResult<Option<IncidentDetail>> {
         Ok(self
-            .state
-            .lock()
-            .unwrap()
+            .state()
             .incidents
             .iter()
             .find(|i| i.summary.id == id)
@@ -278,7 +293,7 @@ impl ConsoleBackend for MemoryBackend {
                 "readers cannot change incidents".into(),
             ));
         }
-        let mut state = self.state.lock().unwrap();
+        let mut state = self.state();
         let incident = state
             .incidents
             .iter_mut()
