@@ -196,6 +196,16 @@ impl Identity {
         }
     }
 
+    /// The display name of app `client_id` (comment authors, change history), or the id itself when
+    /// the app is unknown or unnamed.
+    pub fn display_name(&self, client_id: &str) -> String {
+        self.app(client_id)
+            .map(|app| app.display_name.as_str())
+            .filter(|name| !name.trim().is_empty())
+            .unwrap_or(client_id)
+            .to_owned()
+    }
+
     /// The first app with this purpose.
     pub fn app_for(&self, purpose: AppPurpose) -> Option<&AppRegistration> {
         self.apps.iter().find(|a| a.purpose == Some(purpose))

@@ -14,7 +14,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 use tandem_model::parse_json;
-use tandem_server::{ApiError, Caller, ErrorStyle};
+use tandem_server::{ApiError, Caller, ErrorStyle, Identity};
 
 use crate::queries::{ALERT_LIST, INCIDENT_LIST};
 use crate::service::{Invalid, Xdr, XdrError};
@@ -37,6 +37,8 @@ pub struct AppState {
     pub xdr: Xdr,
     /// The console base URL for portal links; the request's own host when unset.
     pub public_url: Option<String>,
+    /// The tenant's apps, whose display names sign comments.
+    pub identity: Identity,
 }
 
 type Shared = Arc<AppState>;
@@ -179,6 +181,11 @@ impl FromRequestParts<Shared> for GraphRequest {
 }
 
 impl GraphRequest {
+    /// The caller as comments name their author: the app's display name.
+    fn author(&self) -> String {
+        self.state.identity.display_name(&self.caller.app_id)
+    }
+
     /// Runs `work` on a blocking thread and turns its failure into a Graph error.
     async fn run<T: Send + 'static>(
         &self,
@@ -377,7 +384,7 @@ async fn comment_incident(
     request.caller.require_any(INCIDENT_WRITE)?;
     let id = incident_id(&id)?;
     let body = body_json(&body)?;
-    let author = request.caller.app_id.clone();
+    let author = request.author();
     let comments = request
         .run(move |xdr| xdr.comment_incident(id, body, &author))
         .await?;
@@ -412,7 +419,7 @@ async fn comment_alert(
 ) -> Result<Json<Value>, ApiError> {
     request.caller.require_any(ALERT_WRITE)?;
     let body = body_json(&body)?;
-    let author = request.caller.app_id.clone();
+    let author = request.author();
     let entity = format!("security/alerts_v2('{id}')");
     let comments = request
         .run(move |xdr| xdr.comment_alert(&id, body, &author))

@@ -47,6 +47,7 @@ pub fn routes(server: &Prepared) -> Result<Router, StartError> {
     let state = Arc::new(api::AppState {
         xdr,
         public_url: config.public_url,
+        identity: server.identity().clone(),
     });
     let console = console::XdrConsole::new(
         state.clone(),

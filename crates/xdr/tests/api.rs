@@ -441,6 +441,11 @@ async fn patch_and_comments_on_incidents_and_alerts() {
         )
         .await;
     assert_eq!(comments["value"][0]["comment"], "Contained");
+    // The author is the app's display name, as Graph shows the caller.
+    assert_eq!(
+        comments["value"][0]["createdByDisplayName"],
+        "Tandem development app (read-write)"
+    );
     assert_eq!(
         xdr.get(&incident_path).await["comments"][0]["comment"],
         "Contained"

@@ -10,6 +10,9 @@ mod query;
 mod security_alert;
 mod security_incident;
 
-pub use query::{QueryBody, QueryColumn, QueryResponse, QueryTable};
+pub use query::{
+    BatchQueryRequest, BatchQueryResponse, BatchRequest, BatchResponse, QueryBody, QueryColumn,
+    QueryResponse, QueryTable,
+};
 pub use security_alert::SecurityAlertRow;
 pub use security_incident::SecurityIncidentRow;

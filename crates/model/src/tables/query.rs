@@ -22,6 +22,51 @@ pub struct QueryBody {
     pub extra: Map<String, Value>,
 }
 
+/// The body of `POST /v1/$batch`: several queries, each with its own id and workspace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchRequest {
+    /// The queries.
+    pub requests: Vec<BatchQueryRequest>,
+}
+
+/// One query of a batch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchQueryRequest {
+    /// The id its response carries.
+    pub id: String,
+    /// Headers of the single request (`prefer`, ...).
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub headers: Field<Map<String, Value>>,
+    /// The query.
+    pub body: QueryBody,
+    /// Always `/query`.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub path: Field<String>,
+    /// Always `POST`.
+    #[serde(default, skip_serializing_if = "Field::is_absent")]
+    pub method: Field<String>,
+    /// The workspace id the query runs in.
+    pub workspace: String,
+}
+
+/// The answer to `POST /v1/$batch`: one response per query, in the order asked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchResponse {
+    /// The responses.
+    pub responses: Vec<BatchQueryResponse>,
+}
+
+/// The answer to one query of a batch: its status and the body a single query would have had.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BatchQueryResponse {
+    /// The request's id.
+    pub id: String,
+    /// The HTTP status the single query would have had.
+    pub status: u16,
+    /// The tables, or `{"error": ...}`.
+    pub body: Value,
+}
+
 /// A query answer: one or more result tables.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -1,4 +1,5 @@
-//! `POST /v1/workspaces/{workspaceId}/query` (and `GET` with `?query=`): the Log Analytics query API.
+//! `POST /v1/workspaces/{workspaceId}/query` (and `GET` with `?query=`), and `POST /v1/$batch`
+//! (up to ten queries, each answered as it would be alone): the Log Analytics query API.
 //!
 //! Answers `{"tables":[{"name":"PrimaryResult","columns":[…],"rows":[…]}]}`. A query the KQL subset
 //! cannot run is a 400 `BadArgumentError` whose inner error says what is unsupported.
@@ -10,11 +11,14 @@ use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, TimeDelta, Utc};
-use serde_json::{Map, json};
-use tandem_model::tables::{QueryBody, QueryColumn, QueryResponse, QueryTable};
+use serde_json::{Map, Value, json};
+use tandem_model::tables::{
+    BatchQueryResponse, BatchRequest, BatchResponse, QueryBody, QueryColumn, QueryResponse,
+    QueryTable,
+};
 use tandem_server::{ApiError, Caller};
 
 use super::{
@@ -24,78 +28,133 @@ use crate::kql::{self, KqlError, ScanBounds};
 use crate::schema::{TIME_GENERATED, parse_datetime};
 
 pub(super) fn routes() -> Router<Arc<Siem>> {
-    Router::new().route(
-        "/v1/workspaces/{workspace}/query",
-        get(query_get).post(query_post),
-    )
+    Router::new()
+        .route(
+            "/v1/workspaces/{workspace}/query",
+            get(query_get).post(query_post),
+        )
+        .route("/v1/$batch", post(batch))
 }
 
-fn bad_argument(inner_code: &str, message: String) -> Response {
+/// An answer of the query API: a status and a JSON body (tables or an error).
+type Outcome = (StatusCode, Value);
+
+fn respond((status, body): Outcome) -> Response {
+    (status, Json(body)).into_response()
+}
+
+fn bad_argument(inner_code: &str, message: String) -> Outcome {
     let body = json!({"error": {
         "code": "BadArgumentError",
         "message": "The request had some invalid properties",
         "innererror": {"code": inner_code, "message": message},
     }});
-    (StatusCode::BAD_REQUEST, Json(body)).into_response()
+    (StatusCode::BAD_REQUEST, body)
 }
 
 async fn query_get(
-    state: State<Arc<Siem>>,
+    State(siem): State<Arc<Siem>>,
     caller: Result<Caller, ApiError>,
-    workspace: Path<String>,
+    Path(workspace): Path<String>,
     Query(params): Query<HashMap<String, String>>,
 ) -> Response {
+    if let Err(e) = authorize(caller) {
+        return e.into_response();
+    }
     let Some(query) = params.get("query").cloned() else {
-        return bad_argument(
+        return respond(bad_argument(
             "MissingQuery",
             "The query parameter 'query' is required.".into(),
-        );
+        ));
     };
     let timespan = params.get("timespan").cloned();
-    answer(state, caller, workspace, query, timespan).await
+    respond(answer(siem, workspace, query, timespan).await)
 }
 
 async fn query_post(
-    state: State<Arc<Siem>>,
+    State(siem): State<Arc<Siem>>,
     caller: Result<Caller, ApiError>,
-    workspace: Path<String>,
+    Path(workspace): Path<String>,
     body: Bytes,
 ) -> Response {
-    match tandem_model::parse_json::<QueryBody>(&body) {
-        Ok(body) => {
-            answer(
-                state,
-                caller,
-                workspace,
-                body.query,
-                body.timespan.into_option(),
-            )
-            .await
-        }
+    if let Err(e) = authorize(caller) {
+        return e.into_response();
+    }
+    respond(match tandem_model::parse_json::<QueryBody>(&body) {
+        Ok(body) => answer(siem, workspace, body.query, body.timespan.into_option()).await,
         Err(e) => bad_argument(
             "InvalidBody",
             format!("The body is not a query request: {e}"),
         ),
-    }
+    })
 }
 
-async fn answer(
+/// The most queries one batch may hold.
+const MAX_BATCH: usize = 10;
+
+/// `POST /v1/$batch`: each query answered as it would be alone, under its id, in the order asked.
+async fn batch(
     State(siem): State<Arc<Siem>>,
     caller: Result<Caller, ApiError>,
-    Path(workspace): Path<String>,
-    text: String,
-    timespan: Option<String>,
+    body: Bytes,
 ) -> Response {
-    let authorized = caller.and_then(|c| {
-        require_audience(&c, LOG_ANALYTICS_AUDIENCE)?;
-        c.require_any(&[READER_ROLE, RESPONDER_ROLE])
-    });
-    if let Err(e) = authorized {
+    if let Err(e) = authorize(caller) {
         return e.into_response();
     }
+    let batch = match tandem_model::parse_json::<BatchRequest>(&body) {
+        Ok(batch) if batch.requests.len() <= MAX_BATCH => batch,
+        Ok(batch) => {
+            return respond(bad_argument(
+                "TooManyRequestsInBatch",
+                format!(
+                    "requests: a batch holds at most {MAX_BATCH} queries; this one holds {}",
+                    batch.requests.len()
+                ),
+            ));
+        }
+        Err(e) => {
+            return respond(bad_argument(
+                "InvalidBody",
+                format!("The body is not a batch request: {e}"),
+            ));
+        }
+    };
+    let mut responses = Vec::with_capacity(batch.requests.len());
+    for request in batch.requests {
+        let (status, body) = answer(
+            siem.clone(),
+            request.workspace,
+            request.body.query,
+            request.body.timespan.into_option(),
+        )
+        .await;
+        responses.push(BatchQueryResponse {
+            id: request.id,
+            status: status.as_u16(),
+            body,
+        });
+    }
+    Json(BatchResponse { responses }).into_response()
+}
+
+/// The caller holds a Log Analytics token and a role that may query.
+fn authorize(caller: Result<Caller, ApiError>) -> Result<(), ApiError> {
+    caller.and_then(|c| {
+        require_audience(&c, LOG_ANALYTICS_AUDIENCE)?;
+        c.require_any(&[READER_ROLE, RESPONDER_ROLE])
+    })
+}
+
+/// Runs one query of an authorized caller in `workspace`.
+async fn answer(
+    siem: Arc<Siem>,
+    workspace: String,
+    text: String,
+    timespan: Option<String>,
+) -> Outcome {
     if !workspace.eq_ignore_ascii_case(&siem.workspace.workspace_id) {
         let body = json!({"error": {"code": "WorkspaceNotFoundError", "message": format!("Workspace '{workspace}' could not be found.")}});
-        return (StatusCode::NOT_FOUND, Json(body)).into_response();
+        return (StatusCode::NOT_FOUND, body);
     }
     let now = Utc::now();
     let window = match timespan
@@ -107,17 +166,23 @@ async fn answer(
         Err(message) => return bad_argument("InvalidTimespan", message),
     };
     match blocking(move || run(&siem, &text, window, now)).await {
-        Ok(Ok(table)) => Json(table).into_response(),
+        Ok(Ok(table)) => (
+            StatusCode::OK,
+            serde_json::to_value(table).unwrap_or_default(),
+        ),
         Ok(Err(e)) => kql_error(e),
-        Err(e) => e.into_response(),
+        Err(e) => (e.status(), e.body()),
     }
 }
 
-fn kql_error(e: RunError) -> Response {
+fn kql_error(e: RunError) -> Outcome {
     match e {
         RunError::Kql(e @ KqlError::Syntax { .. }) => bad_argument("SyntaxError", e.to_string()),
         RunError::Kql(e) => bad_argument("SemanticError", e.to_string()),
-        RunError::Store(e) => super::internal(e).into_response(),
+        RunError::Store(e) => {
+            let error = super::internal(e);
+            (error.status(), error.body())
+        }
     }
 }
 

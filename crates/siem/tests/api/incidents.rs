@@ -152,12 +152,16 @@ async fn stale_etags_conflict_and_if_match_must_match() {
 async fn api_versions_follow_arm() {
     let siem = Siem::start().await;
     for version in [
+        "2019-01-01-preview",
+        "2020-01-01",
         "2021-10-01",
+        "2022-09-01-preview",
         "2022-11-01",
         "2023-02-01",
         "2023-11-01",
         "2024-03-01",
         "2024-09-01",
+        "2025-10-01-preview",
     ] {
         let response = siem
             .writer(
@@ -172,7 +176,7 @@ async fn api_versions_follow_arm() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], json!("MissingApiVersionParameter"));
     let response = siem
-        .writer(siem.http.get(siem.arm("incidents?api-version=2020-01-01")))
+        .writer(siem.http.get(siem.arm("incidents?api-version=2020-02-02")))
         .await;
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], json!("InvalidApiVersionParameter"));
@@ -182,6 +186,20 @@ async fn api_versions_follow_arm() {
             .unwrap()
             .contains("2024-09-01")
     );
+    // ARM matches fixed segments ignoring case.
+    let lower = siem
+        .arm("incidents?api-version=2024-09-01")
+        .replace("resourceGroups", "resourcegroups")
+        .replace(
+            "Microsoft.OperationalInsights",
+            "microsoft.operationalinsights",
+        )
+        .replace(
+            "Microsoft.SecurityInsights/incidents",
+            "MICROSOFT.SECURITYINSIGHTS/Incidents",
+        );
+    let response = siem.writer(siem.http.get(lower)).await;
+    assert_eq!(response.status(), StatusCode::OK);
 }
 
 #[tokio::test]

@@ -9,4 +9,5 @@ mod console;
 mod incidents;
 mod ingestion;
 mod query;
+mod resources;
 mod sdk;
