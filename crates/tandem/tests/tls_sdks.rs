@@ -138,6 +138,53 @@ async fn the_javascript_graph_client_pages_through_every_incident_once() {
 }
 
 #[tokio::test]
+async fn the_javascript_sentinel_sdk_works_with_its_default_api_version() {
+    let stack = Stack::start().await;
+    let output = stack
+        .command("sentinel_incidents.mjs", &["NODE_EXTRA_CA_CERTS"])
+        .output()
+        .unwrap();
+    let summary = succeeded(output);
+    // The package's own default, which Tandem must accept as ARM does.
+    assert_eq!(summary["apiVersion"], "2022-09-01-preview", "{summary}");
+    assert!(
+        summary["names"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("js-sdk-incident")),
+        "{summary}"
+    );
+    assert_eq!(summary["status"], "Active", "{summary}");
+    assert_eq!(
+        summary["staleStatus"], 409,
+        "a stale etag is refused: {summary}"
+    );
+    assert_eq!(
+        summary["comment"], "Looked at it from the JavaScript SDK",
+        "{summary}"
+    );
+    assert_eq!(summary["alerts"], 0, "{summary}");
+    assert_eq!(summary["entities"], 0, "{summary}");
+}
+
+#[tokio::test]
+async fn the_javascript_monitor_sdks_upload_and_query_in_a_batch() {
+    let stack = Stack::start().await;
+    let output = stack
+        .command("monitor_logs.mjs", &["NODE_EXTRA_CA_CERTS"])
+        .output()
+        .unwrap();
+    let summary = succeeded(output);
+    assert_eq!(summary[0]["status"], "Success", "{summary}");
+    assert_eq!(summary[0]["rows"], serde_json::json!([[2]]), "{summary}");
+    assert_eq!(
+        summary[1]["rows"],
+        serde_json::json!([["js-2"]]),
+        "{summary}"
+    );
+}
+
+#[tokio::test]
 async fn pyjwt_verifies_a_token_against_the_published_jwks_and_rejects_a_changed_one() {
     let stack = Stack::start().await;
     let output = stack
