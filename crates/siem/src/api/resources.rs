@@ -96,26 +96,17 @@ async fn cloud_metadata(
         "name": "Tandem",
         "resourceManager": format!("{base}/"),
         "portal": format!("{base}/"),
-        "gallery": format!("{base}/"),
         "graph": format!("{base}/"),
+        "graphAudience": format!("{base}/"),
         "microsoftGraphResourceId": format!("{base}/"),
+        "logAnalyticsResourceId": "https://api.loganalytics.io",
         "authentication": {
-            "loginEndpoint": format!("{base}/"),
-            "audiences": [format!("{base}/"), "https://management.core.windows.net/", "https://management.azure.com/"],
+            "loginEndpoint": base,
+            "audiences": ["https://management.core.windows.net/", "https://management.azure.com/"],
             "tenant": tenant,
             "identityProvider": "AAD",
         },
-        "media": format!("{base}/"),
-        "activeDirectoryDataLake": format!("{base}/"),
-        "batch": format!("{base}/"),
-        "sqlManagement": format!("{base}/"),
-        "vmImageAliasDoc": format!("{base}/"),
-        "logAnalyticsResourceId": format!("{base}/"),
-        "suffixes": {
-            "storage": "core.windows.net",
-            "keyVaultDns": "vault.azure.net",
-            "sqlServerHostname": "database.windows.net",
-        },
+        "suffixes": {},
     }))
     .into_response()
 }
@@ -142,19 +133,16 @@ async fn tenants(
     State(siem): State<Arc<Siem>>,
     Query(query): Query<ApiVersion>,
     caller: Result<Caller, ApiError>,
-) -> Response {
-    if let Err(e) = authorize_read(&siem, &query, caller) {
-        return e.into_response();
-    }
+) -> Result<Json<Value>, ApiError> {
+    authorize_read(&siem, &query, caller)?;
     let tenant = &siem.workspace.tenant_id;
-    Json(json!({"value": [{
+    Ok(Json(json!({"value": [{
         "id": format!("/tenants/{tenant}"),
         "tenantId": tenant,
         "tenantCategory": "Home",
         "displayName": "Tandem",
         "domains": [],
-    }]}))
-    .into_response()
+    }]})))
 }
 
 /// `GET /subscriptions`: the one subscription holding the workspace.
@@ -162,11 +150,9 @@ async fn subscriptions(
     State(siem): State<Arc<Siem>>,
     Query(query): Query<ApiVersion>,
     caller: Result<Caller, ApiError>,
-) -> Response {
-    match authorize_read(&siem, &query, caller) {
-        Ok(()) => Json(json!({"value": [subscription_body(&siem)]})).into_response(),
-        Err(e) => e.into_response(),
-    }
+) -> Result<Json<Value>, ApiError> {
+    authorize_read(&siem, &query, caller)?;
+    Ok(Json(json!({"value": [subscription_body(&siem)]})))
 }
 
 /// `GET /subscriptions/{id}`.
@@ -175,14 +161,12 @@ async fn subscription(
     Path(id): Path<String>,
     Query(query): Query<ApiVersion>,
     caller: Result<Caller, ApiError>,
-) -> Response {
-    if let Err(e) = authorize_read(&siem, &query, caller) {
-        return e.into_response();
-    }
+) -> Result<Json<Value>, ApiError> {
+    authorize_read(&siem, &query, caller)?;
     if !id.eq_ignore_ascii_case(&siem.workspace.subscription_id) {
-        return subscription_not_found(&id).into_response();
+        return Err(subscription_not_found(&id));
     }
-    Json(subscription_body(&siem)).into_response()
+    Ok(Json(subscription_body(&siem)))
 }
 
 fn subscription_not_found(id: &str) -> ApiError {
@@ -203,8 +187,15 @@ fn group_not_found(group: &str) -> ApiError {
     )
 }
 
-/// The path's subscription and resource group are the workspace's.
-fn check_group(siem: &Siem, subscription: &str, group: &str) -> Result<(), ApiError> {
+/// An authorized read of a resource in the workspace's subscription and resource group.
+fn authorize_in_group(
+    siem: &Siem,
+    query: &ApiVersion,
+    caller: Result<Caller, ApiError>,
+    subscription: &str,
+    group: &str,
+) -> Result<(), ApiError> {
+    authorize_read(siem, query, caller)?;
     let ws = &siem.workspace;
     if !subscription.eq_ignore_ascii_case(&ws.subscription_id) {
         return Err(subscription_not_found(subscription));
@@ -221,21 +212,16 @@ async fn resource_group(
     Path((subscription, group)): Path<(String, String)>,
     Query(query): Query<ApiVersion>,
     caller: Result<Caller, ApiError>,
-) -> Response {
-    let checked = authorize_read(&siem, &query, caller)
-        .and_then(|()| check_group(&siem, &subscription, &group));
-    if let Err(e) = checked {
-        return e.into_response();
-    }
+) -> Result<Json<Value>, ApiError> {
+    authorize_in_group(&siem, &query, caller, &subscription, &group)?;
     let ws = &siem.workspace;
-    Json(json!({
+    Ok(Json(json!({
         "id": format!("/subscriptions/{}/resourceGroups/{}", ws.subscription_id, ws.resource_group),
         "name": ws.resource_group,
         "type": "Microsoft.Resources/resourceGroups",
         "location": LOCATION,
         "properties": {"provisioningState": "Succeeded"},
-    }))
-    .into_response()
+    })))
 }
 
 /// `GET …/Microsoft.OperationalInsights/workspaces/{name}`: `customerId` is the workspace id the
@@ -245,25 +231,20 @@ async fn workspace(
     Path((subscription, group, name)): Path<(String, String, String)>,
     Query(query): Query<ApiVersion>,
     caller: Result<Caller, ApiError>,
-) -> Response {
-    let checked = authorize_read(&siem, &query, caller)
-        .and_then(|()| check_group(&siem, &subscription, &group));
-    if let Err(e) = checked {
-        return e.into_response();
-    }
+) -> Result<Json<Value>, ApiError> {
+    authorize_in_group(&siem, &query, caller, &subscription, &group)?;
     let ws = &siem.workspace;
     if !name.eq_ignore_ascii_case(&ws.workspace_name) {
-        return ApiError::new(
+        return Err(ApiError::new(
             ErrorStyle::Arm,
             StatusCode::NOT_FOUND,
             "ResourceNotFound",
             format!(
                 "The Resource 'Microsoft.OperationalInsights/workspaces/{name}' under resource group '{group}' was not found."
             ),
-        )
-        .into_response();
+        ));
     }
-    Json(json!({
+    Ok(Json(json!({
         "id": ws.workspace_resource_id(),
         "name": ws.workspace_name,
         "type": "Microsoft.OperationalInsights/workspaces",
@@ -276,6 +257,5 @@ async fn workspace(
             "publicNetworkAccessForIngestion": "Enabled",
             "publicNetworkAccessForQuery": "Enabled",
         },
-    }))
-    .into_response()
+    })))
 }

@@ -26,7 +26,10 @@ async fn arm_clients_find_the_workspace_through_its_resources() {
     assert_eq!(status, StatusCode::OK);
     let base = format!("{}/", siem.server.url());
     assert_eq!(metadata["resourceManager"], json!(base));
-    assert_eq!(metadata["authentication"]["loginEndpoint"], json!(base));
+    assert_eq!(
+        metadata["authentication"]["loginEndpoint"],
+        json!(siem.server.url())
+    );
     assert!(metadata["suffixes"].is_object());
 
     // The Azure CLI asks for the classic management audience.
