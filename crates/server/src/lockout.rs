@@ -261,4 +261,45 @@ mod tests {
         }
         assert_eq!(last, MAX_LOCKOUT);
     }
+
+    /// Collects what a subscriber writes, for reading back in a test.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn failures_and_lockouts_write_audit_lines() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let throttle = CredentialThrottle::default();
+            for _ in 0..=FREE_FAILURES_PER_ADDRESS {
+                throttle.record_failure("app", true, ip(9));
+            }
+        });
+        let text = String::from_utf8_lossy(&captured.0.lock().unwrap()).into_owned();
+        assert!(text.contains("tandem::audit"), "{text}");
+        assert_eq!(text.matches("failed authentication").count(), 6, "{text}");
+        assert!(
+            text.contains("locked out") && text.contains("127.0.0.9"),
+            "{text}"
+        );
+    }
 }

@@ -706,3 +706,27 @@ async fn consoles_refuse_cross_site_posts_and_escape_what_they_show() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
 }
+
+#[test]
+fn short_configured_secrets_are_refused_beyond_loopback() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("tandem.toml");
+    std::fs::write(
+        &config,
+        "[identity]\ntenant_id = \"contoso\"\n[[identity.apps]]\nclient_id = \"soc-app\"\nclient_secret = \"change-me\"\nroles = [\"SecurityIncident.Read.All\"]\n",
+    )
+    .unwrap();
+    let output = std::process::Command::new(tandem())
+        .args(["xdr", "--tls", "--listen", "0.0.0.0:0", "--config"])
+        .arg(&config)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!output.status.success(), "a 9-character secret was served");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for needle in ["soc-app", "9 characters", "16"] {
+        assert!(stderr.contains(needle), "{needle} missing from: {stderr}");
+    }
+}
