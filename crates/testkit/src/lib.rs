@@ -74,6 +74,11 @@ pub enum TestkitError {
         "no Python venv at {0}: run scripts/test (it creates .venv and installs sdk/python/requirements.txt), or set TANDEM_PYTHON"
     )]
     NoPython(PathBuf),
+    /// The Azure CLI's venv is missing.
+    #[error(
+        "no Azure CLI at {0}: run scripts/test (it creates .venv-az and installs sdk/python/azure-cli/requirements.txt), or set TANDEM_AZ"
+    )]
+    NoAzureCli(PathBuf),
 }
 
 /// ` (its output is in LOG)` when there is a log file, else nothing.
@@ -342,6 +347,18 @@ pub fn python() -> Result<PathBuf, TestkitError> {
         Ok(path)
     } else {
         Err(TestkitError::NoPython(path))
+    }
+}
+
+/// The Azure CLI (`az`) of `scripts/test`'s `.venv-az`, or `TANDEM_AZ`.
+pub fn azure_cli() -> Result<PathBuf, TestkitError> {
+    let path = std::env::var_os("TANDEM_AZ")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join(".venv-az/bin/az"));
+    if path.exists() {
+        Ok(path)
+    } else {
+        Err(TestkitError::NoAzureCli(path))
     }
 }
 
