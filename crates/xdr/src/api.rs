@@ -14,10 +14,10 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Map, Value, json};
 use tandem_model::parse_json;
-use tandem_server::{ApiError, Caller, ErrorStyle, Identity};
+use tandem_server::{ApiError, Caller, ErrorStyle};
 
 use crate::queries::{ALERT_LIST, INCIDENT_LIST};
-use crate::service::{Invalid, Xdr, XdrError};
+use crate::service::{AppState, Invalid, Xdr, XdrError, offload};
 use tandem_odata::ListQuery;
 use tandem_odata::filter::Sqlite;
 
@@ -29,17 +29,6 @@ const INCIDENT_READ: &[&str] = &[
 const INCIDENT_WRITE: &[&str] = &["SecurityIncident.ReadWrite.All"];
 const ALERT_READ: &[&str] = &["SecurityAlert.Read.All", "SecurityAlert.ReadWrite.All"];
 const ALERT_WRITE: &[&str] = &["SecurityAlert.ReadWrite.All"];
-
-/// What every handler shares.
-#[derive(Debug)]
-pub struct AppState {
-    /// The XDR.
-    pub xdr: Xdr,
-    /// The console base URL for portal links; the request's own host when unset.
-    pub public_url: Option<String>,
-    /// The tenant's apps, whose display names sign comments.
-    pub identity: Identity,
-}
 
 type Shared = Arc<AppState>;
 
@@ -193,15 +182,6 @@ impl GraphRequest {
     ) -> Result<T, ApiError> {
         offload(&self.state, work).await.map_err(api_error)
     }
-}
-
-/// Runs `work` on a blocking thread (SQLite is synchronous).
-pub(crate) async fn offload<T: Send + 'static>(
-    state: &Shared,
-    work: impl FnOnce(&Xdr) -> Result<T, XdrError> + Send + 'static,
-) -> Result<T, XdrError> {
-    let state = state.clone();
-    tokio::task::spawn_blocking(move || work(&state.xdr)).await?
 }
 
 fn api_error(error: XdrError) -> ApiError {

@@ -19,9 +19,9 @@ use tandem_console::{
 use tandem_model::mapping::siem_incident_name;
 use tandem_server::Identity;
 
-use crate::api::{AppState, offload};
 use crate::clock;
 use crate::service::XdrError;
+use crate::service::{AppState, offload};
 use crate::store::{self, OwnerMatch, QueueOrder, QueueQuery};
 
 /// The incident role that lets a console session act.

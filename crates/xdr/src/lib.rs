@@ -44,7 +44,7 @@ pub fn routes(server: &Prepared) -> Result<Router, StartError> {
     let config: XdrConfig = server.config().section("xdr")?.unwrap_or_default();
     let store = Store::open(&server.data_dir().path(DATABASE_FILE))?;
     let xdr = Xdr::new(store, server.identity().tenant_id(), &config);
-    let state = Arc::new(api::AppState {
+    let state = Arc::new(service::AppState {
         xdr,
         public_url: config.public_url,
         identity: server.identity().clone(),

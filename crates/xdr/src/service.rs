@@ -3,6 +3,9 @@
 //!
 //! Every operation runs in one write transaction and stamps what it changes with the next tick of the
 //! update clock, so `lastUpdateDateTime` moves on every change.
+//!
+//! [`AppState`] is what the API ([`crate::api`]) and the console ([`crate::console`]) share, and
+//! [`offload`] runs store work off the async workers for both; neither imports the other.
 
 use chrono::TimeDelta;
 use serde::Deserialize;
@@ -14,6 +17,7 @@ use crate::correlation::{self, AlertFacts};
 use crate::entities::alert_entities;
 use crate::store::{self, Change, IncidentRecord, Store, StoreError};
 use tandem_odata::QueryError;
+use tandem_server::Identity;
 
 /// Settings of the XDR service, from the `[xdr]` section of the config file.
 #[derive(Debug, Clone, Deserialize)]
@@ -238,6 +242,26 @@ pub(crate) fn object(value: Value) -> Map<String, Value> {
         Value::Object(map) => map,
         _ => Map::new(),
     }
+}
+
+/// What every handler of the API and the console shares.
+#[derive(Debug)]
+pub struct AppState {
+    /// The XDR.
+    pub xdr: Xdr,
+    /// The console base URL for portal links; the request's own host when unset.
+    pub public_url: Option<String>,
+    /// The tenant's apps, whose display names sign comments.
+    pub identity: Identity,
+}
+
+/// Runs `work` on a blocking thread (SQLite is synchronous).
+pub(crate) async fn offload<T: Send + 'static>(
+    state: &std::sync::Arc<AppState>,
+    work: impl FnOnce(&Xdr) -> Result<T, XdrError> + Send + 'static,
+) -> Result<T, XdrError> {
+    let state = state.clone();
+    tokio::task::spawn_blocking(move || work(&state.xdr)).await?
 }
 
 #[cfg(test)]

@@ -28,8 +28,8 @@ use tandem_console::{
 use tandem_model::mapping::Provider;
 use tandem_server::Identity;
 
-use crate::api::{READER_ROLE, RESPONDER_ROLE, Siem};
 use crate::incidents::{Actor, IncidentError, Incidents, PROVIDER_NAME};
+use crate::service::{READER_ROLE, RESPONDER_ROLE, Siem};
 
 pub use sync_status::SyncStatusSource;
 
