@@ -262,7 +262,13 @@ impl Scope<'_> {
             Expr::Literal(literal) => literal_value(literal)?,
             Expr::Now => Scalar::Datetime(self.now),
             Expr::Ago(span) => match self.eval(span, row)? {
-                Scalar::Timespan(seconds) => Scalar::Datetime(self.now - seconds_delta(seconds)),
+                Scalar::Timespan(seconds) => {
+                    Scalar::Datetime(before(self.now, seconds).ok_or_else(|| {
+                        KqlError::Type(format!(
+                            "ago() of {seconds} seconds reaches outside the range of datetime"
+                        ))
+                    })?)
+                }
                 other => {
                     return Err(KqlError::Type(format!(
                         "ago() takes a timespan such as 1d, 2h, 30m or 10s, got {}",
@@ -307,8 +313,18 @@ impl Scope<'_> {
     }
 }
 
-fn seconds_delta(seconds: f64) -> TimeDelta {
-    TimeDelta::milliseconds((seconds * 1000.0).round() as i64)
+/// `seconds` as a time delta (to the millisecond), or `None` when it does not fit one.
+fn seconds_delta(seconds: f64) -> Option<TimeDelta> {
+    let millis = (seconds * 1000.0).round();
+    if !millis.is_finite() || millis.abs() >= i64::MAX as f64 {
+        return None;
+    }
+    TimeDelta::try_milliseconds(millis as i64)
+}
+
+/// The instant `seconds` before `now` (what `ago()` means), or `None` outside the datetime range.
+pub(crate) fn before(now: DateTime<Utc>, seconds: f64) -> Option<DateTime<Utc>> {
+    now.checked_sub_signed(seconds_delta(seconds)?)
 }
 
 fn literal_value(literal: &Literal) -> Result<Scalar, KqlError> {

@@ -131,6 +131,21 @@ mod tests {
     }
 
     #[test]
+    fn ago_past_the_datetime_range_is_a_type_error() {
+        // Found by fuzzing: this overflowed chrono's arithmetic and aborted the query thread.
+        for text in [
+            "T | where ago(8888888888888888880d)",
+            "T | where A > 1 and ago(99999999999999999999999d) < now()",
+        ] {
+            let query = parse(text).expect("parses");
+            match execute(&query, table(), chrono::Utc::now()) {
+                Err(KqlError::Type(m)) => assert!(m.contains("outside the range"), "{m}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn chains_of_or_and_and_run_up_to_the_limit() {
         for joiner in [" or ", " and "] {
             let terms = vec!["A == 1"; parser::MAX_TERMS].join(joiner);

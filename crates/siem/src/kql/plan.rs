@@ -4,7 +4,7 @@
 //! `>= datetime(...)`, combined with `and`) lets the store skip older rows; everything else is left to
 //! [`super::eval`], which re-applies the same predicate, so the bound never changes an answer.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 
 use super::ast::{CompareOp, Expr, Literal, Operator, Query};
 use crate::schema::{TIME_GENERATED, parse_datetime};
@@ -57,9 +57,7 @@ fn constant_instant(expr: &Expr, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     match expr {
         Expr::Now => Some(now),
         Expr::Ago(span) => match &**span {
-            Expr::Literal(Literal::Timespan(seconds)) => {
-                Some(now - TimeDelta::milliseconds((seconds * 1000.0).round() as i64))
-            }
+            Expr::Literal(Literal::Timespan(seconds)) => super::eval::before(now, *seconds),
             _ => None,
         },
         Expr::Literal(Literal::Datetime(text)) => parse_datetime(text),
