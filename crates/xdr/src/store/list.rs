@@ -107,7 +107,8 @@ fn count(
     Ok(conn.query_row(&sql, params_from_iter(values), |row| row.get(0))?)
 }
 
-fn sql_value(param: &Param) -> SqlValue {
+/// The SQLite value a `$filter` parameter binds as.
+pub(crate) fn sql_value(param: &Param) -> SqlValue {
     match param {
         Param::Integer(n) => SqlValue::Integer(*n),
         Param::Text(s) => SqlValue::Text(s.clone()),
