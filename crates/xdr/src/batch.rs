@@ -48,19 +48,28 @@ pub fn with_batch(routes: Router) -> Router {
     )
 }
 
-/// One request of the batch body.
+/// One request of the batch body. `headers` and `dependsOn` may be `null`; `depends_on` is read too,
+/// as msgraph-core for Python writes it.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Item {
     id: String,
     method: String,
     url: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     headers: BTreeMap<String, String>,
     #[serde(default)]
     body: Option<Value>,
-    #[serde(default)]
+    #[serde(default, alias = "depends_on", deserialize_with = "null_as_default")]
     depends_on: Vec<String>,
+}
+
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 #[derive(Debug, Deserialize)]
@@ -183,13 +192,7 @@ impl SubContext {
     fn request(&self, item: &Item) -> Result<Request, String> {
         let method = Method::from_bytes(item.method.to_ascii_uppercase().as_bytes())
             .map_err(|_| format!("'{}' is not an HTTP method.", item.method))?;
-        if item.url.contains("://") {
-            return Err(format!(
-                "The url '{}' must be relative to /v1.0, such as /security/incidents.",
-                item.url
-            ));
-        }
-        let path = format!("/v1.0/{}", item.url.trim_start_matches('/'));
+        let path = format!("/v1.0/{}", relative_url(&item.url)?.trim_start_matches('/'));
         let mut request = Request::builder().method(method).uri(path.as_str());
         let headers = request.headers_mut().ok_or("invalid request")?;
         headers.extend(self.headers.clone());
@@ -215,6 +218,20 @@ impl SubContext {
         *request.extensions_mut() = self.extensions.clone();
         Ok(request)
     }
+}
+
+/// The url relative to `/v1.0`: as given, or the part after `/v1.0` of an absolute URL (some SDKs send
+/// the full URL of the request they batch).
+fn relative_url(url: &str) -> Result<&str, String> {
+    let Some((_, rest)) = url.split_once("://") else {
+        return Ok(url);
+    };
+    rest.find('/')
+        .map(|at| &rest[at..])
+        .and_then(|path| path.strip_prefix("/v1.0/"))
+        .ok_or_else(|| {
+            format!("The url '{url}' must be relative to /v1.0, such as /security/incidents.")
+        })
 }
 
 fn answer(item: &Item, status: StatusCode, body: Value) -> Value {

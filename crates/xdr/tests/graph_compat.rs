@@ -326,7 +326,7 @@ async fn batch_runs_requests_through_the_same_routes() {
             {"id": "patch", "method": "PATCH", "url": format!("/security/incidents/{incident}"),
              "headers": {"Content-Type": "application/json"}, "body": {"assignedTo": "batch@contoso.com"}},
             {"id": "read", "method": "GET", "url": format!("security/incidents/{incident}"),
-             "dependsOn": ["patch"]},
+             "depends_on": ["patch"]},
             {"id": "nav", "method": "GET", "url": format!("/security/incidents/{incident}/alerts"),
              "headers": {"Prefer": "include-unknown-enum-members"}},
             {"id": "missing", "method": "GET", "url": "/security/incidents/424242"},
@@ -430,6 +430,20 @@ async fn malformed_batches_are_refused_whole() {
         let message = body["error"]["message"].as_str().unwrap();
         assert!(message.contains(expected), "{message}");
     }
+    let (_, foreign) = batch(
+        &xdr,
+        &xdr.token,
+        json!([
+            {"id": "beta", "method": "GET", "url": "https://graph.microsoft.com/beta/security/incidents"},
+            {"id": "full", "method": "GET", "url": xdr.url("/v1.0/security/incidents?$top=1"),
+             "headers": null, "depends_on": null},
+            {"id": "after-beta", "method": "GET", "url": "/security/incidents", "depends_on": ["beta"]},
+        ]),
+    )
+    .await;
+    assert_eq!(response(&foreign, "beta")["status"], 400, "{foreign}");
+    assert_eq!(response(&foreign, "after-beta")["status"], 424, "{foreign}");
+    assert_eq!(response(&foreign, "full")["status"], 200, "{foreign}");
     let (_, nested) = batch(
         &xdr,
         &xdr.token,
