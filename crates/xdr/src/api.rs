@@ -158,6 +158,7 @@ impl Origin {
                 .collect();
             doc.insert("alerts".into(), json!(alerts));
         }
+        shape::hide_incident_future_members(&mut doc, self.include_unknown);
         let keep: &[&str] = if expanded { &["alerts"] } else { &[] };
         Value::Object(shape::project(doc, selection.own, keep))
     }

@@ -8,7 +8,9 @@
 
 use axum::http::HeaderMap;
 use serde_json::{Map, Value};
-use tandem_model::graph::{DetectionSource, EvidenceRemediationStatus, ServiceSource};
+use tandem_model::graph::{
+    DetectionSource, EvidenceRemediationStatus, IncidentStatus, ServiceSource,
+};
 use tandem_model::wire::WireEnum;
 use tandem_odata::ListQuery;
 
@@ -40,6 +42,9 @@ const ALERT_ENUMS: &[Evolvable] = &[
     evolvable::<ServiceSource>("serviceSource"),
     evolvable::<DetectionSource>("detectionSource"),
 ];
+
+/// The incident's evolvable properties.
+const INCIDENT_ENUMS: &[Evolvable] = &[evolvable::<IncidentStatus>("status")];
 
 /// The evolvable properties of each item of an alert's `evidence`.
 const EVIDENCE_ENUMS: &[Evolvable] = &[evolvable::<EvidenceRemediationStatus>("remediationStatus")];
@@ -88,6 +93,14 @@ pub fn hide_alert_future_members(doc: &mut Map<String, Value>, include_unknown: 
         for item in evidence.iter_mut().filter_map(Value::as_object_mut) {
             hide_future_members(item, EVIDENCE_ENUMS);
         }
+    }
+}
+
+/// Hides the future members of an incident's evolvable properties (`status` `awaitingAction`) unless
+/// `include_unknown`; its expanded alerts are shaped by [`hide_alert_future_members`].
+pub fn hide_incident_future_members(doc: &mut Map<String, Value>, include_unknown: bool) {
+    if !include_unknown {
+        hide_future_members(doc, INCIDENT_ENUMS);
     }
 }
 
@@ -150,6 +163,20 @@ mod tests {
         let mut kept = stored.clone();
         hide_alert_future_members(&mut kept, true);
         assert_eq!(kept, stored);
+    }
+
+    #[test]
+    fn awaiting_action_is_a_future_incident_status() {
+        let stored = object(json!({"status": "awaitingAction"}));
+        let mut hidden = stored.clone();
+        hide_incident_future_members(&mut hidden, false);
+        assert_eq!(hidden["status"], "unknownFutureValue");
+        let mut kept = stored.clone();
+        hide_incident_future_members(&mut kept, true);
+        assert_eq!(kept, stored);
+        let mut active = object(json!({"status": "active"}));
+        hide_incident_future_members(&mut active, false);
+        assert_eq!(active["status"], "active");
     }
 
     #[test]
