@@ -65,7 +65,9 @@ fn graph_routes(state: Arc<AppState>) -> Router {
             "/v1.0/security/incidents/{id}/alerts",
             get(list_incident_alerts),
         )
+        .route("/v1.0/security/incidents/$count", get(count_incidents))
         .route("/v1.0/security/alerts_v2", get(list_alerts))
+        .route("/v1.0/security/alerts_v2/$count", get(count_alerts))
         .route(
             "/v1.0/security/alerts_v2/{id}",
             get(get_alert).patch(patch_alert),
@@ -380,6 +382,25 @@ fn alert_collection(
         .map(|(_, doc)| origin.alert(doc, select))
         .collect();
     Json(collection(origin, fragment, path, query, items, &page))
+}
+
+/// `GET /security/incidents/$count`: the number of incidents `$filter` keeps, as plain text.
+async fn count_incidents(
+    request: GraphRequest,
+    RawQuery(raw): RawQuery,
+) -> Result<String, ApiError> {
+    request.caller.require_any(INCIDENT_READ)?;
+    let query = list_query(raw.as_deref(), &INCIDENT_LIST)?;
+    let count = request.run(move |xdr| xdr.count_incidents(&query)).await?;
+    Ok(count.to_string())
+}
+
+/// `GET /security/alerts_v2/$count`: the number of alerts `$filter` keeps, as plain text.
+async fn count_alerts(request: GraphRequest, RawQuery(raw): RawQuery) -> Result<String, ApiError> {
+    request.caller.require_any(ALERT_READ)?;
+    let query = list_query(raw.as_deref(), &ALERT_LIST)?;
+    let count = request.run(move |xdr| xdr.count_alerts(&query)).await?;
+    Ok(count.to_string())
 }
 
 /// A Graph collection response: context, optional count, the page and the next link.

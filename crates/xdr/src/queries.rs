@@ -242,6 +242,18 @@ impl Xdr {
         })
     }
 
+    /// How many incidents `query`'s `$filter` keeps (`/security/incidents/$count`).
+    pub fn count_incidents(&self, query: &ListQuery) -> Result<i64, XdrError> {
+        self.store()
+            .read(|conn| Ok(store::count_matching(conn, &INCIDENTS, query)?))
+    }
+
+    /// How many alerts `query`'s `$filter` keeps (`/security/alerts_v2/$count`).
+    pub fn count_alerts(&self, query: &ListQuery) -> Result<i64, XdrError> {
+        self.store()
+            .read(|conn| Ok(store::count_matching(conn, &ALERTS, query)?))
+    }
+
     /// One alert.
     pub fn alert(&self, id: &str) -> Result<Map<String, Value>, XdrError> {
         self.store().read(|conn| Ok(load_alert(conn, id)?.doc))

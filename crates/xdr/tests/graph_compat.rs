@@ -1,6 +1,7 @@
 //! Graph query behaviours beyond the basics, against the real server: `$select` (also nested in
 //! `$expand`), the `/incidents/{id}/alerts` navigation, JSON batching, evolvable enumerations under
-//! `Prefer: include-unknown-enum-members`, `$count` with `ConsistencyLevel`, and `$filter`'s `in`.
+//! `Prefer: include-unknown-enum-members`, `$count` (and `/$count`) with `ConsistencyLevel`, and
+//! `$filter`'s `in`.
 
 mod common;
 
@@ -265,6 +266,27 @@ async fn count_is_served_with_or_without_consistency_level() {
     assert_eq!(status, StatusCode::OK, "{eventual}");
     assert_eq!(eventual["@odata.count"], 4);
     assert_eq!(eventual["value"].as_array().unwrap().len(), 1);
+
+    // The /$count segment answers the bare number, narrowed by $filter.
+    let count = |path: &'static str| {
+        let xdr = &xdr;
+        async move {
+            let (status, body) = xdr.call_as(Some(&xdr.token), Method::GET, path, None).await;
+            assert_eq!(status, StatusCode::OK, "{path}: {body}");
+            body
+        }
+    };
+    assert_eq!(count("/v1.0/security/incidents/$count").await, json!(2));
+    assert_eq!(count("/v1.0/security/alerts_v2/$count").await, json!(4));
+    let high = count("/v1.0/security/alerts_v2/$count?$filter=severity eq 'high'").await;
+    assert_eq!(high, json!(1));
+    let (status, _) = xdr
+        .call_with_header(
+            "/v1.0/security/incidents/$count",
+            ("ConsistencyLevel", "eventual"),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
 }
 
 #[tokio::test]

@@ -4,7 +4,8 @@ Usage: graph_queries.py  (with TANDEM_XDR_URL, TANDEM_TENANT_ID, TANDEM_CLIENT_I
 in the environment, as credentials.env holds them; the server must hold an incident with at least three
 alerts).
 
-Lists incidents with `$select` and `$expand=alerts($select=...)`, walks one incident's alerts through
+Lists incidents with `$select` and `$expand=alerts($select=...)` and counts them with
+`incidents.count.get()` (`/$count`), walks one incident's alerts through
 `incidents.by_incident_id(id).alerts.get()` page by page, and sends a batch through the SDK's own
 batch request builder (`client.batch`) with a dependency chain and a failed dependency. Exits non-zero
 on the first mismatch.
@@ -36,6 +37,8 @@ async def select_and_expand(client):
         request_configuration=RequestConfiguration(query_parameters=query)
     )
     check(page.value, "no incidents listed")
+    total = await client.security.incidents.count.get()
+    check(total == len(page.value), f"incidents/$count is {total}, {len(page.value)} listed")
     for incident in page.value:
         check(incident.display_name, f"incident {incident.id} lost its selected displayName")
         check(incident.status is not None, f"incident {incident.id} lost its selected status")

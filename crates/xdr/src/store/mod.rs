@@ -17,7 +17,7 @@ use rusqlite::Connection;
 
 use crate::clock::UpdateClock;
 
-pub use list::{Page, Table, list};
+pub use list::{Page, Table, count_matching, list};
 pub use queue::{OwnerMatch, QueueCounts, QueueOrder, QueueQuery, counts, queue};
 pub use rows::{
     AlertRecord, HistoryEntry, IncidentRecord, add_history, alert_by_id, alerts_of_incidents,
