@@ -24,8 +24,9 @@ use tower::ServiceExt;
 /// The most requests one batch may hold.
 pub const MAX_REQUESTS: usize = 20;
 
-/// The largest response body a sub-request may give (the largest page of alerts fits).
-const MAX_RESPONSE_BODY: usize = 64 * 1024 * 1024;
+/// The largest response body a sub-request may give (a full page of alerts fits); a larger one is
+/// answered 500 so that twenty requests cannot hold unbounded memory.
+const MAX_RESPONSE_BODY: usize = 16 * 1024 * 1024;
 
 /// The headers of the batch request that every sub-request carries.
 const INHERITED: [HeaderName; 3] = [
@@ -175,16 +176,23 @@ impl SubContext {
     async fn run(&self, item: &Item) -> Value {
         let request = match self.request(item) {
             Ok(request) => request,
-            Err(message) => return answer(item, StatusCode::BAD_REQUEST, error_body(&message)),
+            Err(message) => {
+                let body = error_body("BadRequest", &message);
+                return answer(item, StatusCode::BAD_REQUEST, body);
+            }
         };
         let Ok(response) = self.routes.clone().oneshot(request).await;
         let status = response.status();
         let headers = header_object(response.headers());
-        let body = match axum::body::to_bytes(response.into_body(), MAX_RESPONSE_BODY).await {
-            Ok(bytes) => body_value(&bytes),
-            Err(e) => error_body(&format!("The response could not be read: {e}")),
+        let bytes = match axum::body::to_bytes(response.into_body(), MAX_RESPONSE_BODY).await {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                let message = format!("The response could not be read: {e}");
+                let body = error_body("InternalServerError", &message);
+                return answer(item, StatusCode::INTERNAL_SERVER_ERROR, body);
+            }
         };
-        let mut out = answer(item, status, body);
+        let mut out = answer(item, status, body_value(&bytes));
         out["headers"] = headers;
         out
     }
@@ -240,13 +248,12 @@ fn answer(item: &Item, status: StatusCode, body: Value) -> Value {
 
 fn failed_dependency(item: &Item, dependency: &str) -> Value {
     let message = format!("Request '{dependency}', which this request depends on, failed.");
-    let mut out = answer(item, StatusCode::FAILED_DEPENDENCY, error_body(&message));
-    out["body"]["error"]["code"] = json!("FailedDependency");
-    out
+    let body = error_body("FailedDependency", &message);
+    answer(item, StatusCode::FAILED_DEPENDENCY, body)
 }
 
-fn error_body(message: &str) -> Value {
-    json!({"error": {"code": "BadRequest", "message": message}})
+fn error_body(code: &str, message: &str) -> Value {
+    json!({"error": {"code": code, "message": message}})
 }
 
 /// The response body: JSON as JSON, other text as a string, nothing as `null`.
