@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use std::marker::PhantomData;
 
 use reqwest::Url;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
@@ -32,6 +33,7 @@ pub struct Pager<T> {
     first: Url,
     next: Option<Url>,
     followed: HashSet<Url>,
+    headers: HeaderMap,
     items: PhantomData<fn() -> T>,
 }
 
@@ -57,6 +59,7 @@ impl ApiClient {
             followed: HashSet::from([first.clone()]),
             next: Some(first.clone()),
             first,
+            headers: HeaderMap::new(),
             items: PhantomData,
         })
     }
@@ -68,16 +71,23 @@ impl ApiClient {
 }
 
 impl<T: DeserializeOwned> Pager<T> {
+    /// Sends `name: value` with every page request (such as Graph's `Prefer`), as
+    /// [`ApiRequest::header`] does.
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.append(name, value);
+        self
+    }
+
     /// The next page, or `None` once the last page has been returned.
     pub async fn next_page(&mut self) -> Result<Option<Page<T>>, ClientError> {
         let Some(url) = self.next.take() else {
             return Ok(None);
         };
-        let body: PageBody<T> = self
-            .client
-            .send(ApiRequest::get(url.as_str()))
-            .await?
-            .json()?;
+        let mut request = ApiRequest::get(url.as_str());
+        for (name, value) in &self.headers {
+            request = request.header(name.clone(), value.clone());
+        }
+        let body: PageBody<T> = self.client.send(request).await?.json()?;
         let next_link = body.odata_next_link.or(body.next_link);
         if let Some(link) = &next_link {
             self.next = Some(self.follow(&url, link)?);

@@ -150,3 +150,24 @@ async fn a_failing_page_ends_paging_with_its_error() {
     assert_eq!(pager.next_page().await.unwrap().unwrap().items.len(), 1);
     assert!(pager.next_page().await.unwrap_err().is_not_found());
 }
+
+#[tokio::test]
+async fn a_pagers_headers_go_with_every_page() {
+    let (client, base, api) = serve_pages("@odata.nextLink").await;
+    let pager = client
+        .pages::<Item>(&format!("{base}/v1.0/security/incidents"))
+        .unwrap()
+        .with_header(
+            reqwest::header::HeaderName::from_static("prefer"),
+            reqwest::header::HeaderValue::from_static("include-unknown-enum-members"),
+        );
+    assert_eq!(pager.collect_all().await.unwrap(), expected());
+    let seen = api.seen();
+    assert_eq!(seen.len(), ITEMS.div_ceil(PAGE));
+    for request in &seen {
+        assert_eq!(
+            request.header("prefer"),
+            Some("include-unknown-enum-members")
+        );
+    }
+}

@@ -181,6 +181,16 @@ pub trait WireEnum {
 
     /// The documented spellings, comma-separated, for error messages.
     fn known_list() -> String;
+
+    /// Reads any spelling (case-insensitive); unknown text becomes the `Other` variant.
+    fn from_text(text: &str) -> Self
+    where
+        Self: Sized;
+
+    /// True for a documented member declared after `unknownFutureValue`: Graph serves such a value
+    /// only to clients that send `Prefer: include-unknown-enum-members`, and `unknownFutureValue` to
+    /// the others.
+    fn is_future_member(&self) -> bool;
 }
 
 /// Defines a wire enum that reads every spelling case-insensitively, writes the documented spelling, and
@@ -239,6 +249,18 @@ macro_rules! wire_enum {
 
             fn known_list() -> String {
                 [$($wire),+].join(", ")
+            }
+
+            fn from_text(text: &str) -> Self {
+                $name::from_wire(text)
+            }
+
+            fn is_future_member(&self) -> bool {
+                let position = |wire: &str| $name::KNOWN.iter().position(|v| v.as_str() == wire);
+                match (position(self.as_str()), position("unknownFutureValue")) {
+                    (Some(member), Some(sentinel)) => member > sentinel,
+                    _ => false,
+                }
             }
         }
 

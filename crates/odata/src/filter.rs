@@ -2,12 +2,13 @@
 //! bound parameters.
 //!
 //! The grammar is the subset of OData the Graph security API documents, written so that new operators
-//! and functions slot in: comparisons (`eq ne gt ge lt le`) of a property with a literal, combined with
-//! `and`, `or`, `not` and parentheses. Literals are `'strings'` (quotes doubled inside), bare
+//! and functions slot in: comparisons (`eq ne gt ge lt le`) of a property with a literal, membership
+//! (`status in ('active','inProgress')`) of a text property in a list of strings, combined with `and`,
+//! `or`, `not` and parentheses. Literals are `'strings'` (quotes doubled inside), bare
 //! date-times (`2024-01-01T00:00:00Z`), numbers, `true`, `false` and `null`.
 //!
 //! The parser counts nesting and comparisons as it goes and stops at [`MAX_FILTER_DEPTH`] and
-//! [`MAX_FILTER_TERMS`], so every later walk over the tree (SQL generation, the database's own parser)
+//! [`MAX_FILTER_TERMS`] (each value of an `in` list counts as a comparison), so every later walk over the tree (SQL generation, the database's own parser)
 //! stays within a known depth.
 
 use chrono::{DateTime, Utc};
@@ -33,6 +34,13 @@ pub enum Expr {
         op: CompareOp,
         /// The right-hand side.
         value: Literal,
+    },
+    /// `property in (literal, ...)`: equal to one of the values.
+    In {
+        /// The property name as written.
+        property: String,
+        /// The values, at least one.
+        values: Vec<Literal>,
     },
 }
 
@@ -142,6 +150,9 @@ pub trait Dialect {
 
     /// A case-insensitive comparison of a text `column` with a placeholder.
     fn text_comparison(&self, column: &str, op: &str, placeholder: &str) -> String;
+
+    /// A case-insensitive test that a text `column` equals one of the values bound to `placeholders`.
+    fn text_membership(&self, column: &str, placeholders: &[String]) -> String;
 }
 
 /// SQLite: `?` placeholders and `COLLATE NOCASE`.
@@ -155,6 +166,10 @@ impl Dialect for Sqlite {
 
     fn text_comparison(&self, column: &str, op: &str, placeholder: &str) -> String {
         format!("{column} {op} {placeholder} COLLATE NOCASE")
+    }
+
+    fn text_membership(&self, column: &str, placeholders: &[String]) -> String {
+        format!("{column} COLLATE NOCASE IN ({})", placeholders.join(", "))
     }
 }
 
@@ -210,7 +225,24 @@ impl SqlWriter<'_> {
                 op,
                 value,
             } => self.compare(property, *op, value)?,
+            Expr::In { property, values } => self.membership(property, values)?,
         })
+    }
+
+    fn membership(&mut self, property: &str, values: &[Literal]) -> Result<String, QueryError> {
+        let field = find_field(self.fields, property)?;
+        if field.kind != FieldKind::Text {
+            return Err(filter_error(format!(
+                "'{property}' does not support 'in'; compare it with ge, gt, le or lt"
+            )));
+        }
+        let mut placeholders = Vec::with_capacity(values.len());
+        for value in values {
+            self.params
+                .push(text_param(property, CompareOp::Eq, value)?);
+            placeholders.push(self.dialect.placeholder(self.params.len()));
+        }
+        Ok(self.dialect.text_membership(field.column, &placeholders))
     }
 
     fn compare(
@@ -318,6 +350,7 @@ enum Token {
     Str(String),
     Open,
     Close,
+    Comma,
 }
 
 impl Token {
@@ -327,6 +360,7 @@ impl Token {
             Token::Str(s) => format!("'{s}'"),
             Token::Open => "(".to_owned(),
             Token::Close => ")".to_owned(),
+            Token::Comma => ",".to_owned(),
         }
     }
 }
@@ -347,6 +381,10 @@ fn tokenize(text: &str) -> Result<Vec<Token>, QueryError> {
                 chars.next();
                 tokens.push(Token::Close);
             }
+            ',' => {
+                chars.next();
+                tokens.push(Token::Comma);
+            }
             '\'' => {
                 chars.next();
                 tokens.push(Token::Str(quoted(&mut chars, start)?));
@@ -354,7 +392,7 @@ fn tokenize(text: &str) -> Result<Vec<Token>, QueryError> {
             _ => {
                 let mut word = String::new();
                 while let Some(&(_, c)) = chars.peek() {
-                    if c.is_whitespace() || c == '(' || c == ')' || c == '\'' {
+                    if c.is_whitespace() || matches!(c, '(' | ')' | '\'' | ',') {
                         break;
                     }
                     word.push(c);
@@ -467,13 +505,19 @@ impl Parser {
         Ok(())
     }
 
-    fn comparison(&mut self) -> Result<Expr, QueryError> {
+    /// Counts one more comparison, refusing to pass [`MAX_FILTER_TERMS`].
+    fn count_term(&mut self) -> Result<(), QueryError> {
         self.terms += 1;
         if self.terms > MAX_FILTER_TERMS {
             return Err(filter_error(format!(
                 "the expression holds more than {MAX_FILTER_TERMS} comparisons"
             )));
         }
+        Ok(())
+    }
+
+    fn comparison(&mut self) -> Result<Expr, QueryError> {
+        self.count_term()?;
         let property = match self.next() {
             Some(Token::Word(w)) if is_identifier(&w) => w,
             Some(other) => {
@@ -489,9 +533,13 @@ impl Parser {
             }
         };
         let op = match self.next() {
+            Some(Token::Word(w)) if w.eq_ignore_ascii_case("in") => {
+                let values = self.value_list(&property)?;
+                return Ok(Expr::In { property, values });
+            }
             Some(Token::Word(w)) => CompareOp::from_keyword(&w).ok_or_else(|| {
                 filter_error(format!(
-                    "'{w}' is not a supported operator; use eq, ne, gt, ge, lt or le"
+                    "'{w}' is not a supported operator; use eq, ne, gt, ge, lt, le or in"
                 ))
             })?,
             _ => {
@@ -500,16 +548,43 @@ impl Parser {
                 )));
             }
         };
-        let value = match self.next() {
-            Some(Token::Str(s)) => Literal::String(s),
-            Some(Token::Word(w)) => literal(&w)?,
-            _ => return Err(filter_error(format!("expected a value after '{property}'"))),
-        };
+        let value = self.value(&property)?;
         Ok(Expr::Compare {
             property,
             op,
             value,
         })
+    }
+
+    fn value(&mut self, property: &str) -> Result<Literal, QueryError> {
+        match self.next() {
+            Some(Token::Str(s)) => Ok(Literal::String(s)),
+            Some(Token::Word(w)) => literal(&w),
+            _ => Err(filter_error(format!("expected a value after '{property}'"))),
+        }
+    }
+
+    /// The parenthesized, comma-separated values after `in`; each value past the first counts as one
+    /// more comparison (the first was counted with the property).
+    fn value_list(&mut self, property: &str) -> Result<Vec<Literal>, QueryError> {
+        if self.next() != Some(Token::Open) {
+            return Err(filter_error(format!("expected '(' after '{property} in'")));
+        }
+        let mut values = vec![self.value(property)?];
+        loop {
+            match self.next() {
+                Some(Token::Close) => return Ok(values),
+                Some(Token::Comma) => {
+                    self.count_term()?;
+                    values.push(self.value(property)?);
+                }
+                _ => {
+                    return Err(filter_error(format!(
+                        "expected ',' or ')' in the values of '{property} in'"
+                    )));
+                }
+            }
+        }
     }
 }
 
@@ -617,6 +692,53 @@ mod tests {
         assert!(error("status eq active").contains("'active' is not a value"));
         assert!(error("status eq 'a' )").contains("unexpected ')'"));
         assert!(error("").contains("expected a property"));
+    }
+
+    #[test]
+    fn membership_binds_each_value_case_insensitively() {
+        let (text, params) = sql("status in ('active','inProgress') and status IN ( 'x' )");
+        assert_eq!(
+            text,
+            "(status COLLATE NOCASE IN (?, ?) AND status COLLATE NOCASE IN (?))"
+        );
+        assert_eq!(
+            params,
+            vec![
+                Param::Text("active".into()),
+                Param::Text("inProgress".into()),
+                Param::Text("x".into())
+            ]
+        );
+        let (negated, _) = sql("not (status in ('a', 'b'))");
+        assert_eq!(negated, "(NOT status COLLATE NOCASE IN (?, ?))");
+    }
+
+    #[test]
+    fn bad_membership_names_the_problem() {
+        assert!(error("status in ()").contains("expected a value"));
+        assert!(error("status in 'a'").contains("expected '(' after 'status in'"));
+        assert!(error("status in ('a' 'b')").contains("expected ',' or ')'"));
+        assert!(error("status in ('a',").contains("expected a value"));
+        assert!(error("status in ('a', null)").contains("takes a quoted string, not null"));
+        assert!(error("status in ('a', 5)").contains("takes a quoted string"));
+        assert!(error("title in ('a')").contains("'title' cannot be filtered on"));
+        assert!(
+            error("lastUpdateDateTime in ('2024-01-01T00:00:00Z')")
+                .contains("does not support 'in'")
+        );
+    }
+
+    #[test]
+    fn each_listed_value_counts_as_a_comparison() {
+        let list = |n: usize| {
+            let values = vec!["'a'"; n].join(",");
+            format!("status in ({values})")
+        };
+        assert_eq!(sql(&list(MAX_FILTER_TERMS)).1.len(), MAX_FILTER_TERMS);
+        assert!(error(&list(MAX_FILTER_TERMS + 1)).contains("more than 100 comparisons"));
+        let mixed = format!("{} or {}", chained(50, " or "), list(51));
+        assert!(error(&mixed).contains("more than 100 comparisons"));
+        assert!(error(&list(100_000)).contains("more than 100 comparisons"));
     }
 
     fn nested(depth: usize, open: &str, close: &str) -> String {

@@ -7,7 +7,8 @@
 //! - [`filter`]: the `$filter` tokenizer, its AST and its translation to an SQL condition with bound
 //!   parameters, under [`limits`] that keep a hostile expression from exhausting the stack or the
 //!   database's expression depth;
-//! - [`list`]: `$top`, `$skip`, `$orderby`, `$count`, `$expand` and the keyset `$skiptoken`.
+//! - [`list`]: `$top`, `$skip`, `$orderby`, `$count`, `$select`, `$expand` (with nested `$select` and
+//!   `$filter`) and the keyset `$skiptoken`.
 //!
 //! Each service supplies what differs: the table of fields a list may filter and sort on, and the
 //! [`filter::Dialect`] of its store.
@@ -16,7 +17,7 @@ pub mod filter;
 pub mod limits;
 pub mod list;
 
-pub use list::{Cursor, Direction, ListQuery, ListSpec, Order, OrderField};
+pub use list::{Cursor, Direction, Expandable, Expansion, ListQuery, ListSpec, Order, OrderField};
 
 /// A query option that could not be used; answered with 400 naming the option.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,4 +1,5 @@
-//! The list options around `$filter`: `$top`, `$skip`, `$orderby`, `$count`, `$expand` and the
+//! The list options around `$filter`: `$top`, `$skip`, `$orderby`, `$count`, `$select`, `$expand`
+//! (with `$select` and `$filter` nested inside, as in `alerts($select=id,title;$filter=...)`) and the
 //! `$skiptoken` continuation that `@odata.nextLink` carries.
 //!
 //! Paging is keyset paging: a continuation names the sort key and id of the last item served, so a
@@ -30,8 +31,30 @@ pub struct ListSpec {
     pub default_top: usize,
     /// Largest page served; a larger `$top` is capped.
     pub max_top: usize,
+    /// Properties `$select` may name.
+    pub selectable: &'static [&'static str],
     /// Relationships `$expand` may name.
-    pub expandable: &'static [&'static str],
+    pub expandable: &'static [Expandable],
+}
+
+/// A relationship `$expand` may name, and what its nested options may use.
+#[derive(Debug, Clone, Copy)]
+pub struct Expandable {
+    /// The navigation property, such as `alerts`.
+    pub name: &'static str,
+    /// The listing of the related items: its filter fields and selectable properties.
+    pub spec: &'static ListSpec,
+}
+
+/// One relationship named by `$expand`, with its nested options.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expansion {
+    /// The navigation property, as the spec spells it.
+    pub name: String,
+    /// The nested `$select`, as the related spec spells each property.
+    pub select: Option<Vec<String>>,
+    /// The nested `$filter`, rendered for the related listing.
+    pub filter: Option<SqlFilter>,
 }
 
 /// Sort direction.
@@ -103,8 +126,10 @@ pub struct ListQuery {
     pub order: Order,
     /// `$count=true`.
     pub count: bool,
+    /// `$select`: the properties asked for, as the spec spells them (`None`: every property).
+    pub select: Option<Vec<String>>,
     /// Relationships named by `$expand`.
-    pub expand: Vec<String>,
+    pub expand: Vec<Expansion>,
     /// The continuation from `$skiptoken`.
     pub cursor: Option<Cursor>,
     /// The query options other than `$skip` and `$skiptoken`, to rebuild `@odata.nextLink`.
@@ -132,6 +157,7 @@ impl ListQuery {
                 direction: Direction::Desc,
             },
             count: false,
+            select: None,
             expand: Vec::new(),
             cursor: None,
             carried: Vec::new(),
@@ -148,7 +174,8 @@ impl ListQuery {
                 "$skip" => query.skip = parse_count("$skip", &value)?,
                 "$orderby" => query.order = parse_order(&value, spec)?,
                 "$count" => query.count = parse_bool("$count", &value)?,
-                "$expand" => query.expand = parse_expand(&value, spec)?,
+                "$select" => query.select = parse_select("$select", &value, spec)?,
+                "$expand" => query.expand = parse_expand(&value, spec, dialect)?,
                 "$skiptoken" => token = Some(value.clone()),
                 other if other.starts_with('$') => {
                     return Err(QueryError::new(
@@ -169,11 +196,32 @@ impl ListQuery {
         Ok(query)
     }
 
+    /// Narrows the listing to rows that also meet `condition` (a parent's key, for a navigation such as
+    /// `/incidents/{id}/alerts`), after any `$filter`.
+    pub fn and_filter(&mut self, condition: SqlFilter) {
+        self.filter = Some(match self.filter.take() {
+            None => condition,
+            Some(filter) => {
+                let mut params = filter.params;
+                params.extend(condition.params);
+                SqlFilter {
+                    sql: format!("({} AND {})", filter.sql, condition.sql),
+                    params,
+                }
+            }
+        });
+    }
+
     /// Whether `$expand` names `relationship`.
     pub fn expands(&self, relationship: &str) -> bool {
+        self.expansion(relationship).is_some()
+    }
+
+    /// The expansion of `relationship`, when `$expand` names it.
+    pub fn expansion(&self, relationship: &str) -> Option<&Expansion> {
         self.expand
             .iter()
-            .any(|e| e.eq_ignore_ascii_case(relationship))
+            .find(|e| e.name.eq_ignore_ascii_case(relationship))
     }
 
     /// The query string of the next page (percent-encoded), continuing after `cursor`.
@@ -251,22 +299,119 @@ fn parse_order(value: &str, spec: &ListSpec) -> Result<Order, QueryError> {
     }
 }
 
-fn parse_expand(value: &str, spec: &ListSpec) -> Result<Vec<String>, QueryError> {
-    value
-        .split(',')
+/// `$select`: a comma-separated list of the spec's properties (`*` for all of them).
+fn parse_select(
+    option: &str,
+    value: &str,
+    spec: &ListSpec,
+) -> Result<Option<Vec<String>>, QueryError> {
+    let mut names = Vec::new();
+    for name in value.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        if name == "*" {
+            return Ok(None);
+        }
+        let known = spec
+            .selectable
+            .iter()
+            .find(|p| p.eq_ignore_ascii_case(name))
+            .ok_or_else(|| {
+                QueryError::new(option, format!("Could not find a property named '{name}'"))
+            })?;
+        names.push((*known).to_owned());
+    }
+    Ok(Some(names))
+}
+
+/// `$expand`: comma-separated relationships, each optionally followed by nested options in
+/// parentheses (`alerts($select=id,title;$filter=status eq 'new')`).
+fn parse_expand(
+    value: &str,
+    spec: &ListSpec,
+    dialect: &dyn Dialect,
+) -> Result<Vec<Expansion>, QueryError> {
+    split_top_level("$expand", value, ',')?
+        .into_iter()
         .map(str::trim)
         .filter(|s| !s.is_empty())
-        .map(|name| {
-            if spec.expandable.iter().any(|e| e.eq_ignore_ascii_case(name)) {
-                Ok(name.to_owned())
-            } else {
-                Err(QueryError::new(
-                    "$expand",
-                    format!("'{name}' cannot be expanded"),
-                ))
-            }
-        })
+        .map(|item| parse_expansion(item, spec, dialect))
         .collect()
+}
+
+fn parse_expansion(
+    item: &str,
+    spec: &ListSpec,
+    dialect: &dyn Dialect,
+) -> Result<Expansion, QueryError> {
+    let (name, options) = match item.split_once('(') {
+        Some((name, rest)) => match rest.strip_suffix(')') {
+            Some(options) => (name.trim(), options),
+            None => return Err(expand_error(format!("'{item}' is missing its closing ')'"))),
+        },
+        None => (item, ""),
+    };
+    let target = spec
+        .expandable
+        .iter()
+        .find(|e| e.name.eq_ignore_ascii_case(name))
+        .ok_or_else(|| expand_error(format!("'{name}' cannot be expanded")))?;
+    let mut expansion = Expansion {
+        name: target.name.to_owned(),
+        select: None,
+        filter: None,
+    };
+    for option in split_top_level("$expand", options, ';')? {
+        let (key, value) = option
+            .split_once('=')
+            .ok_or_else(|| expand_error(format!("'{option}' is not an option=value pair")))?;
+        match key.trim().to_ascii_lowercase().as_str() {
+            "$select" => expansion.select = parse_select("$expand", value, target.spec)?,
+            "$filter" => {
+                let expr = filter::parse(value)
+                    .map_err(|e| expand_error(format!("$filter: {}", e.message)))?;
+                let sql = filter::to_sql(&expr, target.spec.filter_fields, dialect)
+                    .map_err(|e| expand_error(format!("$filter: {}", e.message)))?;
+                expansion.filter = Some(sql);
+            }
+            _ => {
+                return Err(expand_error(format!(
+                    "'{}' is not supported inside $expand; use $select or $filter",
+                    key.trim()
+                )));
+            }
+        }
+    }
+    Ok(expansion)
+}
+
+/// Splits `text` at each `separator` outside parentheses and quoted strings.
+fn split_top_level<'t>(
+    option: &str,
+    text: &'t str,
+    separator: char,
+) -> Result<Vec<&'t str>, QueryError> {
+    let unbalanced = || QueryError::new(option, format!("'{text}' has unbalanced parentheses"));
+    let (mut parts, mut depth, mut quoted, mut start) = (Vec::new(), 0usize, false, 0);
+    for (at, ch) in text.char_indices() {
+        match ch {
+            '\'' => quoted = !quoted,
+            '(' if !quoted => depth += 1,
+            ')' if !quoted => depth = depth.checked_sub(1).ok_or_else(unbalanced)?,
+            c if c == separator && !quoted && depth == 0 => {
+                parts.push(&text[start..at]);
+                start = at + c.len_utf8();
+            }
+            _ => {}
+        }
+    }
+    if depth != 0 {
+        return Err(unbalanced());
+    }
+    parts.push(&text[start..]);
+    Ok(parts.into_iter().filter(|p| !p.trim().is_empty()).collect())
+}
+
+fn expand_error(message: String) -> QueryError {
+    QueryError::new("$expand", message)
 }
 
 impl fmt::Display for Direction {
@@ -287,12 +432,26 @@ mod tests {
         ListQuery::parse(Some(raw), &SPEC, &Sqlite)
     }
 
-    const SPEC: ListSpec = ListSpec {
-        filter_fields: &[FilterField {
-            property: "status",
-            column: "status",
-            kind: FieldKind::Text,
+    const STATUS: &[FilterField] = &[FilterField {
+        property: "status",
+        column: "status",
+        kind: FieldKind::Text,
+    }];
+
+    const CHILD: ListSpec = ListSpec {
+        filter_fields: STATUS,
+        order_fields: &[OrderField {
+            property: "createdDateTime",
+            column: "seq",
         }],
+        default_top: 10,
+        max_top: 10,
+        selectable: &["id", "title", "status"],
+        expandable: &[],
+    };
+
+    const SPEC: ListSpec = ListSpec {
+        filter_fields: STATUS,
         order_fields: &[
             OrderField {
                 property: "createdDateTime",
@@ -305,7 +464,11 @@ mod tests {
         ],
         default_top: 50,
         max_top: 50,
-        expandable: &["alerts"],
+        selectable: &["id", "displayName", "status"],
+        expandable: &[Expandable {
+            name: "alerts",
+            spec: &CHILD,
+        }],
     };
 
     #[test]
@@ -358,10 +521,51 @@ mod tests {
             ),
             ("$search=x", "$search"),
             ("$filter=title eq 'x'", "$filter"),
+            ("$select=id,nope", "$select"),
+            ("$expand=alerts($select=id,nope)", "$expand"),
+            ("$expand=alerts($top=1)", "$expand"),
+            ("$expand=alerts($filter=title eq 'x')", "$expand"),
+            ("$expand=alerts($select=id", "$expand"),
+            ("$expand=alerts($select=id))", "$expand"),
+            ("$expand=alerts(x)", "$expand"),
         ];
         for (raw, option) in cases {
             let err = parse(raw).unwrap_err();
             assert_eq!(err.option, option, "{raw}");
         }
+    }
+
+    #[test]
+    fn select_names_properties_as_the_spec_spells_them() {
+        let q = parse("$select=ID, displayname,status").unwrap();
+        assert_eq!(
+            q.select,
+            Some(vec!["id".into(), "displayName".into(), "status".into()])
+        );
+        assert_eq!(parse("$select=*").unwrap().select, None);
+        let err = parse("$select=id,bogus").unwrap_err();
+        assert!(err.message.contains("'bogus'"), "{err}");
+        assert!(
+            parse("$select=id")
+                .unwrap()
+                .carried
+                .iter()
+                .any(|(k, _)| k == "$select")
+        );
+    }
+
+    #[test]
+    fn expand_keeps_commas_inside_parentheses() {
+        let raw = "$expand=Alerts($select=id,title;$filter=status in ('new','a;b,c'))";
+        let q = parse(raw).unwrap();
+        let alerts = q.expansion("alerts").unwrap();
+        assert_eq!(alerts.name, "alerts");
+        assert_eq!(alerts.select, Some(vec!["id".into(), "title".into()]));
+        let filter = alerts.filter.as_ref().unwrap();
+        assert_eq!(filter.sql, "status COLLATE NOCASE IN (?, ?)");
+        assert_eq!(filter.params[1], crate::filter::Param::Text("a;b,c".into()));
+        let plain = parse("$expand=alerts").unwrap();
+        assert_eq!(plain.expansion("alerts").unwrap().select, None);
+        assert_eq!(q.expand.len(), 1);
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Handlers check the caller's role, hand the work to [`Xdr`] on a blocking thread (SQLite is
 //! synchronous) and render documents as Graph does: `@odata.context`, portal URLs, `@odata.nextLink`
-//! as an absolute URL built from the request's host.
+//! as an absolute URL built from the request's host, `$select` and evolvable enumerations shaped by
+//! [`crate::shape`]. `POST /v1.0/$batch` ([`crate::batch`]) runs its requests through these same routes.
 
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ use tandem_server::{ApiError, Caller, ErrorStyle};
 
 use crate::queries::{ALERT_LIST, INCIDENT_LIST};
 use crate::service::{AppState, Invalid, Xdr, XdrError, offload};
+use crate::shape::{self, Selection};
 use tandem_odata::ListQuery;
 use tandem_odata::filter::Sqlite;
 
@@ -34,6 +36,11 @@ type Shared = Arc<AppState>;
 
 /// The XDR's routes, to be mounted by `tandem_server::serve` behind its token check.
 pub fn router(state: Arc<AppState>) -> Router {
+    crate::batch::with_batch(graph_routes(state))
+}
+
+/// The Graph routes and the intake, without `$batch` (a batch may not hold a batch).
+fn graph_routes(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/api/v1/alerts", post(ingest))
         .route("/v1.0/security/incidents", get(list_incidents))
@@ -45,7 +52,13 @@ pub fn router(state: Arc<AppState>) -> Router {
             "/v1.0/security/incidents/{id}/comments",
             post(comment_incident),
         )
+        .route(
+            "/v1.0/security/incidents/{id}/alerts",
+            get(list_incident_alerts),
+        )
+        .route("/v1.0/security/incidents/$count", get(count_incidents))
         .route("/v1.0/security/alerts_v2", get(list_alerts))
+        .route("/v1.0/security/alerts_v2/$count", get(count_alerts))
         .route(
             "/v1.0/security/alerts_v2/{id}",
             get(get_alert).patch(patch_alert),
@@ -62,6 +75,8 @@ pub fn router(state: Arc<AppState>) -> Router {
 struct Origin {
     base: String,
     portal: String,
+    /// The client sent `Prefer: include-unknown-enum-members`.
+    include_unknown: bool,
 }
 
 impl Origin {
@@ -73,7 +88,11 @@ impl Origin {
             .unwrap_or_else(|| base.clone())
             .trim_end_matches('/')
             .to_owned();
-        Origin { base, portal }
+        Origin {
+            base,
+            portal,
+            include_unknown: shape::includes_unknown_members(headers),
+        }
     }
 
     /// One incident as an `$entity` body.
@@ -81,20 +100,21 @@ impl Origin {
         &self,
         doc: Map<String, Value>,
         alerts: Option<Vec<Map<String, Value>>>,
+        selection: Selection<'_>,
     ) -> Json<Value> {
         Json(with_context(
             self,
             "security/incidents/$entity",
-            self.incident(doc, alerts),
+            self.incident(doc, alerts, selection),
         ))
     }
 
     /// One alert as an `$entity` body.
-    fn alert_entity(&self, doc: Map<String, Value>) -> Json<Value> {
+    fn alert_entity(&self, doc: Map<String, Value>, select: Option<&[String]>) -> Json<Value> {
         Json(with_context(
             self,
             "security/alerts_v2/$entity",
-            self.alert(doc),
+            self.alert(doc, select),
         ))
     }
 
@@ -112,6 +132,7 @@ impl Origin {
         &self,
         mut doc: Map<String, Value>,
         alerts: Option<Vec<Map<String, Value>>>,
+        selection: Selection<'_>,
     ) -> Value {
         let id = doc
             .get("id")
@@ -122,14 +143,20 @@ impl Origin {
             "incidentWebUrl".into(),
             json!(format!("{}/incidents/{id}", self.portal)),
         );
+        let expanded = alerts.is_some();
         if let Some(alerts) = alerts {
-            let alerts: Vec<Value> = alerts.into_iter().map(|a| self.alert(a)).collect();
+            let alerts: Vec<Value> = alerts
+                .into_iter()
+                .map(|a| self.alert(a, selection.alerts))
+                .collect();
             doc.insert("alerts".into(), json!(alerts));
         }
-        Value::Object(doc)
+        shape::hide_incident_future_members(&mut doc, self.include_unknown);
+        let keep: &[&str] = if expanded { &["alerts"] } else { &[] };
+        Value::Object(shape::project(doc, selection.own, keep))
     }
 
-    fn alert(&self, mut doc: Map<String, Value>) -> Value {
+    fn alert(&self, mut doc: Map<String, Value>, select: Option<&[String]>) -> Value {
         let text = |name: &str| {
             doc.get(name)
                 .and_then(Value::as_str)
@@ -145,7 +172,8 @@ impl Origin {
             "incidentWebUrl".into(),
             json!(format!("{}/incidents/{incident}", self.portal)),
         );
-        Value::Object(doc)
+        shape::hide_alert_future_members(&mut doc, self.include_unknown);
+        Value::Object(shape::project(doc, select, &[]))
     }
 }
 
@@ -207,6 +235,11 @@ fn body_json(body: &Bytes) -> Result<Value, ApiError> {
     })
 }
 
+/// Parses the query string of a request on a resource listed by `spec`.
+fn list_query(raw: Option<&str>, spec: &tandem_odata::ListSpec) -> Result<ListQuery, ApiError> {
+    ListQuery::parse(raw, spec, &Sqlite).map_err(|e| api_error(e.into()))
+}
+
 fn incident_id(id: &str) -> Result<i64, ApiError> {
     id.parse()
         .map_err(|_| ApiError::not_found(STYLE, format!("incident '{id}' was not found.")))
@@ -249,8 +282,7 @@ async fn list_incidents(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     request.caller.require_any(INCIDENT_READ)?;
-    let query = ListQuery::parse(raw.as_deref(), &INCIDENT_LIST, &Sqlite)
-        .map_err(|e| api_error(e.into()))?;
+    let query = list_query(raw.as_deref(), &INCIDENT_LIST)?;
     let origin = &request.origin;
     let query_for_work = query.clone();
     let mut result = request
@@ -261,7 +293,7 @@ async fn list_incidents(
         .into_iter()
         .map(|(id, doc)| {
             let alerts = expanded.then(|| result.alerts.remove(&id).unwrap_or_default());
-            origin.incident(doc, alerts)
+            origin.incident(doc, alerts, Selection::of(&query))
         })
         .collect();
     let fragment = if expanded {
@@ -284,25 +316,78 @@ async fn list_alerts(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     request.caller.require_any(ALERT_READ)?;
-    let query =
-        ListQuery::parse(raw.as_deref(), &ALERT_LIST, &Sqlite).map_err(|e| api_error(e.into()))?;
-    let origin = &request.origin;
+    let query = list_query(raw.as_deref(), &ALERT_LIST)?;
     let query_for_work = query.clone();
-    let mut page = request
+    let page = request
         .run(move |xdr| xdr.list_alerts(&query_for_work))
         .await?;
+    let path = "/v1.0/security/alerts_v2";
+    Ok(alert_collection(
+        &request.origin,
+        "security/alerts_v2",
+        path,
+        &query,
+        page,
+    ))
+}
+
+/// `GET /security/incidents/{id}/alerts`: the incident's alerts, listed as `/alerts_v2` lists them.
+async fn list_incident_alerts(
+    request: GraphRequest,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    request.caller.require_any(INCIDENT_READ)?;
+    let query = list_query(raw.as_deref(), &ALERT_LIST)?;
+    let id = incident_id(&id)?;
+    let query_for_work = query.clone();
+    let page = request
+        .run(move |xdr| xdr.list_incident_alerts(id, &query_for_work))
+        .await?;
+    let fragment = format!("security/incidents('{id}')/alerts");
+    let path = format!("/v1.0/security/incidents/{id}/alerts");
+    Ok(alert_collection(
+        &request.origin,
+        &fragment,
+        &path,
+        &query,
+        page,
+    ))
+}
+
+/// A page of alerts as a Graph collection.
+fn alert_collection(
+    origin: &Origin,
+    fragment: &str,
+    path: &str,
+    query: &ListQuery,
+    mut page: crate::store::Page,
+) -> Json<Value> {
+    let select = query.select.as_deref();
     let items: Vec<Value> = std::mem::take(&mut page.items)
         .into_iter()
-        .map(|(_, doc)| origin.alert(doc))
+        .map(|(_, doc)| origin.alert(doc, select))
         .collect();
-    Ok(Json(collection(
-        origin,
-        "security/alerts_v2",
-        "/v1.0/security/alerts_v2",
-        &query,
-        items,
-        &page,
-    )))
+    Json(collection(origin, fragment, path, query, items, &page))
+}
+
+/// `GET /security/incidents/$count`: the number of incidents `$filter` keeps, as plain text.
+async fn count_incidents(
+    request: GraphRequest,
+    RawQuery(raw): RawQuery,
+) -> Result<String, ApiError> {
+    request.caller.require_any(INCIDENT_READ)?;
+    let query = list_query(raw.as_deref(), &INCIDENT_LIST)?;
+    let count = request.run(move |xdr| xdr.count_incidents(&query)).await?;
+    Ok(count.to_string())
+}
+
+/// `GET /security/alerts_v2/$count`: the number of alerts `$filter` keeps, as plain text.
+async fn count_alerts(request: GraphRequest, RawQuery(raw): RawQuery) -> Result<String, ApiError> {
+    request.caller.require_any(ALERT_READ)?;
+    let query = list_query(raw.as_deref(), &ALERT_LIST)?;
+    let count = request.run(move |xdr| xdr.count_alerts(&query)).await?;
+    Ok(count.to_string())
 }
 
 /// A Graph collection response: context, optional count, the page and the next link.
@@ -333,12 +418,16 @@ async fn get_incident(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     request.caller.require_any(INCIDENT_READ)?;
-    let expand = ListQuery::parse(raw.as_deref(), &INCIDENT_LIST, &Sqlite)
-        .map_err(|e| api_error(e.into()))?
-        .expands("alerts");
+    let query = list_query(raw.as_deref(), &INCIDENT_LIST)?;
     let id = incident_id(&id)?;
-    let view = request.run(move |xdr| xdr.incident(id, expand)).await?;
-    Ok(request.origin.incident_entity(view.incident, view.alerts))
+    let expansion = query.expansion("alerts").cloned();
+    let view = request
+        .run(move |xdr| xdr.incident_expanded(id, expansion.as_ref()))
+        .await?;
+    let selection = Selection::of(&query);
+    Ok(request
+        .origin
+        .incident_entity(view.incident, view.alerts, selection))
 }
 
 async fn patch_incident(
@@ -353,7 +442,9 @@ async fn patch_incident(
     let doc = request
         .run(move |xdr| xdr.update_incident(id, body, &actor))
         .await?;
-    Ok(request.origin.incident_entity(doc, None))
+    Ok(request
+        .origin
+        .incident_entity(doc, None, Selection::default()))
 }
 
 async fn comment_incident(
@@ -372,10 +463,15 @@ async fn comment_incident(
     Ok(request.origin.comments(&entity, comments))
 }
 
-async fn get_alert(request: GraphRequest, Path(id): Path<String>) -> Result<Json<Value>, ApiError> {
+async fn get_alert(
+    request: GraphRequest,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, ApiError> {
     request.caller.require_any(ALERT_READ)?;
+    let query = list_query(raw.as_deref(), &ALERT_LIST)?;
     let doc = request.run(move |xdr| xdr.alert(&id)).await?;
-    Ok(request.origin.alert_entity(doc))
+    Ok(request.origin.alert_entity(doc, query.select.as_deref()))
 }
 
 async fn patch_alert(
@@ -389,7 +485,7 @@ async fn patch_alert(
     let doc = request
         .run(move |xdr| xdr.update_alert(&id, body, &actor))
         .await?;
-    Ok(request.origin.alert_entity(doc))
+    Ok(request.origin.alert_entity(doc, None))
 }
 
 async fn comment_alert(

@@ -7,6 +7,7 @@
 //! tenant and config); `tandem_server` adds the token endpoint, token checks, throttling and health.
 
 pub mod api;
+pub mod batch;
 pub mod clock;
 pub mod console;
 pub mod correlation;
@@ -14,6 +15,7 @@ pub mod entities;
 pub mod intake;
 pub mod queries;
 pub mod service;
+pub mod shape;
 pub mod store;
 pub mod updates;
 

@@ -7,8 +7,8 @@ use serde_json::{Map, Value};
 use crate::service::{Xdr, XdrError, load_incident};
 use crate::store::{self, Page, Table};
 use crate::updates::load_alert;
-use tandem_odata::filter::{FieldKind, FilterField};
-use tandem_odata::{ListQuery, ListSpec, OrderField};
+use tandem_odata::filter::{FieldKind, FilterField, SqlFilter};
+use tandem_odata::{Expandable, Expansion, ListQuery, ListSpec, OrderField};
 
 /// What `GET /security/incidents` supports. Graph serves at most 50 incidents a page.
 pub const INCIDENT_LIST: ListSpec = ListSpec {
@@ -41,7 +41,28 @@ pub const INCIDENT_LIST: ListSpec = ListSpec {
     ],
     default_top: 50,
     max_top: 50,
-    expandable: &["alerts"],
+    selectable: &[
+        "assignedTo",
+        "classification",
+        "comments",
+        "createdDateTime",
+        "customTags",
+        "description",
+        "determination",
+        "displayName",
+        "id",
+        "incidentWebUrl",
+        "lastUpdateDateTime",
+        "redirectIncidentId",
+        "severity",
+        "status",
+        "systemTags",
+        "tenantId",
+    ],
+    expandable: &[Expandable {
+        name: "alerts",
+        spec: &ALERT_LIST,
+    }],
 };
 
 /// What `GET /security/alerts_v2` supports.
@@ -73,6 +94,38 @@ pub const ALERT_LIST: ListSpec = ListSpec {
     ],
     default_top: 100,
     max_top: 2000,
+    selectable: &[
+        "actorDisplayName",
+        "alertWebUrl",
+        "assignedTo",
+        "category",
+        "classification",
+        "comments",
+        "createdDateTime",
+        "description",
+        "detectionSource",
+        "detectorId",
+        "determination",
+        "evidence",
+        "firstActivityDateTime",
+        "id",
+        "incidentId",
+        "incidentWebUrl",
+        "lastActivityDateTime",
+        "lastUpdateDateTime",
+        "mitreTechniques",
+        "providerAlertId",
+        "recommendedActions",
+        "resolvedDateTime",
+        "serviceSource",
+        "severity",
+        "status",
+        "systemTags",
+        "tenantId",
+        "threatDisplayName",
+        "threatFamilyName",
+        "title",
+    ],
     expandable: &[],
 };
 
@@ -124,11 +177,13 @@ impl Xdr {
     pub fn list_incidents(&self, query: &ListQuery) -> Result<IncidentPage, XdrError> {
         self.store().read(|conn| {
             let page = store::list(conn, &INCIDENTS, query)?;
-            let alerts = if query.expands("alerts") {
-                let ids: Vec<i64> = page.items.iter().map(|(id, _)| *id).collect();
-                group_alerts(store::alerts_of_incidents(conn, &ids)?)
-            } else {
-                BTreeMap::new()
+            let alerts = match query.expansion("alerts") {
+                Some(expansion) => {
+                    let ids: Vec<i64> = page.items.iter().map(|(id, _)| *id).collect();
+                    let filter = expansion.filter.as_ref();
+                    group_alerts(store::filtered_alerts_of_incidents(conn, &ids, filter)?)
+                }
+                None => BTreeMap::new(),
             };
             Ok(IncidentPage { page, alerts })
         })
@@ -136,13 +191,29 @@ impl Xdr {
 
     /// One incident, with its alerts when `expand` is set.
     pub fn incident(&self, id: i64, expand: bool) -> Result<IncidentView, XdrError> {
+        let expansion = expand.then(|| Expansion {
+            name: "alerts".to_owned(),
+            select: None,
+            filter: None,
+        });
+        self.incident_expanded(id, expansion.as_ref())
+    }
+
+    /// One incident, with the alerts `expansion`'s filter keeps when `$expand=alerts` was asked for.
+    pub fn incident_expanded(
+        &self,
+        id: i64,
+        expansion: Option<&Expansion>,
+    ) -> Result<IncidentView, XdrError> {
         self.store().read(|conn| {
             let incident = load_incident(conn, id)?;
-            let alerts = if expand {
-                let alerts = store::alerts_of_incidents(conn, &[id])?;
-                Some(alerts.into_iter().map(|a| a.doc).collect())
-            } else {
-                None
+            let alerts = match expansion {
+                Some(expansion) => {
+                    let filter = expansion.filter.as_ref();
+                    let alerts = store::filtered_alerts_of_incidents(conn, &[id], filter)?;
+                    Some(alerts.into_iter().map(|a| a.doc).collect())
+                }
+                None => None,
             };
             Ok(IncidentView {
                 incident: incident.doc,
@@ -155,6 +226,32 @@ impl Xdr {
     pub fn list_alerts(&self, query: &ListQuery) -> Result<Page, XdrError> {
         self.store()
             .read(|conn| Ok(store::list(conn, &ALERTS, query)?))
+    }
+
+    /// Lists the alerts of incident `id` (`/security/incidents/{id}/alerts`); not found when the
+    /// incident does not exist.
+    pub fn list_incident_alerts(&self, id: i64, query: &ListQuery) -> Result<Page, XdrError> {
+        let mut query = query.clone();
+        query.and_filter(SqlFilter {
+            sql: "incident_id = ?".to_owned(),
+            params: vec![tandem_odata::filter::Param::Integer(id)],
+        });
+        self.store().read(|conn| {
+            load_incident(conn, id)?;
+            Ok(store::list(conn, &ALERTS, &query)?)
+        })
+    }
+
+    /// How many incidents `query`'s `$filter` keeps (`/security/incidents/$count`).
+    pub fn count_incidents(&self, query: &ListQuery) -> Result<i64, XdrError> {
+        self.store()
+            .read(|conn| Ok(store::count_matching(conn, &INCIDENTS, query)?))
+    }
+
+    /// How many alerts `query`'s `$filter` keeps (`/security/alerts_v2/$count`).
+    pub fn count_alerts(&self, query: &ListQuery) -> Result<i64, XdrError> {
+        self.store()
+            .read(|conn| Ok(store::count_matching(conn, &ALERTS, query)?))
     }
 
     /// One alert.

@@ -2,12 +2,13 @@
 //!
 //! The server gets a multi-stage attack and a few more incidents through the intake, then
 //! `sdk/python/xdr/graph_sdk.py` pages through incidents with alerts expanded, patches one and comments on
-//! it and on one of its alerts, checking every answer as the SDK parsed it.
+//! it and on one of its alerts, checking every answer as the SDK parsed it. A second script,
+//! `sdk/python/xdr/graph_queries.py`, uses `$select`, `$expand=alerts($select=...)`, the
+//! `incidents.by_incident_id(id).alerts` navigation and the SDK's `$batch` request builder.
 
 mod common;
 
 use common::Xdr;
-use tandem_testkit::run_python;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn microsofts_graph_sdk_lists_patches_and_comments() {
@@ -18,25 +19,29 @@ async fn microsofts_graph_sdk_lists_patches_and_comments() {
     let incidents: std::collections::BTreeSet<String> =
         xdr.ingest_ok(alerts).await.into_iter().collect();
 
-    let script = tandem_testkit::sdk_script("python/xdr/graph_sdk.py");
-    let pairs = xdr.server.credentials().pairs().to_vec();
-    // The script blocks its thread; the server keeps answering on the runtime's others.
-    let output = tokio::task::spawn_blocking(move || {
-        let env: Vec<(&str, &str)> = pairs
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        run_python(&script, &[], &env)
-    })
-    .await
-    .unwrap()
-    .expect("run the Graph SDK script");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "graph_sdk.py failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
-    );
+    let stdout = xdr.run_sdk_script("python/xdr/graph_sdk.py").await;
     let paged = format!("ok: {} incidents paged", incidents.len());
     assert!(stdout.contains(&paged), "{stdout}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn microsofts_graph_sdk_selects_expands_navigates_and_batches() {
+    let xdr = Xdr::start("").await;
+    let incidents: std::collections::BTreeSet<String> = xdr
+        .ingest_ok(tandem_scenario::multi_stage(chrono::Utc::now()))
+        .await
+        .into_iter()
+        .collect();
+    let incident = incidents.first().expect("an incident").clone();
+    let stdout = xdr.run_sdk_script("python/xdr/graph_queries.py").await;
+    assert!(
+        stdout.contains(&format!(
+            "ok: $select, $expand, navigation and $batch on incident {incident}"
+        )),
+        "{stdout}"
+    );
+    let stored = xdr
+        .get(&format!("/v1.0/security/incidents/{incident}"))
+        .await;
+    assert_eq!(stored["assignedTo"], "batch@contoso.com");
 }

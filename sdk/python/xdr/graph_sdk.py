@@ -124,12 +124,22 @@ async def comment_on_alert(client, alert_id):
     check("Checked by the SDK" in texts, f"alert comments are {texts}")
 
 
-async def main():
+def connect():
+    """The SDK's request adapter and client for the XDR at TANDEM_XDR_URL."""
     url = os.environ["TANDEM_XDR_URL"].rstrip("/")
     credential = TandemCredential.from_env("TANDEM_XDR_URL")
     adapter = GraphRequestAdapter(BaseBearerTokenAuthenticationProvider(TandemTokenProvider(credential)))
     adapter.base_url = f"{url}/v1.0"
-    client = GraphServiceClient(request_adapter=adapter)
+    return adapter, GraphServiceClient(request_adapter=adapter)
+
+
+def graph_client():
+    """The SDK's client for the XDR at TANDEM_XDR_URL."""
+    return connect()[1]
+
+
+async def main():
+    adapter, client = connect()
 
     incidents = await list_all_pages(client)
     target = max(incidents, key=lambda i: len(i.alerts))

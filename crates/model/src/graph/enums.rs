@@ -492,3 +492,22 @@ wire_enum! {
         UnknownFutureValue => "unknownFutureValue",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::WireEnum;
+
+    #[test]
+    fn members_after_the_sentinel_are_future_members() {
+        assert!(ServiceSource::MicrosoftDefenderForCloud.is_future_member());
+        assert!(!ServiceSource::MicrosoftDefenderForEndpoint.is_future_member());
+        assert!(!ServiceSource::UnknownFutureValue.is_future_member());
+        assert!(DetectionSource::MicrosoftDefenderForDns.is_future_member());
+        assert!(!DetectionSource::Manual.is_future_member());
+        assert!(IncidentStatus::AwaitingAction.is_future_member());
+        assert!(!AlertSeverity::High.is_future_member());
+        assert!(!ServiceSource::from_text("notYetDocumented").is_future_member());
+        assert!(ServiceSource::from_text("MICROSOFTDEFENDERFORCLOUD").is_future_member());
+    }
+}

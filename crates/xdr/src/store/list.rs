@@ -33,12 +33,7 @@ pub struct Page {
 pub fn list(conn: &Connection, table: &Table, query: &ListQuery) -> Result<Page, StoreError> {
     let column = query.order.field.column;
     let seq = table.seq;
-    let mut conditions = Vec::new();
-    let mut values: Vec<SqlValue> = Vec::new();
-    if let Some(filter) = &query.filter {
-        conditions.push(filter.sql.clone());
-        values.extend(filter.params.iter().map(sql_value));
-    }
+    let (mut conditions, mut values) = filter_conditions(query);
     let count = if query.count {
         Some(count(conn, table, &conditions, &values)?)
     } else {
@@ -93,6 +88,27 @@ pub fn list(conn: &Connection, table: &Table, query: &ListQuery) -> Result<Page,
     })
 }
 
+/// The number of rows of `table` that `query`'s `$filter` keeps (`GET .../$count`).
+pub fn count_matching(
+    conn: &Connection,
+    table: &Table,
+    query: &ListQuery,
+) -> Result<i64, StoreError> {
+    let (conditions, values) = filter_conditions(query);
+    count(conn, table, &conditions, &values)
+}
+
+/// `query`'s `$filter` as WHERE conditions and their bound values.
+fn filter_conditions(query: &ListQuery) -> (Vec<String>, Vec<SqlValue>) {
+    match &query.filter {
+        Some(filter) => (
+            vec![filter.sql.clone()],
+            filter.params.iter().map(sql_value).collect(),
+        ),
+        None => (Vec::new(), Vec::new()),
+    }
+}
+
 fn count(
     conn: &Connection,
     table: &Table,
@@ -107,7 +123,8 @@ fn count(
     Ok(conn.query_row(&sql, params_from_iter(values), |row| row.get(0))?)
 }
 
-fn sql_value(param: &Param) -> SqlValue {
+/// The SQLite value a `$filter` parameter binds as.
+pub(crate) fn sql_value(param: &Param) -> SqlValue {
     match param {
         Param::Integer(n) => SqlValue::Integer(*n),
         Param::Text(s) => SqlValue::Text(s.clone()),

@@ -17,12 +17,12 @@ use rusqlite::Connection;
 
 use crate::clock::UpdateClock;
 
-pub use list::{Page, Table, list};
+pub use list::{Page, Table, count_matching, list};
 pub use queue::{OwnerMatch, QueueCounts, QueueOrder, QueueQuery, counts, queue};
 pub use rows::{
     AlertRecord, HistoryEntry, IncidentRecord, add_history, alert_by_id, alerts_of_incidents,
-    history_of, incident_by_id, links_for, next_incident_id, save_alert, save_entities,
-    save_incident,
+    filtered_alerts_of_incidents, history_of, incident_by_id, links_for, next_incident_id,
+    save_alert, save_entities, save_incident,
 };
 
 /// A failure of the database itself (not of the request).

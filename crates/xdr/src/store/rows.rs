@@ -10,6 +10,7 @@ use super::StoreError;
 use crate::clock;
 use crate::correlation::{Link, severity_rank};
 use crate::entities::EntityKey;
+use tandem_odata::filter::SqlFilter;
 
 /// The tables and indexes; safe to run on every start.
 pub(super) const SCHEMA: &str = "
@@ -251,15 +252,36 @@ pub fn alerts_of_incidents(
     conn: &Connection,
     incident_ids: &[i64],
 ) -> Result<Vec<AlertRecord>, StoreError> {
+    filtered_alerts_of_incidents(conn, incident_ids, None)
+}
+
+/// The alerts of the given incidents that meet `filter` (a `$filter` nested in `$expand`), in
+/// arrival order.
+pub fn filtered_alerts_of_incidents(
+    conn: &Connection,
+    incident_ids: &[i64],
+    filter: Option<&SqlFilter>,
+) -> Result<Vec<AlertRecord>, StoreError> {
     if incident_ids.is_empty() {
         return Ok(Vec::new());
     }
+    let mut values: Vec<SqlValue> = incident_ids
+        .iter()
+        .map(|id| SqlValue::Integer(*id))
+        .collect();
+    let condition = match filter {
+        Some(filter) => {
+            values.extend(filter.params.iter().map(super::list::sql_value));
+            format!(" AND {}", filter.sql)
+        }
+        None => String::new(),
+    };
     let sql = format!(
-        "SELECT seq, incident_id, doc FROM alerts WHERE incident_id IN ({}) ORDER BY seq",
+        "SELECT seq, incident_id, doc FROM alerts WHERE incident_id IN ({}){condition} ORDER BY seq",
         placeholders(incident_ids.len())
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params_from_iter(incident_ids), |row| {
+    let rows = stmt.query_map(params_from_iter(values), |row| {
         Ok((
             row.get::<_, i64>(0)?,
             row.get::<_, i64>(1)?,

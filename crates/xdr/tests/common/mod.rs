@@ -183,6 +183,33 @@ impl Xdr {
     }
 }
 
+impl Xdr {
+    /// Runs the Python SDK script `script` (under `sdk/`) against this server with its credentials;
+    /// asserts that it succeeded and returns its standard output.
+    pub async fn run_sdk_script(&self, script: &str) -> String {
+        let path = tandem_testkit::sdk_script(script);
+        let pairs = self.server.credentials().pairs().to_vec();
+        // The script blocks its thread; the server keeps answering on the runtime's others.
+        let output = tokio::task::spawn_blocking(move || {
+            let env: Vec<(&str, &str)> = pairs
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_str()))
+                .collect();
+            tandem_testkit::run_python(&path, &[], &env)
+        })
+        .await
+        .expect("the script's thread")
+        .unwrap_or_else(|e| panic!("run {script}: {e}"));
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success(),
+            "{script} failed\nstdout:\n{stdout}\nstderr:\n{stderr}"
+        );
+        stdout
+    }
+}
+
 fn build(server: &mut tandem_server::Prepared) -> tandem_server::Router {
     tandem_xdr::routes(server).expect("XDR routes")
 }

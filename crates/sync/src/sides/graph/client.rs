@@ -1,12 +1,22 @@
 //! Calls to the Graph security API: changed incidents with their alerts, one incident, updates and
 //! comments.
 
-use tandem_client::{ApiClient, ClientError, Pager};
+use reqwest::header::{HeaderName, HeaderValue};
+use tandem_client::{ApiClient, ApiRequest, ClientError, Pager};
 use tandem_model::Timestamp;
 use tandem_model::graph::{AlertComment, Collection, Incident, IncidentUpdate, NewComment};
 
 use super::config::GraphConfig;
 use crate::config::SyncConfigError;
+
+/// Graph's `Prefer` header asking for evolvable enumerations' newer members (incident status
+/// `awaitingAction`) as they are, instead of `unknownFutureValue`.
+fn prefer_unknown_members() -> (HeaderName, HeaderValue) {
+    (
+        HeaderName::from_static("prefer"),
+        HeaderValue::from_static("include-unknown-enum-members"),
+    )
+}
 
 /// A client for one tenant's `/security/incidents`.
 #[derive(Debug, Clone)]
@@ -49,13 +59,16 @@ impl GraphClient {
                 query.append_pair("$filter", &format!("lastUpdateDateTime ge {since}"));
             }
         }
-        self.api.pages(url.as_str())
+        let (name, value) = prefer_unknown_members();
+        Ok(self.api.pages(url.as_str())?.with_header(name, value))
     }
 
     /// One incident with its alerts; `None` when it does not exist.
     pub async fn incident(&self, id: &str) -> Result<Option<Incident>, ClientError> {
         let url = format!("{}?$expand=alerts", self.incident_url(id)?);
-        match self.api.get_json(&url).await {
+        let (name, value) = prefer_unknown_members();
+        let request = ApiRequest::get(url).header(name, value);
+        match self.api.send(request).await.and_then(|r| r.json()) {
             Ok(incident) => Ok(Some(incident)),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
@@ -64,8 +77,10 @@ impl GraphClient {
 
     /// Applies `update` (absolute values, so repeating it is harmless) and returns the incident.
     pub async fn update(&self, id: &str, update: &IncidentUpdate) -> Result<Incident, ClientError> {
-        let request = tandem_client::ApiRequest::patch(self.incident_url(id)?)
+        let (name, value) = prefer_unknown_members();
+        let request = ApiRequest::patch(self.incident_url(id)?)
             .json(update)?
+            .header(name, value)
             .retry_safe();
         self.api.send(request).await?.json()
     }
