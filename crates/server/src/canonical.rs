@@ -75,36 +75,26 @@ mod tests {
     use super::*;
 
     const SHAPE: PathShape = &[
-        Segment::Fixed(&["subscriptions"]),
+        Segment::Fixed(&["v1.0"]),
+        Segment::Fixed(&["security"]),
+        Segment::Fixed(&["incidents", "alerts_v2"]),
         Segment::Any,
-        Segment::Fixed(&["resourceGroups"]),
-        Segment::Any,
-        Segment::Fixed(&["providers"]),
-        Segment::Fixed(&["Microsoft.OperationalInsights"]),
+        Segment::Fixed(&["comments"]),
     ];
 
     #[test]
     fn fixed_segments_take_their_canonical_spelling_and_names_stay() {
         assert_eq!(
-            canonical_path(
-                "/SUBSCRIPTIONS/Sub-1/resourcegroups/My-RG/providers/microsoft.operationalinsights",
-                &[SHAPE]
-            )
-            .as_deref(),
-            Some(
-                "/subscriptions/Sub-1/resourceGroups/My-RG/providers/Microsoft.OperationalInsights"
-            )
+            canonical_path("/V1.0/Security/Alerts_V2/Id-1/COMMENTS", &[SHAPE]).as_deref(),
+            Some("/v1.0/security/alerts_v2/Id-1/comments")
         );
     }
 
     #[test]
     fn paths_that_already_fit_or_do_not_fit_are_left_alone() {
-        assert_eq!(
-            canonical_path("/subscriptions/s/resourceGroups/g", &[SHAPE]),
-            None
-        );
+        assert_eq!(canonical_path("/v1.0/security/incidents/7", &[SHAPE]), None);
         assert_eq!(canonical_path("/v1/workspaces/w/query", &[SHAPE]), None);
-        let longer = "/subscriptions/s/resourceGroups/g/providers/x/y/z";
+        let longer = "/v1.0/security/incidents/7/comments/c/x";
         assert_eq!(canonical_path(longer, &[SHAPE]), None);
     }
 }

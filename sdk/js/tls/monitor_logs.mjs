@@ -1,17 +1,12 @@
 // Microsoft's @azure/monitor-ingestion and @azure/monitor-query against `tandem siem --tls`, with
 // only the endpoints, the authority and the CA changed: uploads rows to a custom table, then asks
 // two queries in one `queryBatch`. Prints the batch's answers as one JSON line.
-import { ClientSecretCredential } from "@azure/identity";
+import { tandemCredential } from "./credential.mjs";
 import { LogsIngestionClient } from "@azure/monitor-ingestion";
 import { LogsQueryClient } from "@azure/monitor-query";
 
 const env = process.env;
-const credential = new ClientSecretCredential(
-  env.TANDEM_TENANT_ID,
-  env.TANDEM_CLIENT_ID,
-  env.TANDEM_CLIENT_SECRET,
-  { authorityHost: env.TANDEM_SIEM_URL, disableInstanceDiscovery: true },
-);
+const credential = tandemCredential(env.TANDEM_SIEM_URL);
 const ingestion = new LogsIngestionClient(env.TANDEM_SIEM_URL, credential);
 const now = new Date().toISOString();
 await ingestion.upload(env.TANDEM_DCR_IMMUTABLE_ID, "Custom-JsSdk_CL", [

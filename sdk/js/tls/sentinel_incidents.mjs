@@ -2,16 +2,11 @@
 // endpoint, the authority and the CA (NODE_EXTRA_CA_CERTS) changed, and the SDK's default
 // api-version. Creates an incident, reads it, updates it with its etag, fails with a stale etag,
 // comments, and lists incidents, alerts and entities. Prints what it saw as one JSON line.
-import { ClientSecretCredential } from "@azure/identity";
+import { tandemCredential } from "./credential.mjs";
 import { SecurityInsights } from "@azure/arm-securityinsight";
 
 const env = process.env;
-const credential = new ClientSecretCredential(
-  env.TANDEM_TENANT_ID,
-  env.TANDEM_CLIENT_ID,
-  env.TANDEM_CLIENT_SECRET,
-  { authorityHost: env.TANDEM_SIEM_URL, disableInstanceDiscovery: true },
-);
+const credential = tandemCredential(env.TANDEM_SIEM_URL);
 const client = new SecurityInsights(credential, env.TANDEM_SUBSCRIPTION_ID, {
   endpoint: env.TANDEM_SIEM_URL,
 });
