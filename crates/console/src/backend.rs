@@ -55,6 +55,12 @@ impl ConsoleError {
         }
     }
 
+    /// A failed sign-in: [`ConsoleError::Throttled`] when the caller must wait `retry_after_secs`,
+    /// else [`ConsoleError::BadCredentials`].
+    pub fn sign_in_failed(retry_after_secs: Option<u64>) -> ConsoleError {
+        retry_after_secs.map_or(ConsoleError::BadCredentials, ConsoleError::Throttled)
+    }
+
     /// A [`ConsoleError::Store`] wrapping any error of the store.
     pub fn store(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> ConsoleError {
         ConsoleError::Store(error.into())

@@ -145,11 +145,7 @@ impl ConsoleBackend for XdrConsole {
         let app = self
             .identity
             .authenticate(client_id, client_secret)
-            .map_err(|failure| {
-                failure
-                    .retry_after_secs()
-                    .map_or(ConsoleError::BadCredentials, ConsoleError::Throttled)
-            })?;
+            .map_err(|failure| ConsoleError::sign_in_failed(failure.retry_after_secs()))?;
         self.sessions.open(Caller {
             display_name: app.display_name.clone(),
             can_write: app.roles.iter().any(|r| r == WRITE_ROLE),

@@ -146,11 +146,7 @@ impl ConsoleBackend for SiemConsole {
         let app = self
             .identity
             .authenticate(client_id, client_secret)
-            .map_err(|failure| {
-                failure
-                    .retry_after_secs()
-                    .map_or(ConsoleError::BadCredentials, ConsoleError::Throttled)
-            })?;
+            .map_err(|failure| ConsoleError::sign_in_failed(failure.retry_after_secs()))?;
         let has = |role: &str| app.roles.iter().any(|r| r == role);
         if !has(READER_ROLE) && !has(RESPONDER_ROLE) {
             return Err(ConsoleError::Forbidden(format!(
