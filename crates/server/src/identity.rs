@@ -106,15 +106,16 @@ pub enum AuthFailure {
     UnknownClient,
     /// The app exists and the secret is not its secret.
     BadSecret,
-    /// Too many failures from this address (or against this app): try again after the duration.
-    Throttled(std::time::Duration),
+    /// Too many failures from this address (or against this app): try again after this many whole
+    /// seconds (at least one).
+    Throttled(u64),
 }
 
 impl AuthFailure {
-    /// Whole seconds to wait before trying again (at least one), when the caller is locked out.
+    /// Whole seconds to wait before trying again, when the caller is locked out.
     pub fn retry_after_secs(&self) -> Option<u64> {
         match self {
-            AuthFailure::Throttled(wait) => Some(wait.as_secs_f64().ceil().max(1.0) as u64),
+            AuthFailure::Throttled(secs) => Some(*secs),
             AuthFailure::UnknownClient | AuthFailure::BadSecret => None,
         }
     }
@@ -177,7 +178,9 @@ impl Identity {
     ) -> Result<&AppRegistration, AuthFailure> {
         let peer = current_peer();
         if let Some(wait) = self.throttle.locked_for(client_id, peer) {
-            return Err(AuthFailure::Throttled(wait));
+            return Err(AuthFailure::Throttled(
+                wait.as_secs_f64().ceil().max(1.0) as u64
+            ));
         }
         let app = self.app(client_id);
         match app.filter(|app| app.has_secret(client_secret)) {

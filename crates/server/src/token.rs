@@ -125,9 +125,7 @@ impl TokenService {
                         OAuthError::unknown_client(client_id, self.identity.tenant_id())
                     }
                     AuthFailure::BadSecret => OAuthError::bad_secret(client_id),
-                    AuthFailure::Throttled(_) => {
-                        OAuthError::locked_out(failure.retry_after_secs().unwrap_or(1))
-                    }
+                    AuthFailure::Throttled(secs) => OAuthError::locked_out(secs),
                 })?;
         let scope = field("scope").ok_or_else(|| OAuthError::missing("scope"))?;
         let audience = self.audience_for(scope)?;
