@@ -98,6 +98,15 @@ fn arm_error(status: StatusCode, code: &str, message: impl Into<String>) -> ApiE
     ApiError::new(ErrorStyle::Arm, status, code, message)
 }
 
+/// ARM's answer to a request without `?api-version=`.
+pub(super) fn missing_api_version() -> ApiError {
+    arm_error(
+        StatusCode::BAD_REQUEST,
+        "MissingApiVersionParameter",
+        "The api-version query parameter (?api-version=) is required for all requests.",
+    )
+}
+
 /// An authenticated request to the workspace's incidents API.
 struct ArmRequest {
     caller: Caller,
@@ -189,11 +198,7 @@ fn check_api_version(version: Option<&str>) -> Result<(), ApiError> {
                 API_VERSIONS.join(",")
             ),
         )),
-        None => Err(arm_error(
-            StatusCode::BAD_REQUEST,
-            "MissingApiVersionParameter",
-            "The api-version query parameter (?api-version=) is required for all requests.",
-        )),
+        None => Err(missing_api_version()),
     }
 }
 

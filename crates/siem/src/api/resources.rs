@@ -50,12 +50,7 @@ pub(super) fn routes() -> Router<Arc<Siem>> {
 /// 400 unless the request names an api-version (`YYYY-MM-DD`, optionally `-preview`).
 fn require_api_version(query: &ApiVersion) -> Result<(), ApiError> {
     let Some(version) = query.api_version.as_deref() else {
-        return Err(ApiError::new(
-            ErrorStyle::Arm,
-            StatusCode::BAD_REQUEST,
-            "MissingApiVersionParameter",
-            "The api-version query parameter (?api-version=) is required for all requests.",
-        ));
+        return Err(super::arm::missing_api_version());
     };
     let date = version.strip_suffix("-preview").unwrap_or(version);
     if chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").is_ok() {
