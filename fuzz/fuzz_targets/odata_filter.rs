@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use tandem_odata::filter::{self, FieldKind, FilterField, Sqlite};
-use tandem_odata::{ListQuery, ListSpec, OrderField};
+use tandem_odata::{Expandable, ListQuery, ListSpec, OrderField};
 
 const FIELDS: &[FilterField] = &[
     FilterField {
@@ -19,15 +19,31 @@ const FIELDS: &[FilterField] = &[
     },
 ];
 
+const ORDER: &[OrderField] = &[OrderField {
+    property: "lastUpdateDateTime",
+    column: "last_update_ns",
+}];
+
+/// The expanded alerts: nested `$select` and `$filter` are parsed against this.
+const ALERTS: ListSpec = ListSpec {
+    filter_fields: FIELDS,
+    order_fields: ORDER,
+    default_top: 100,
+    max_top: 100,
+    selectable: &["id", "title", "status"],
+    expandable: &[],
+};
+
 const SPEC: ListSpec = ListSpec {
     filter_fields: FIELDS,
-    order_fields: &[OrderField {
-        property: "lastUpdateDateTime",
-        column: "last_update_ns",
-    }],
+    order_fields: ORDER,
     default_top: 50,
     max_top: 50,
-    expandable: &["alerts"],
+    selectable: &["id", "displayName", "status", "alerts"],
+    expandable: &[Expandable {
+        name: "alerts",
+        spec: &ALERTS,
+    }],
 };
 
 fuzz_target!(|data: &[u8]| {
