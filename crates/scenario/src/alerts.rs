@@ -5,71 +5,27 @@
 //!   download from a cloud app (Cloud Apps). The alerts share the victim and correlate into one incident.
 //! - [`load`]: many independent incidents of several endpoint alerts each, with distinct entities.
 //!
-//! Every run uses fresh entities, so runs do not correlate with each other.
+//! Every run uses fresh entities, so runs do not correlate with each other; a seeded run
+//! ([`Scenario::alerts_seeded`]) names the same entities every time. Both render a plan (`plan.rs`),
+//! which the hunting events (`hunting/`) are rendered from too.
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
-use tandem_model::Timestamp;
-use uuid::Uuid;
 
-/// The entities one simulated attack revolves around.
-#[derive(Debug, Clone)]
-struct Victim {
-    upn: String,
-    user_id: String,
-    user_sid: String,
-    account: String,
-    device_id: String,
-    aad_device_id: String,
-    device_name: String,
-    attacker_ip: String,
-    phishing_url: String,
-    payload_sha256: String,
-    payload_sha1: String,
-}
+use crate::plan::{
+    self, EndpointCategory, LoadAlert, MASS_DOWNLOAD_FILES, MultiStage, ONEDRIVE_APP_ID,
+    ONEDRIVE_APP_NAME, PAYLOAD_COMMAND_LINE, PAYLOAD_NAME, PAYLOAD_PARENT_PID, PAYLOAD_PID,
+    PAYLOAD_SIZE, PHISH_SENDER, PHISH_SENDER_DOMAIN, PHISH_SENDER_NAME, PHISH_SUBJECT, Plan,
+    VICTIM_DISPLAY_NAME, VICTIM_DNS_DOMAIN, VICTIM_NETBIOS_DOMAIN, Victim, time,
+};
 
 impl Victim {
-    /// Entities derived from `seed`, so every seed names different ones.
-    fn new(seed: &str) -> Victim {
-        let id =
-            |label: &str| Uuid::new_v5(&Uuid::NAMESPACE_OID, format!("{seed}/{label}").as_bytes());
-        let hex = |label: &str, len: usize| {
-            let mut out = format!(
-                "{}{}",
-                id(label).simple(),
-                id(&format!("{label}+")).simple()
-            );
-            out.truncate(len);
-            out
-        };
-        let short = &hex("short", 6);
-        let bytes = id("ip").into_bytes();
-        Victim {
-            upn: format!("kai.carter.{short}@contoso.com"),
-            user_id: id("user").to_string(),
-            user_sid: format!("S-1-5-21-{}-{}-{}-1104", bytes[0], bytes[1], bytes[2]),
-            account: format!("kai.carter.{short}"),
-            device_id: hex("device", 40),
-            aad_device_id: id("aad-device").to_string(),
-            device_name: format!("ws-{short}.contoso.com"),
-            attacker_ip: format!(
-                "45.{}.{}.{}",
-                bytes[3] % 200 + 10,
-                bytes[4],
-                bytes[5] % 250 + 1
-            ),
-            phishing_url: format!("https://login-{short}.contoso-sso.example/owa/auth"),
-            payload_sha256: hex("payload-sha256", 64),
-            payload_sha1: hex("payload-sha1", 40),
-        }
-    }
-
     fn user_account(&self) -> Value {
         json!({
             "accountName": self.account,
             "azureAdUserId": self.user_id,
-            "displayName": "Kai Carter",
-            "domainName": "contoso.com",
+            "displayName": VICTIM_DISPLAY_NAME,
+            "domainName": VICTIM_DNS_DOMAIN,
             "userPrincipalName": self.upn,
             "userSid": self.user_sid,
         })
@@ -79,92 +35,74 @@ impl Victim {
 /// The alerts of one attack that crosses Office 365, Endpoint, Identity and Cloud Apps, in the order
 /// the products would raise them, ending `now`.
 pub fn multi_stage(now: DateTime<Utc>) -> Vec<Value> {
-    let run = Uuid::new_v4().simple().to_string();
-    let victim = Victim::new(&run);
-    let at = |minutes_ago: i64| time(now - TimeDelta::minutes(minutes_ago));
-    vec![
-        phishing_mail(&run, &victim, at(95), at(90)),
-        malware_on_endpoint(&run, &victim, at(80), at(70)),
-        suspicious_sign_in(&run, &victim, at(40), at(35)),
-        mass_download(&run, &victim, at(20), at(5)),
-    ]
+    Scenario::MultiStage.alerts(now)
 }
 
 /// `incidents` independent incidents of `alerts_per_incident` endpoint alerts each, with entities no
 /// other incident shares.
 pub fn load(now: DateTime<Utc>, incidents: usize, alerts_per_incident: usize) -> Vec<Value> {
-    let run = Uuid::new_v4().simple().to_string();
-    let mut alerts = Vec::with_capacity(incidents * alerts_per_incident);
-    for i in 0..incidents {
-        let victim = Victim::new(&format!("{run}/{i}"));
-        for j in 0..alerts_per_incident {
-            let category = LOAD_CATEGORIES[j % LOAD_CATEGORIES.len()];
-            let first = time(now - TimeDelta::minutes((alerts_per_incident - j) as i64 * 3));
-            alerts.push(endpoint_alert(
-                &format!("{run}-{i}-{j}"),
-                &victim,
-                category,
-                j,
-                &first,
-            ));
-        }
+    Scenario::Load {
+        incidents,
+        alerts_per_incident,
     }
-    alerts
+    .alerts(now)
 }
 
-const LOAD_CATEGORIES: [(&str, &str, &str); 4] = [
-    (
-        "Execution",
-        "Suspicious PowerShell command line",
-        "T1059.001",
-    ),
-    (
-        "Persistence",
-        "Anomalous scheduled task created",
-        "T1053.005",
-    ),
-    (
-        "CredentialAccess",
-        "Possible credential dumping from LSASS",
-        "T1003.001",
-    ),
-    (
-        "CommandAndControl",
-        "Connection to a known command-and-control server",
-        "T1071.001",
-    ),
-];
+/// The alerts `plan` raises.
+pub(crate) fn plan_alerts(plan: &Plan) -> Vec<Value> {
+    match plan {
+        Plan::MultiStage(attack) => multi_stage_alerts(attack),
+        Plan::Load(alerts) => load_alerts(alerts),
+    }
+}
 
-fn endpoint_alert(
-    id: &str,
-    victim: &Victim,
-    (category, title, technique): (&str, &str, &str),
-    index: usize,
-    first: &str,
-) -> Value {
-    let file = Victim::new(&format!("{id}/file"));
+/// The alerts of the multi-stage attack `attack`.
+fn multi_stage_alerts(attack: &MultiStage) -> Vec<Value> {
+    vec![
+        phishing_mail(attack),
+        malware_on_endpoint(attack),
+        suspicious_sign_in(attack),
+        mass_download(attack),
+    ]
+}
+
+/// The alerts of the load scenario `plan`.
+fn load_alerts(plan: &[LoadAlert]) -> Vec<Value> {
+    plan.iter().map(endpoint_alert).collect()
+}
+
+fn endpoint_alert(alert: &LoadAlert) -> Value {
+    let EndpointCategory {
+        category,
+        title,
+        technique,
+    } = alert.kind;
+    let victim = &alert.victim;
+    let first = time(alert.first);
     json!({
-        "id": format!("da{id}"),
+        "id": format!("da{}", alert.id),
         "title": title,
         "description": format!("{title} on {}.", victim.device_name),
-        "severity": if index % 3 == 2 { "high" } else { "medium" },
+        "severity": if alert.index % 3 == 2 { "high" } else { "medium" },
         "category": category,
         "serviceSource": "microsoftDefenderForEndpoint",
         "detectionSource": "microsoftDefenderForEndpoint",
-        "detectorId": Uuid::new_v5(&Uuid::NAMESPACE_OID, title.as_bytes()).to_string(),
+        "detectorId": plan::derived_uuid(title).to_string(),
         "mitreTechniques": [technique],
         "firstActivityDateTime": first,
         "lastActivityDateTime": first,
         "evidence": [
             device_evidence(victim),
-            file_evidence(victim, &file.payload_sha256, &file.payload_sha1, "update.exe"),
+            file_evidence(victim, &alert.file.payload_sha256, &alert.file.payload_sha1, plan::LOAD_FILE_NAME),
         ],
     })
 }
 
-fn phishing_mail(run: &str, v: &Victim, first: String, last: String) -> Value {
+fn phishing_mail(attack: &MultiStage) -> Value {
+    let v = &attack.victim;
+    let (first, last) = (time(attack.mail.first), time(attack.mail.last));
     json!({
-        "id": format!("fa{run}-mail"),
+        "id": format!("fa{}-mail", attack.run),
         "title": "Email messages containing malicious URL removed after delivery",
         "description": "Emails with a malicious URL were delivered and later removed by zero-hour auto purge.",
         "severity": "medium",
@@ -179,16 +117,16 @@ fn phishing_mail(run: &str, v: &Victim, first: String, last: String) -> Value {
                 "@odata.type": "#microsoft.graph.security.mailboxEvidence",
                 "createdDateTime": first, "verdict": "suspicious", "remediationStatus": "none",
                 "roles": ["destination"], "tags": [],
-                "displayName": "Kai Carter", "primaryAddress": v.upn, "upn": v.upn,
+                "displayName": VICTIM_DISPLAY_NAME, "primaryAddress": v.upn, "upn": v.upn,
                 "userAccount": v.user_account(),
             },
             {
                 "@odata.type": "#microsoft.graph.security.analyzedMessageEvidence",
                 "createdDateTime": first, "verdict": "malicious", "remediationStatus": "remediated",
                 "roles": [], "tags": [],
-                "networkMessageId": Uuid::new_v5(&Uuid::NAMESPACE_OID, format!("{run}/msg").as_bytes()).to_string(),
-                "internetMessageId": format!("<{run}@mail.contoso-sso.example>"),
-                "subject": "Action required: your mailbox storage is full",
+                "networkMessageId": attack.network_message_id(),
+                "internetMessageId": attack.internet_message_id(),
+                "subject": PHISH_SUBJECT,
                 "language": "en",
                 "senderIp": v.attacker_ip,
                 "recipientEmailAddress": v.upn,
@@ -201,16 +139,18 @@ fn phishing_mail(run: &str, v: &Victim, first: String, last: String) -> Value {
                 "urlCount": 1,
                 "attachmentsCount": 0,
                 "receivedDateTime": first,
-                "p1Sender": {"emailAddress": "it-support@contoso-sso.example", "displayName": "IT Support", "domainName": "contoso-sso.example"},
+                "p1Sender": {"emailAddress": PHISH_SENDER, "displayName": PHISH_SENDER_NAME, "domainName": PHISH_SENDER_DOMAIN},
             },
             url_evidence(&first, &v.phishing_url),
         ],
     })
 }
 
-fn malware_on_endpoint(run: &str, v: &Victim, first: String, last: String) -> Value {
+fn malware_on_endpoint(attack: &MultiStage) -> Value {
+    let v = &attack.victim;
+    let (first, last) = (time(attack.malware.first), time(attack.malware.last));
     json!({
-        "id": format!("da{run}-malware"),
+        "id": format!("da{}-malware", attack.run),
         "title": "Malicious file downloaded from a phishing link was executed",
         "description": format!("A file downloaded from {} was launched on {}.", v.phishing_url, v.device_name),
         "severity": "high",
@@ -225,25 +165,27 @@ fn malware_on_endpoint(run: &str, v: &Victim, first: String, last: String) -> Va
         "evidence": [
             device_evidence(v),
             url_evidence(&first, &v.phishing_url),
-            file_evidence(v, &v.payload_sha256, &v.payload_sha1, "invoice_viewer.exe"),
+            file_evidence(v, &v.payload_sha256, &v.payload_sha1, PAYLOAD_NAME),
             {
                 "@odata.type": "#microsoft.graph.security.processEvidence",
                 "createdDateTime": first, "verdict": "malicious", "remediationStatus": "prevented",
                 "roles": [], "tags": [], "detectionStatus": "detected",
-                "processId": 7412, "parentProcessId": 5120,
-                "processCommandLine": "\"invoice_viewer.exe\" /silent",
+                "processId": PAYLOAD_PID, "parentProcessId": PAYLOAD_PARENT_PID,
+                "processCommandLine": PAYLOAD_COMMAND_LINE,
                 "processCreationDateTime": first,
                 "mdeDeviceId": v.device_id,
-                "imageFile": {"sha256": v.payload_sha256, "sha1": v.payload_sha1, "fileName": "invoice_viewer.exe", "filePath": format!("C:\\Users\\{}\\Downloads", v.account)},
+                "imageFile": {"sha256": v.payload_sha256, "sha1": v.payload_sha1, "fileName": PAYLOAD_NAME, "filePath": v.downloads_folder()},
                 "userAccount": v.user_account(),
             },
         ],
     })
 }
 
-fn suspicious_sign_in(run: &str, v: &Victim, first: String, last: String) -> Value {
+fn suspicious_sign_in(attack: &MultiStage) -> Value {
+    let v = &attack.victim;
+    let (first, last) = (time(attack.sign_in.first), time(attack.sign_in.last));
     json!({
-        "id": format!("aa{run}-signin"),
+        "id": format!("aa{}-signin", attack.run),
         "title": "Suspicious sign-in with the user's credentials from an unfamiliar address",
         "description": format!("{} signed in from {}, an address not seen for this user before.", v.upn, v.attacker_ip),
         "severity": "medium",
@@ -254,22 +196,20 @@ fn suspicious_sign_in(run: &str, v: &Victim, first: String, last: String) -> Val
         "firstActivityDateTime": first,
         "lastActivityDateTime": last,
         "evidence": [
-            {
-                "@odata.type": "#microsoft.graph.security.userEvidence",
-                "createdDateTime": first, "verdict": "suspicious", "remediationStatus": "none",
-                "roles": ["compromised"], "tags": [],
-                "userAccount": v.user_account(),
-            },
+            user_evidence(&first, v),
             ip_evidence(&first, &v.attacker_ip),
         ],
     })
 }
 
-fn mass_download(run: &str, v: &Victim, first: String, last: String) -> Value {
+fn mass_download(attack: &MultiStage) -> Value {
+    let v = &attack.victim;
+    let (first, last) = (time(attack.download.first), time(attack.download.last));
+    let minutes = (attack.download.last - attack.download.first).num_minutes();
     json!({
-        "id": format!("ca{run}-download"),
+        "id": format!("ca{}-download", attack.run),
         "title": "Mass download by a single user",
-        "description": format!("{} downloaded 1,432 files from OneDrive in 12 minutes.", v.upn),
+        "description": format!("{} downloaded {} files from OneDrive in {minutes} minutes.", v.upn, thousands(MASS_DOWNLOAD_FILES)),
         "severity": "high",
         "category": "Exfiltration",
         "serviceSource": "microsoftDefenderForCloudApps",
@@ -282,17 +222,34 @@ fn mass_download(run: &str, v: &Victim, first: String, last: String) -> Value {
                 "@odata.type": "#microsoft.graph.security.cloudApplicationEvidence",
                 "createdDateTime": first, "verdict": "unknown", "remediationStatus": "none",
                 "roles": ["contextual"], "tags": [],
-                "appId": 15600, "displayName": "Microsoft OneDrive for Business",
-                "instanceId": 0, "instanceName": "Microsoft OneDrive for Business", "saasAppId": 15600,
+                "appId": ONEDRIVE_APP_ID, "displayName": ONEDRIVE_APP_NAME,
+                "instanceId": 0, "instanceName": ONEDRIVE_APP_NAME, "saasAppId": ONEDRIVE_APP_ID,
             },
-            {
-                "@odata.type": "#microsoft.graph.security.userEvidence",
-                "createdDateTime": first, "verdict": "suspicious", "remediationStatus": "none",
-                "roles": ["compromised"], "tags": [],
-                "userAccount": v.user_account(),
-            },
+            user_evidence(&first, v),
             ip_evidence(&first, &v.attacker_ip),
         ],
+    })
+}
+
+/// `n` with a comma between thousands, as the products write counts in descriptions.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn user_evidence(created: &str, v: &Victim) -> Value {
+    json!({
+        "@odata.type": "#microsoft.graph.security.userEvidence",
+        "createdDateTime": created, "verdict": "suspicious", "remediationStatus": "none",
+        "roles": ["compromised"], "tags": [],
+        "userAccount": v.user_account(),
     })
 }
 
@@ -305,7 +262,7 @@ fn device_evidence(v: &Victim) -> Value {
         "deviceDnsName": v.device_name,
         "osPlatform": "Windows11", "osBuild": 22631, "healthStatus": "active", "riskScore": "high",
         "onboardingStatus": "onboarded", "defenderAvStatus": "updated",
-        "loggedOnUsers": [{"accountName": v.account, "domainName": "CONTOSO"}],
+        "loggedOnUsers": [{"accountName": v.account, "domainName": VICTIM_NETBIOS_DOMAIN}],
     })
 }
 
@@ -317,7 +274,7 @@ fn file_evidence(v: &Victim, sha256: &str, sha1: &str, name: &str) -> Value {
         "mdeDeviceId": v.device_id,
         "fileDetails": {
             "sha256": sha256, "sha1": sha1, "fileName": name,
-            "filePath": format!("C:\\Users\\{}\\Downloads", v.account), "fileSize": 482_304,
+            "filePath": v.downloads_folder(), "fileSize": PAYLOAD_SIZE,
         },
     })
 }
@@ -338,11 +295,6 @@ fn ip_evidence(created: &str, ip: &str) -> Value {
     })
 }
 
-/// The Graph spelling of `instant`.
-fn time(instant: DateTime<Utc>) -> String {
-    Timestamp::from_instant(instant).as_str().to_owned()
-}
-
 /// A scenario to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scenario {
@@ -358,20 +310,24 @@ pub enum Scenario {
 }
 
 impl Scenario {
-    /// The scenario's alerts, with activity ending `now`.
+    /// The scenario's alerts, with activity ending `now`, naming entities no other run names.
     pub fn alerts(&self, now: DateTime<Utc>) -> Vec<Value> {
-        match *self {
-            Scenario::MultiStage => multi_stage(now),
-            Scenario::Load {
-                incidents,
-                alerts_per_incident,
-            } => load(now, incidents, alerts_per_incident),
-        }
+        self.alerts_seeded(now, plan::fresh_seed())
+    }
+
+    /// The scenario's alerts, with activity ending `now`, naming the entities `seed` derives: the
+    /// same seed always gives the same alerts, and
+    /// [`HuntingEvents::for_scenario`](crate::HuntingEvents::for_scenario) with that seed gives the
+    /// raw events behind them.
+    pub fn alerts_seeded(&self, now: DateTime<Utc>, seed: u64) -> Vec<Value> {
+        plan_alerts(&Plan::new(self, now, seed))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use tandem_model::Timestamp;
+
     use super::*;
 
     fn text(alert: &Value, key: &str) -> String {
