@@ -133,16 +133,19 @@ fn specific_columns(kind: &str, alert: &Value, entity: &Value) -> Value {
     }
 }
 
-/// The file columns of a Graph `fileDetails` (or `imageFile`).
+/// The file columns of a Graph `fileDetails` (or `imageFile`); `FileSize` where it is known.
 fn file_columns(alert: &Value, file: &Value) -> Value {
-    json!({
+    let mut columns = json!({
         "FileName": path_text(file, &["fileName"]).unwrap_or_default(),
         "FolderPath": path_text(file, &["filePath"]).unwrap_or_default(),
         "SHA1": path_text(file, &["sha1"]).unwrap_or_default(),
         "SHA256": path_text(file, &["sha256"]).unwrap_or_default(),
-        "FileSize": file.get("fileSize").cloned().unwrap_or(Value::Null),
         "ThreatFamily": text(alert, "threatFamilyName").unwrap_or_default(),
-    })
+    });
+    if let Some(size) = file.get("fileSize").filter(|s| s.is_u64()) {
+        merge(&mut columns, json!({ "FileSize": size }));
+    }
+    columns
 }
 
 /// The account columns of an evidence's `userAccount`, where it has one.

@@ -37,7 +37,7 @@ use crate::Scenario;
 use crate::alerts::plan_alerts;
 use crate::plan::{Plan, time};
 
-pub use noise::Volume;
+pub use noise::{SHARES as NOISE_SHARES, Volume};
 
 /// One row of a hunting table: column name → value.
 pub type Row = Map<String, Value>;
