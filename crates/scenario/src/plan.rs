@@ -278,7 +278,7 @@ pub(crate) fn load_plan(
 /// A scenario's plan, from which both its alerts and its hunting events are rendered.
 #[derive(Debug, Clone)]
 pub(crate) enum Plan {
-    MultiStage(MultiStage),
+    MultiStage(Box<MultiStage>),
     Load(Vec<LoadAlert>),
 }
 
@@ -287,7 +287,7 @@ impl Plan {
     pub fn new(scenario: &Scenario, now: DateTime<Utc>, seed: u64) -> Plan {
         let run = run_label(seed);
         match *scenario {
-            Scenario::MultiStage => Plan::MultiStage(MultiStage::new(now, &run)),
+            Scenario::MultiStage => Plan::MultiStage(Box::new(MultiStage::new(now, &run))),
             Scenario::Load {
                 incidents,
                 alerts_per_incident,

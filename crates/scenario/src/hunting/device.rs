@@ -117,7 +117,7 @@ impl Binary {
     /// The program's image, with hashes and size derived from its name (the same on every device).
     pub fn image(&self) -> Image {
         let label = format!("binary/{}", self.name);
-        let size = u64::from(derived_uuid(&label).as_u64_pair().0 % 4_000_000) + 60_000;
+        let size = derived_uuid(&label).as_u64_pair().0 % 4_000_000 + 60_000;
         Image {
             version: self.version,
             ..Image::plain(self.name, self.folder, &label, size)
