@@ -310,7 +310,6 @@ pub(crate) struct Desktop {
     pub services: Process,
     /// A service host running as `SYSTEM`.
     pub svchost: Process,
-    pub winlogon: Process,
     /// Started `explorer.exe` at logon, then exited.
     pub userinit: Process,
     /// The user's shell: what the user starts, it starts.
@@ -382,7 +381,6 @@ impl Recorder {
             lsass,
             services,
             svchost,
-            winlogon,
             userinit,
             explorer,
         }

@@ -12,11 +12,10 @@
 //! `Timestamp` and, as the tables streamed into a Log Analytics workspace do, `TimeGenerated` with the
 //! same instant; the tables that have a `ReportId` get one. Rows are deterministic given the seed.
 //!
-//! One module per table family: [`alert_tables`] (`AlertInfo`, `AlertEvidence`), [`email`]
-//! (`EmailEvents`, `EmailUrlInfo`), [`device`] (`DeviceProcessEvents`, `DeviceFileEvents`,
-//! `DeviceNetworkEvents`, `DeviceLogonEvents`), [`identity`] (`IdentityLogonEvents`),
-//! [`cloud_apps`] (`CloudAppEvents`); [`attack`] tells the scenarios' stories with them and
-//! [`noise`] the background.
+//! One module per table family: `alert_tables` (`AlertInfo`, `AlertEvidence`), `email`
+//! (`EmailEvents`, `EmailUrlInfo`), `device` (`DeviceProcessEvents`, `DeviceFileEvents`,
+//! `DeviceNetworkEvents`, `DeviceLogonEvents`), `identity` (`IdentityLogonEvents`), `cloud_apps`
+//! (`CloudAppEvents`); `attack` tells the scenarios' stories with them and `noise` the background.
 
 mod alert_tables;
 mod attack;
