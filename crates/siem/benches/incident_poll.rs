@@ -26,15 +26,20 @@ const POLLS: usize = 50;
 /// A watermark after every stored change, so the filter matches nothing.
 const IDLE_SINCE: &str = "2200-01-01T00:00:00.000Z";
 
-/// The two idle polls timed: the benchmark's own watermark walk, and the connector's as
-/// `tandem sync` sends it (`ge`, its page size, the default order).
-const POLLS_TIMED: [(&str, &str); 2] = [
+/// The idle polls timed: the benchmark's own watermark walk, the connector's as `tandem sync` sends it
+/// (`ge`, its page size, oldest change first), and the same without `$orderby` (newest incident first),
+/// as a client that leaves the order to the server polls.
+const POLLS_TIMED: [(&str, &str); 3] = [
     (
         "watermark walk",
         "$filter=properties/lastModifiedTimeUtc gt {since}&$orderby=properties/lastModifiedTimeUtc asc&$top=1000",
     ),
     (
         "connector poll",
+        "$top=50&$orderby=properties/lastModifiedTimeUtc asc&$filter=properties/lastModifiedTimeUtc ge {since}",
+    ),
+    (
+        "poll in the default order",
         "$top=50&$filter=properties/lastModifiedTimeUtc ge {since}",
     ),
 ];

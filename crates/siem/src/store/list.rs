@@ -85,11 +85,13 @@ const TIME_COLUMNS: [&str; 4] = [
     "last_activity_ns",
 ];
 
-/// The indexes behind the lists' usual orders: each ends in the order's tie-breaker, so a keyset page
-/// is one range of one index. The rarer orders (severity, activity times) sort the matching rows,
-/// keeping only a page of them.
+/// The indexes behind the lists' usual orders: each starts with the order's key and tie-breaker, so a
+/// keyset page is one range of one index. The newest-first index also holds the change time, so a
+/// change filter in that order (a client that polls without `$orderby`) is tested in the index without
+/// reading each document. The rarer orders (severity, activity times) sort the matching rows, keeping
+/// only a page of them.
 const LIST_INDEXES: &str = "
-CREATE INDEX IF NOT EXISTS incidents_list_created ON incidents (created_ns, number);
+CREATE INDEX IF NOT EXISTS incidents_list_created ON incidents (created_ns, number, last_modified_ns);
 CREATE INDEX IF NOT EXISTS incidents_list_modified ON incidents (last_modified_ns, number);
 CREATE INDEX IF NOT EXISTS incident_children_list ON incident_children (kind, incident, seq);
 ";
