@@ -21,7 +21,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 use tandem_model::sentinel::{Incident, IncidentComment, IncidentRelation, List};
 use tandem_odata::filter::Sqlite;
-use tandem_odata::{Cursor, Direction, ListQuery, ListSpec, QueryError};
+use tandem_odata::{Direction, ListQuery, ListSpec, QueryError};
 use tandem_server::{ApiError, Caller, ErrorStyle};
 
 use super::{READER_ROLE, RESPONDER_ROLE, Siem, arm_audience_check, blocking};
@@ -269,26 +269,15 @@ impl ArmRequest {
         spec: &ListSpec,
         default_direction: Direction,
     ) -> Result<ListQuery, ApiError> {
-        let query =
-            ListQuery::parse_in_order(self.raw_query.as_deref(), spec, &Sqlite, default_direction)
-                .and_then(|query| {
-                    if query.count {
-                        Err(QueryError::new(
-                            "$count",
-                            "'$count=true' is not supported by Sentinel lists",
-                        ))
-                    } else {
-                        Ok(query)
-                    }
-                })
-                .map_err(|e| arm_error(StatusCode::BAD_REQUEST, "BadRequest", e.to_string()))?;
-        Ok(query)
+        ListQuery::parse_in_order(self.raw_query.as_deref(), spec, &Sqlite, default_direction)
+            .and_then(refuse_count)
+            .map_err(|e| arm_error(StatusCode::BAD_REQUEST, "BadRequest", e.to_string()))
     }
 
     /// The list `page` in ARM's shape: the items and, when more follow, the `nextLink` that continues
     /// after them with this request's options.
     fn list_response<T: Serialize>(&self, query: &ListQuery, page: Page<T>) -> Response {
-        let next_link = page.next.map(|cursor: Cursor| {
+        let next_link = page.next.map(|cursor| {
             format!(
                 "{}{}?{}",
                 tandem_server::request_base_url(&self.headers),
@@ -297,6 +286,18 @@ impl ArmRequest {
             )
         });
         Json(List::new(page.items, next_link)).into_response()
+    }
+}
+
+/// Sentinel's lists answer pages, never counts: `$count=true` is refused rather than ignored.
+fn refuse_count(query: ListQuery) -> Result<ListQuery, QueryError> {
+    if query.count {
+        Err(QueryError::new(
+            "$count",
+            "'$count=true' is not supported by Sentinel lists",
+        ))
+    } else {
+        Ok(query)
     }
 }
 
