@@ -17,6 +17,11 @@ const FIELDS: &[FilterField] = &[
         column: "last_update_ns",
         kind: FieldKind::Timestamp,
     },
+    FilterField {
+        property: "incidentNumber",
+        column: "number",
+        kind: FieldKind::Integer,
+    },
 ];
 
 const ORDER: &[OrderField] = &[OrderField {
@@ -53,5 +58,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(expr) = filter::parse(text) {
         let _ = filter::to_sql(&expr, FIELDS, &Sqlite);
     }
-    let _ = ListQuery::parse(Some(text), &SPEC, &Sqlite);
+    if let Ok(query) = ListQuery::parse(Some(text), &SPEC, &Sqlite) {
+        let _ = query.after_cursor("seq", &Sqlite, 0);
+    }
 });

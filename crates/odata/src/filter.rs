@@ -1,11 +1,12 @@
 //! The `$filter` query option: a tokenizer, a small AST and its translation to an SQL condition with
 //! bound parameters.
 //!
-//! The grammar is the subset of OData the Graph security API documents, written so that new operators
-//! and functions slot in: comparisons (`eq ne gt ge lt le`) of a property with a literal, membership
-//! (`status in ('active','inProgress')`) of a text property in a list of strings, combined with `and`,
-//! `or`, `not` and parentheses. Literals are `'strings'` (quotes doubled inside), bare
-//! date-times (`2024-01-01T00:00:00Z`), numbers, `true`, `false` and `null`.
+//! The grammar is the subset of OData the Graph security and Sentinel APIs document, written so that new
+//! operators and functions slot in: comparisons (`eq ne gt ge lt le`) of a property with a literal,
+//! membership (`status in ('active','inProgress')`) of a text or integer property in a list of values,
+//! combined with `and`, `or`, `not` and parentheses. Literals are `'strings'` (quotes doubled inside),
+//! bare date-times (`2024-01-01T00:00:00Z`) and OData v3's `datetime'2024-01-01T00:00:00Z'`, numbers,
+//! `true`, `false` and `null`.
 //!
 //! The parser counts nesting and comparisons as it goes and stops at [`MAX_FILTER_DEPTH`] and
 //! [`MAX_FILTER_TERMS`] (each value of an `in` list counts as a comparison), so every later walk over the tree (SQL generation, the database's own parser)
@@ -112,6 +113,8 @@ pub enum FieldKind {
     Timestamp,
     /// Text compared case-insensitively with `eq` and `ne` (enums, owners).
     Text,
+    /// A whole number (a sequence such as an incident number), compared with every operator.
+    Integer,
 }
 
 /// A property `$filter` may name, and the column holding it.
@@ -231,7 +234,7 @@ impl SqlWriter<'_> {
 
     fn membership(&mut self, property: &str, values: &[Literal]) -> Result<String, QueryError> {
         let field = find_field(self.fields, property)?;
-        if field.kind != FieldKind::Text {
+        if field.kind == FieldKind::Timestamp {
             return Err(filter_error(format!(
                 "'{property}' does not support 'in'; compare it with ge, gt, le or lt"
             )));
@@ -239,10 +242,15 @@ impl SqlWriter<'_> {
         let mut placeholders = Vec::with_capacity(values.len());
         for value in values {
             self.params
-                .push(text_param(property, CompareOp::Eq, value)?);
+                .push(bind(field, property, CompareOp::Eq, value)?);
             placeholders.push(self.dialect.placeholder(self.params.len()));
         }
-        Ok(self.dialect.text_membership(field.column, &placeholders))
+        Ok(match field.kind {
+            FieldKind::Text => self.dialect.text_membership(field.column, &placeholders),
+            FieldKind::Integer | FieldKind::Timestamp => {
+                format!("{} IN ({})", field.column, placeholders.join(", "))
+            }
+        })
     }
 
     fn compare(
@@ -261,18 +269,30 @@ impl SqlWriter<'_> {
                 ))),
             };
         }
-        let bound = match field.kind {
-            FieldKind::Timestamp => timestamp_param(property, value)?,
-            FieldKind::Text => text_param(property, op, value)?,
-        };
-        self.params.push(bound);
+        self.params.push(bind(field, property, op, value)?);
         let placeholder = self.dialect.placeholder(self.params.len());
         Ok(match field.kind {
             FieldKind::Text => self
                 .dialect
                 .text_comparison(field.column, op.sql(), &placeholder),
-            FieldKind::Timestamp => format!("{} {} {placeholder}", field.column, op.sql()),
+            FieldKind::Timestamp | FieldKind::Integer => {
+                format!("{} {} {placeholder}", field.column, op.sql())
+            }
         })
+    }
+}
+
+/// The value `field` binds for `property op value`, or why `value` does not fit the field.
+fn bind(
+    field: &FilterField,
+    property: &str,
+    op: CompareOp,
+    value: &Literal,
+) -> Result<Param, QueryError> {
+    match field.kind {
+        FieldKind::Timestamp => timestamp_param(property, value),
+        FieldKind::Text => text_param(property, op, value),
+        FieldKind::Integer => integer_param(property, value),
     }
 }
 
@@ -308,6 +328,23 @@ fn timestamp_param(property: &str, value: &Literal) -> Result<Param, QueryError>
         .timestamp_nanos_opt()
         .map(Param::Integer)
         .ok_or_else(|| filter_error(format!("date-time for '{property}' is out of range")))
+}
+
+/// The largest magnitude an `f64` holds every integer up to (2^53): a number literal past it may
+/// already have been rounded.
+const EXACT_INTEGER_LIMIT: f64 = 9_007_199_254_740_992.0;
+
+fn integer_param(property: &str, value: &Literal) -> Result<Param, QueryError> {
+    match value {
+        Literal::Number(n) if n.fract() == 0.0 && n.abs() <= EXACT_INTEGER_LIMIT => {
+            // Exact: a whole number within 2^53 converts without rounding.
+            Ok(Param::Integer(*n as i64))
+        }
+        other => Err(filter_error(format!(
+            "'{property}' takes a whole number from -{EXACT_INTEGER_LIMIT} to {EXACT_INTEGER_LIMIT}, not {}",
+            describe(other)
+        ))),
+    }
 }
 
 fn text_param(property: &str, op: CompareOp, value: &Literal) -> Result<Param, QueryError> {
@@ -559,8 +596,21 @@ impl Parser {
     fn value(&mut self, property: &str) -> Result<Literal, QueryError> {
         match self.next() {
             Some(Token::Str(s)) => Ok(Literal::String(s)),
+            Some(Token::Word(w)) if w.eq_ignore_ascii_case("datetime") => self.datetime(property),
             Some(Token::Word(w)) => literal(&w),
             _ => Err(filter_error(format!("expected a value after '{property}'"))),
+        }
+    }
+
+    /// The quoted instant of OData v3's `datetime'2024-01-01T00:00:00Z'`, after its keyword.
+    fn datetime(&mut self, property: &str) -> Result<Literal, QueryError> {
+        match self.next() {
+            Some(Token::Str(s)) => parse_instant(&s).map(Literal::DateTime).ok_or_else(|| {
+                filter_error(format!("datetime'{s}' is not a date-time for '{property}'"))
+            }),
+            _ => Err(filter_error(format!(
+                "expected a quoted date-time after 'datetime' for '{property}'"
+            ))),
         }
     }
 
@@ -624,6 +674,11 @@ mod tests {
             property: "lastUpdateDateTime",
             column: "last_update_ns",
             kind: FieldKind::Timestamp,
+        },
+        FilterField {
+            property: "incidentNumber",
+            column: "number",
+            kind: FieldKind::Integer,
         },
     ];
 
@@ -726,6 +781,30 @@ mod tests {
             error("lastUpdateDateTime in ('2024-01-01T00:00:00Z')")
                 .contains("does not support 'in'")
         );
+    }
+
+    #[test]
+    fn integers_take_every_operator_and_membership() {
+        let (text, params) = sql("incidentNumber gt 5 and not (incidentNumber in (7, 9))");
+        assert_eq!(text, "(number > ? AND (NOT number IN (?, ?)))");
+        assert_eq!(
+            params,
+            vec![Param::Integer(5), Param::Integer(7), Param::Integer(9)]
+        );
+        assert_eq!(sql("incidentNumber le -3").1, vec![Param::Integer(-3)]);
+        assert!(error("incidentNumber eq 1.5").contains("takes a whole number"));
+        assert!(error("incidentNumber eq '1'").contains("takes a whole number"));
+        assert!(error("incidentNumber in (1, 'a')").contains("takes a whole number"));
+        assert!(error("incidentNumber eq 1e300").contains("takes a whole number"));
+    }
+
+    #[test]
+    fn odata_v3_datetime_literals_read_as_instants() {
+        let (text, params) = sql("lastUpdateDateTime gt datetime'2024-01-01T00:00:00Z'");
+        assert_eq!(text, "last_update_ns > ?");
+        assert_eq!(params, vec![Param::Integer(1_704_067_200_000_000_000)]);
+        assert!(error("lastUpdateDateTime gt datetime'soon'").contains("datetime'soon'"));
+        assert!(error("lastUpdateDateTime gt datetime").contains("quoted date-time"));
     }
 
     #[test]

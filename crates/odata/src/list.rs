@@ -8,7 +8,7 @@
 use std::fmt;
 
 use crate::QueryError;
-use crate::filter::{self, Dialect, FilterField, SqlFilter};
+use crate::filter::{self, Dialect, FilterField, Param, SqlFilter};
 use crate::limits::MAX_COUNT;
 
 /// A property `$orderby` may name; every such column holds an integer.
@@ -138,11 +138,23 @@ pub struct ListQuery {
 
 impl ListQuery {
     /// Parses the raw (percent-encoded) query string of a list request, rendering `$filter` for a
-    /// store that speaks `dialect`.
+    /// store that speaks `dialect`. Without `$orderby`, the list is newest first: `spec`'s first order
+    /// field, descending.
     pub fn parse(
         raw: Option<&str>,
         spec: &ListSpec,
         dialect: &dyn Dialect,
+    ) -> Result<Self, QueryError> {
+        Self::parse_in_order(raw, spec, dialect, Direction::Desc)
+    }
+
+    /// Parses like [`ListQuery::parse`], for a list whose default order is `spec`'s first order field
+    /// in `default_direction` (a thread of comments reads oldest first).
+    pub fn parse_in_order(
+        raw: Option<&str>,
+        spec: &ListSpec,
+        dialect: &dyn Dialect,
+        default_direction: Direction,
     ) -> Result<Self, QueryError> {
         let pairs: Vec<(String, String)> =
             form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
@@ -154,7 +166,7 @@ impl ListQuery {
             skip: 0,
             order: Order {
                 field: spec.order_fields[0],
-                direction: Direction::Desc,
+                direction: default_direction,
             },
             count: false,
             select: None,
@@ -210,6 +222,40 @@ impl ListQuery {
                 }
             }
         });
+    }
+
+    /// The `ORDER BY` terms of this listing over a table whose row sequence (the tie-breaker, unique
+    /// per row) is the column `seq`: the sort key, then the sequence, both in the listing's direction.
+    pub fn order_by(&self, seq: &str) -> String {
+        let direction = self.order.direction;
+        format!("{} {direction}, {seq} {direction}", self.order.field.column)
+    }
+
+    /// The condition that keeps only the rows after `$skiptoken`'s cursor in [`ListQuery::order_by`]'s
+    /// order, as one row-value comparison an index on `(sort key, seq)` serves; `None` on a first page.
+    /// `bound` values are bound before it, for dialects that number their placeholders.
+    pub fn after_cursor(
+        &self,
+        seq: &str,
+        dialect: &dyn Dialect,
+        bound: usize,
+    ) -> Option<SqlFilter> {
+        let cursor = self.cursor?;
+        let comparison = match self.order.direction {
+            Direction::Asc => ">",
+            Direction::Desc => "<",
+        };
+        let (key, after) = (
+            dialect.placeholder(bound + 1),
+            dialect.placeholder(bound + 2),
+        );
+        Some(SqlFilter {
+            sql: format!(
+                "({}, {seq}) {comparison} ({key}, {after})",
+                self.order.field.column
+            ),
+            params: vec![Param::Integer(cursor.key), Param::Integer(cursor.seq)],
+        })
     }
 
     /// Whether `$expand` names `relationship`.
@@ -500,6 +546,44 @@ mod tests {
         let again = parse(&next).unwrap();
         assert_eq!(again.cursor, Some(Cursor { key: 99, seq: 7 }));
         assert_eq!((again.skip, again.top), (0, 5));
+    }
+
+    #[test]
+    fn continuations_render_as_one_row_value_comparison() {
+        let first = parse("$orderby=lastUpdateDateTime").unwrap();
+        assert_eq!(first.order_by("seq"), "last_update_ns ASC, seq ASC");
+        assert_eq!(first.after_cursor("seq", &Sqlite, 0), None);
+        let next = parse(&first.next_query(&Cursor { key: 5, seq: 2 })).unwrap();
+        let after = next.after_cursor("seq", &Sqlite, 1).unwrap();
+        assert_eq!(after.sql, "(last_update_ns, seq) > (?, ?)");
+        assert_eq!(
+            after.params,
+            vec![
+                crate::filter::Param::Integer(5),
+                crate::filter::Param::Integer(2)
+            ]
+        );
+        let newest = parse("$skiptoken=createdDateTime.9.4").unwrap();
+        assert_eq!(newest.order_by("seq"), "created_ns DESC, seq DESC");
+        assert_eq!(
+            newest.after_cursor("seq", &Sqlite, 0).unwrap().sql,
+            "(created_ns, seq) < (?, ?)"
+        );
+    }
+
+    #[test]
+    fn the_default_direction_is_the_callers() {
+        let oldest = ListQuery::parse_in_order(None, &SPEC, &Sqlite, Direction::Asc).unwrap();
+        assert_eq!(oldest.order.direction, Direction::Asc);
+        assert_eq!(oldest.order.field.property, "createdDateTime");
+        let asked = ListQuery::parse_in_order(
+            Some("$orderby=createdDateTime desc"),
+            &SPEC,
+            &Sqlite,
+            Direction::Asc,
+        )
+        .unwrap();
+        assert_eq!(asked.order.direction, Direction::Desc);
     }
 
     #[test]

@@ -20,12 +20,15 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use tandem_model::sentinel::{Incident, IncidentComment, IncidentRelation, List};
+use tandem_odata::filter::Sqlite;
+use tandem_odata::{Direction, ListQuery, ListSpec, QueryError};
 use tandem_server::{ApiError, Caller, ErrorStyle};
 
 use super::{READER_ROLE, RESPONDER_ROLE, Siem, arm_audience_check, blocking};
-use crate::incidents::odata::ListOptions;
+use crate::incidents::listing::{COMMENT_LIST, INCIDENT_LIST, RELATION_LIST};
 use crate::incidents::{Actor, HasEtag, IncidentError, Incidents, Written};
 use crate::store::incidents::ChildKind;
+use crate::store::list::Page;
 
 /// Every published `Microsoft.SecurityInsights` API version that has the incidents API, previews
 /// included, oldest first (azure-rest-api-specs, `securityinsights/resource-manager`). The incident
@@ -111,7 +114,7 @@ pub(super) fn missing_api_version() -> ApiError {
 struct ArmRequest {
     caller: Caller,
     params: HashMap<String, String>,
-    query: HashMap<String, String>,
+    raw_query: Option<String>,
     headers: HeaderMap,
     path: String,
 }
@@ -130,12 +133,12 @@ where
         let Path(params) = Path::<HashMap<String, String>>::from_request_parts(parts, state)
             .await
             .map_err(|e| ApiError::bad_request(ErrorStyle::Arm, e.body_text()))?;
-        let query: HashMap<String, String> = parts
-            .uri
-            .query()
-            .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
-            .unwrap_or_default();
-        check_api_version(query.get("api-version").map(String::as_str))?;
+        let raw_query = parts.uri.query().map(str::to_owned);
+        let api_version =
+            form_urlencoded::parse(raw_query.as_deref().unwrap_or_default().as_bytes())
+                .find(|(key, _)| key == "api-version")
+                .map(|(_, value)| value.into_owned());
+        check_api_version(api_version.as_deref())?;
         for key in ["incident", "child"] {
             if let Some(name) = params.get(key) {
                 check_resource_name(name)?;
@@ -144,7 +147,7 @@ where
         Ok(ArmRequest {
             caller,
             params,
-            query,
+            raw_query,
             headers: parts.headers.clone(),
             path: parts.uri.path().to_owned(),
         })
@@ -258,6 +261,44 @@ impl ArmRequest {
             name: siem.app_name(&self.caller.app_id),
         }
     }
+
+    /// The list options of this request under `spec`, in `default_direction` without `$orderby`; a
+    /// 400 naming the option and its offending text otherwise.
+    fn list_query(
+        &self,
+        spec: &ListSpec,
+        default_direction: Direction,
+    ) -> Result<ListQuery, ApiError> {
+        ListQuery::parse_in_order(self.raw_query.as_deref(), spec, &Sqlite, default_direction)
+            .and_then(refuse_count)
+            .map_err(|e| arm_error(StatusCode::BAD_REQUEST, "BadRequest", e.to_string()))
+    }
+
+    /// The list `page` in ARM's shape: the items and, when more follow, the `nextLink` that continues
+    /// after them with this request's options.
+    fn list_response<T: Serialize>(&self, query: &ListQuery, page: Page<T>) -> Response {
+        let next_link = page.next.map(|cursor| {
+            format!(
+                "{}{}?{}",
+                tandem_server::request_base_url(&self.headers),
+                self.path,
+                query.next_query(&cursor)
+            )
+        });
+        Json(List::new(page.items, next_link)).into_response()
+    }
+}
+
+/// Sentinel's lists answer pages, never counts: `$count=true` is refused rather than ignored.
+fn refuse_count(query: ListQuery) -> Result<ListQuery, QueryError> {
+    if query.count {
+        Err(QueryError::new(
+            "$count",
+            "'$count=true' is not supported by Sentinel lists",
+        ))
+    } else {
+        Ok(query)
+    }
 }
 
 fn incident_error(e: IncidentError) -> ApiError {
@@ -326,33 +367,10 @@ async fn list_incidents(
     request: ArmRequest,
 ) -> Result<Response, ApiError> {
     request.authorize(&siem, false)?;
-    let q = |k: &str| request.query.get(k).map(String::as_str);
-    let options = ListOptions::parse(
-        q("$filter"),
-        q("$orderby"),
-        q("$top"),
-        q("$skipToken").or(q("$skiptoken")),
-    )
-    .map_err(|e| arm_error(StatusCode::BAD_REQUEST, "BadRequest", e.0))?;
-    let (page, token) = run(siem, &request, move |api| Ok(options.page(api.all()?))).await?;
-    let next_link = token.map(|token| {
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        for (key, value) in request
-            .query
-            .iter()
-            .filter(|(k, _)| !k.eq_ignore_ascii_case("$skipToken"))
-        {
-            query.append_pair(key, value);
-        }
-        query.append_pair("$skipToken", &token);
-        format!(
-            "{}{}?{}",
-            tandem_server::request_base_url(&request.headers),
-            request.path,
-            query.finish()
-        )
-    });
-    Ok(Json(List::new(page, next_link)).into_response())
+    let query = request.list_query(&INCIDENT_LIST, Direction::Desc)?;
+    let listed = query.clone();
+    let page = run(siem, &request, move |api| api.list(&listed)).await?;
+    Ok(request.list_response(&query, page))
 }
 
 /// Answers a read of incident `{incident}`: the caller may read, `work` gets the incident's name.
@@ -426,12 +444,15 @@ type PutChild<T> =
 trait Child: Serialize + DeserializeOwned + HasEtag + Send + 'static {
     /// Where the store keeps this kind.
     const KIND: ChildKind;
+    /// What this kind's list supports.
+    const LIST: ListSpec;
     /// This kind's write.
     const PUT: PutChild<Self>;
 }
 
 impl Child for IncidentComment {
     const KIND: ChildKind = ChildKind::Comment;
+    const LIST: ListSpec = COMMENT_LIST;
     const PUT: PutChild<Self> = |api, name, child, body, if_match, actor| {
         api.put_comment(name, child, body, if_match, actor)
     };
@@ -439,6 +460,7 @@ impl Child for IncidentComment {
 
 impl Child for IncidentRelation {
     const KIND: ChildKind = ChildKind::Relation;
+    const LIST: ListSpec = RELATION_LIST;
     const PUT: PutChild<Self> = |api, name, child, body, if_match, actor| {
         api.put_relation(name, child, body, if_match, actor)
     };
@@ -463,10 +485,14 @@ async fn list_children<T: Child>(
     State(siem): State<Arc<Siem>>,
     request: ArmRequest,
 ) -> Result<Response, ApiError> {
-    read(siem, request, |api, name| {
-        Ok(List::new(api.children::<T>(name, T::KIND)?, None))
+    request.authorize(&siem, false)?;
+    let query = request.list_query(&T::LIST, Direction::Asc)?;
+    let (name, listed) = (request.incident(), query.clone());
+    let page = run(siem, &request, move |api| {
+        api.list_children::<T>(&name, T::KIND, &listed)
     })
-    .await
+    .await?;
+    Ok(request.list_response(&query, page))
 }
 
 async fn get_child<T: Child>(

@@ -12,9 +12,10 @@
 //!   that `SystemAlertId` (the latest row of each wins). `incidents/{id}/alerts` lists them,
 //!   `incidents/{id}/entities` lists the entities in their `Entities` column, and the incident's
 //!   `AlertIds` and `additionalData.alertsCount` follow the relations.
+//! - **Lists** of incidents, comments and relations filter, order and page in SQL ([`listing`]).
 
 pub mod history;
-pub mod odata;
+pub mod listing;
 
 use chrono::Utc;
 use rusqlite::{Connection, Transaction};
@@ -158,12 +159,6 @@ impl<'a> Incidents<'a> {
             .ok_or_else(|| Self::not_found(name))
     }
 
-    /// Every incident (filtering, ordering and paging happen in [`odata`]).
-    pub fn all(&self) -> Result<Vec<Incident>, IncidentError> {
-        let states: Vec<IncidentState> = self.store.read_incidents(rows::all_incidents)?;
-        Ok(states.into_iter().map(|s| s.resource).collect())
-    }
-
     /// One page of the console's queue, filtered, sorted and paged in SQL, and how many incidents match.
     pub fn queue_page(
         &self,
@@ -281,20 +276,7 @@ impl<'a> Incidents<'a> {
             &alerts,
         ));
         state.resource.etag = Field::Value(new_etag(true));
-        let incident = &state.resource;
-        let number = incident
-            .properties
-            .incident_number
-            .get()
-            .copied()
-            .unwrap_or_default();
-        let created = incident
-            .properties
-            .created_time_utc
-            .get()
-            .map(ToString::to_string)
-            .unwrap_or_default();
-        rows::save_incident(tx, &name, number, &created, &now.to_string(), state)?;
+        rows::save_incident(tx, &name, &state.resource.properties, state)?;
         let row = history::incident_row(
             self.workspace,
             state,
@@ -333,7 +315,7 @@ impl<'a> Incidents<'a> {
     ) -> Result<Vec<T>, IncidentError> {
         let (exists, children) = self.store.read_incidents(|c| {
             Ok((
-                rows::incident::<IncidentState>(c, name)?.is_some(),
+                rows::incident_exists(c, name)?,
                 rows::children(c, kind, name)?,
             ))
         })?;
@@ -353,7 +335,7 @@ impl<'a> Incidents<'a> {
     ) -> Result<T, IncidentError> {
         let (exists, found) = self.store.read_incidents(|c| {
             Ok((
-                rows::incident::<IncidentState>(c, name)?.is_some(),
+                rows::incident_exists(c, name)?,
                 rows::child(c, kind, name, child)?,
             ))
         })?;

@@ -8,6 +8,8 @@
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tandem_model::Timestamp;
+use tandem_model::sentinel::IncidentProperties;
 
 use super::{Store, StoreError};
 
@@ -21,7 +23,8 @@ pub enum ChildKind {
 }
 
 impl ChildKind {
-    fn key(self) -> &'static str {
+    /// The value of the `kind` column.
+    pub(crate) fn key(self) -> &'static str {
         match self {
             ChildKind::Comment => "comment",
             ChildKind::Relation => "relation",
@@ -45,28 +48,94 @@ pub fn incident<T: DeserializeOwned>(c: &Connection, name: &str) -> Result<Optio
     text.as_deref().map(parse).transpose()
 }
 
-/// Every incident document, by name.
-pub fn all_incidents<T: DeserializeOwned>(c: &Connection) -> Result<Vec<T>, StoreError> {
-    let mut statement = c.prepare_cached("SELECT resource FROM incidents ORDER BY name")?;
-    let texts = statement
-        .query_map([], |r| r.get::<_, String>(0))?
-        .collect::<Result<Vec<String>, _>>()?;
-    texts.iter().map(|t| parse(t)).collect()
+/// Whether incident `name` exists.
+pub fn incident_exists(c: &Connection, name: &str) -> Result<bool, StoreError> {
+    Ok(c.query_row(
+        "SELECT EXISTS (SELECT 1 FROM incidents WHERE name = ?1)",
+        [name],
+        |r| r.get(0),
+    )?)
 }
 
-/// Writes the incident document `name` (number and times are kept beside it for ordering).
+/// The columns kept beside an incident's document, read from its properties: the number and times that
+/// the console's queue and the API's lists filter and order on ([`super::list`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IncidentColumns {
+    /// `incidentNumber`.
+    pub number: i64,
+    /// `createdTimeUtc` as stored.
+    pub created: String,
+    /// `lastModifiedTimeUtc` as stored.
+    pub last_modified: String,
+    /// `createdTimeUtc` in nanoseconds since the Unix epoch.
+    pub created_ns: Option<i64>,
+    /// `lastModifiedTimeUtc` in nanoseconds.
+    pub last_modified_ns: Option<i64>,
+    /// `firstActivityTimeUtc` in nanoseconds.
+    pub first_activity_ns: Option<i64>,
+    /// `lastActivityTimeUtc` in nanoseconds.
+    pub last_activity_ns: Option<i64>,
+}
+
+impl IncidentColumns {
+    /// The columns of an incident with `properties`.
+    pub fn of(properties: &IncidentProperties) -> Self {
+        let text = |t: Option<&Timestamp>| t.map(ToString::to_string).unwrap_or_default();
+        IncidentColumns {
+            number: properties
+                .incident_number
+                .get()
+                .copied()
+                .unwrap_or_default(),
+            created: text(properties.created_time_utc.get()),
+            last_modified: text(properties.last_modified_time_utc.get()),
+            created_ns: properties.created_time_utc.get().map(nanos),
+            last_modified_ns: properties.last_modified_time_utc.get().map(nanos),
+            first_activity_ns: properties.first_activity_time_utc.get().map(nanos),
+            last_activity_ns: properties.last_activity_time_utc.get().map(nanos),
+        }
+    }
+}
+
+/// Nanoseconds since the Unix epoch, as `$filter` binds a time; instants past what 64 bits hold
+/// (before 1677, after 2262) sort at the matching end.
+fn nanos(time: &Timestamp) -> i64 {
+    let instant = time.instant();
+    instant
+        .timestamp_nanos_opt()
+        .unwrap_or(if instant.timestamp() < 0 {
+            i64::MIN
+        } else {
+            i64::MAX
+        })
+}
+
+/// Writes the incident document `name` with the columns read from its `properties`.
 pub fn save_incident<T: Serialize>(
     tx: &Transaction<'_>,
     name: &str,
-    number: i64,
-    created: &str,
-    last_modified: &str,
+    properties: &IncidentProperties,
     resource: &T,
 ) -> Result<(), StoreError> {
+    let columns = IncidentColumns::of(properties);
     tx.execute(
-        "INSERT INTO incidents (name, number, created, last_modified, resource) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (name) DO UPDATE SET last_modified = excluded.last_modified, resource = excluded.resource",
-        params![name, number, created, last_modified, serde_json::to_string(resource)?],
+        "INSERT INTO incidents (name, number, created, last_modified, created_ns, last_modified_ns,
+                                first_activity_ns, last_activity_ns, resource)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (name) DO UPDATE SET last_modified = excluded.last_modified,
+             last_modified_ns = excluded.last_modified_ns, first_activity_ns = excluded.first_activity_ns,
+             last_activity_ns = excluded.last_activity_ns, resource = excluded.resource",
+        params![
+            name,
+            columns.number,
+            columns.created,
+            columns.last_modified,
+            columns.created_ns,
+            columns.last_modified_ns,
+            columns.first_activity_ns,
+            columns.last_activity_ns,
+            serde_json::to_string(resource)?
+        ],
     )?;
     Ok(())
 }
@@ -79,16 +148,24 @@ pub fn delete_incident(tx: &Transaction<'_>, name: &str) -> Result<bool, StoreEr
 
 /// The next incident number of the workspace (1, 2, ...), never reused.
 pub fn next_incident_number(tx: &Transaction<'_>) -> Result<i64, StoreError> {
+    next_in_sequence(tx, "incident_number")
+}
+
+/// The name of the counter that orders comments and relations by creation.
+pub(super) const CHILD_SEQUENCE: &str = "child_seq";
+
+/// The next value (1, 2, ...) of the counter `name`, never reused.
+fn next_in_sequence(tx: &Transaction<'_>, name: &str) -> Result<i64, StoreError> {
     tx.execute(
-        "INSERT INTO counters (name, value) VALUES ('incident_number', 1)
+        "INSERT INTO counters (name, value) VALUES (?1, 1)
          ON CONFLICT (name) DO UPDATE SET value = value + 1",
-        [],
+        [name],
     )?;
-    Ok(tx.query_row(
-        "SELECT value FROM counters WHERE name = 'incident_number'",
-        [],
-        |r| r.get(0),
-    )?)
+    Ok(
+        tx.query_row("SELECT value FROM counters WHERE name = ?1", [name], |r| {
+            r.get(0)
+        })?,
+    )
 }
 
 /// The child resource `name` of `kind` under `incident`.
@@ -108,14 +185,15 @@ pub fn child<T: DeserializeOwned>(
     text.as_deref().map(parse).transpose()
 }
 
-/// Every child resource of `kind` under `incident`, oldest first.
+/// Every child resource of `kind` under `incident`, oldest first (at most the caps of
+/// [`tandem_model::limits`]).
 pub fn children<T: DeserializeOwned>(
     c: &Connection,
     kind: ChildKind,
     incident: &str,
 ) -> Result<Vec<T>, StoreError> {
     let mut statement = c.prepare_cached(
-        "SELECT resource FROM incident_children WHERE kind = ?1 AND incident = ?2 ORDER BY created, name",
+        "SELECT resource FROM incident_children WHERE kind = ?1 AND incident = ?2 ORDER BY seq",
     )?;
     let texts = statement
         .query_map(params![kind.key(), incident], |r| r.get::<_, String>(0))?
@@ -137,7 +215,7 @@ pub fn count_children(
     Ok(usize::try_from(count).unwrap_or(usize::MAX))
 }
 
-/// Writes a child resource.
+/// Writes a child resource; a new one takes the next place in the order of creation.
 pub fn save_child<T: Serialize>(
     tx: &Transaction<'_>,
     kind: ChildKind,
@@ -146,11 +224,25 @@ pub fn save_child<T: Serialize>(
     created: &str,
     resource: &T,
 ) -> Result<(), StoreError> {
-    tx.execute(
-        "INSERT INTO incident_children (kind, incident, name, created, resource) VALUES (?1, ?2, ?3, ?4, ?5)
-         ON CONFLICT (kind, incident, name) DO UPDATE SET resource = excluded.resource",
-        params![kind.key(), incident, name, created, serde_json::to_string(resource)?],
+    let resource = serde_json::to_string(resource)?;
+    let replaced = tx.execute(
+        "UPDATE incident_children SET resource = ?4 WHERE kind = ?1 AND incident = ?2 AND name = ?3",
+        params![kind.key(), incident, name, resource],
     )?;
+    if replaced == 0 {
+        tx.execute(
+            "INSERT INTO incident_children (kind, incident, name, created, seq, resource)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                kind.key(),
+                incident,
+                name,
+                created,
+                next_in_sequence(tx, CHILD_SEQUENCE)?,
+                resource
+            ],
+        )?;
+    }
     Ok(())
 }
 

@@ -2,9 +2,11 @@
 //!
 //! Everything the SIEM knows lives here, so a restart keeps it all: the log tables and their rows
 //! ([`logs`]), and the incidents with their comments and relations ([`incidents`]), indexed for the
-//! console's queue ([`queue`]). Every write is one transaction, so a request either lands whole or not at all.
+//! console's queue ([`queue`]) and for the API's OData lists ([`list`]). Every write is one
+//! transaction, so a request either lands whole or not at all.
 
 pub mod incidents;
+pub mod list;
 pub mod logs;
 pub mod queue;
 
@@ -86,6 +88,7 @@ impl Store {
         connection.execute_batch(SCHEMA)?;
         logs::prepare(&connection)?;
         queue::prepare(&connection)?;
+        list::prepare(&connection)?;
         Ok(Store {
             connection: Mutex::new(connection),
         })
@@ -121,4 +124,38 @@ impl Store {
     ) -> Result<T, StoreError> {
         work(&self.lock())
     }
+}
+
+/// The path of an incident's properties inside its stored document.
+const PROPERTIES: &str = "$.resource.properties";
+
+/// The definition of a virtual text column holding `member` (a dotted path under the incident's
+/// properties), compared ignoring ASCII case.
+fn document_text_column(member: &str) -> String {
+    format!(
+        "TEXT COLLATE NOCASE GENERATED ALWAYS AS (json_extract(resource, '{PROPERTIES}.{member}')) VIRTUAL"
+    )
+}
+
+/// Adds to `table` each of `columns` (name and definition, in order) it lacks; returns the names added.
+/// Databases written by an older Tandem gain new columns this way when they open.
+fn add_missing_columns(
+    connection: &Connection,
+    table: &str,
+    columns: &[(String, String)],
+) -> Result<Vec<String>, StoreError> {
+    let existing: Vec<String> = connection
+        .prepare(&format!("SELECT name FROM pragma_table_xinfo('{table}')"))?
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut added = Vec::new();
+    for (column, definition) in columns {
+        if !existing.contains(column) {
+            connection.execute_batch(&format!(
+                "ALTER TABLE {table} ADD COLUMN {column} {definition}"
+            ))?;
+            added.push(column.clone());
+        }
+    }
+    Ok(added)
 }

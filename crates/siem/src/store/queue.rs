@@ -18,10 +18,7 @@ use rusqlite::{Connection, params_from_iter};
 use serde::de::DeserializeOwned;
 use tandem_console::{IncidentQuery, OwnerFilter, Severity, SortOrder};
 
-use super::StoreError;
-
-/// The path of the incident's properties inside a stored document.
-const PROPERTIES: &str = "$.resource.properties";
+use super::{StoreError, add_missing_columns, document_text_column};
 
 /// The queue's virtual columns: name, type and the member of the properties they are read from.
 const QUEUE_COLUMNS: [(&str, &str); 7] = [
@@ -50,13 +47,7 @@ CREATE INDEX IF NOT EXISTS incidents_queue_owner_name ON incidents (q_owner_name
 fn column_definitions() -> Vec<(String, String)> {
     let mut columns: Vec<(String, String)> = QUEUE_COLUMNS
         .iter()
-        .map(|(column, member)| {
-            let expression = format!("json_extract(resource, '{PROPERTIES}.{member}')");
-            (
-                (*column).to_owned(),
-                format!("TEXT COLLATE NOCASE GENERATED ALWAYS AS ({expression}) VIRTUAL"),
-            )
-        })
+        .map(|(column, member)| ((*column).to_owned(), document_text_column(member)))
         .collect();
     let ranks: String = Severity::ALL
         .iter()
@@ -86,17 +77,7 @@ fn rank(severity: Severity) -> i64 {
 
 /// Adds the queue's columns the incidents table lacks, the indexes on them, and the `fold_case` function.
 pub(super) fn prepare(connection: &Connection) -> Result<(), StoreError> {
-    let existing: Vec<String> = connection
-        .prepare("SELECT name FROM pragma_table_xinfo('incidents')")?
-        .query_map([], |row| row.get(0))?
-        .collect::<Result<_, _>>()?;
-    for (column, definition) in column_definitions() {
-        if !existing.contains(&column) {
-            connection.execute_batch(&format!(
-                "ALTER TABLE incidents ADD COLUMN {column} {definition}"
-            ))?;
-        }
-    }
+    add_missing_columns(connection, "incidents", &column_definitions())?;
     connection.execute_batch(QUEUE_INDEXES)?;
     connection.create_scalar_function(
         "fold_case",

@@ -8,6 +8,7 @@ mod conformance;
 mod console;
 mod incidents;
 mod ingestion;
+mod lists;
 mod query;
 mod resources;
 mod sdk;

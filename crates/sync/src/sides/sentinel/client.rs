@@ -40,7 +40,8 @@ impl SentinelClient {
         &self.api
     }
 
-    /// Pages of incidents changed at or after `since` (all when `None`).
+    /// Pages of incidents changed at or after `since` (all when `None`), oldest change first: the order
+    /// of a change feed, which the SIEM serves from an index on the change time.
     pub fn changed_since(
         &self,
         since: Option<&Timestamp>,
@@ -50,6 +51,7 @@ impl SentinelClient {
         {
             let mut query = url.query_pairs_mut();
             query.append_pair("$top", &page_size.to_string());
+            query.append_pair("$orderby", "properties/lastModifiedTimeUtc asc");
             if let Some(since) = since {
                 query.append_pair(
                     "$filter",
