@@ -2,7 +2,7 @@
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, params_from_iter};
-use serde_json::{Map, Value};
+use serde::de::DeserializeOwned;
 
 use super::StoreError;
 use super::rows::parse_doc;
@@ -18,11 +18,11 @@ pub struct Table {
     pub seq: &'static str,
 }
 
-/// One page of a listing.
+/// One page of a listing of `T` (a Graph incident or alert).
 #[derive(Debug, Clone)]
-pub struct Page {
-    /// The row sequences and documents on this page, in order.
-    pub items: Vec<(i64, Map<String, Value>)>,
+pub struct Page<T> {
+    /// The row sequences and items on this page, in order.
+    pub items: Vec<(i64, T)>,
     /// Where the next page starts, if there is one.
     pub next: Option<Cursor>,
     /// The number of matching rows across all pages, when `$count=true`.
@@ -30,7 +30,11 @@ pub struct Page {
 }
 
 /// Lists `table` as `query` asks.
-pub fn list(conn: &Connection, table: &Table, query: &ListQuery) -> Result<Page, StoreError> {
+pub fn list<T: DeserializeOwned>(
+    conn: &Connection,
+    table: &Table,
+    query: &ListQuery,
+) -> Result<Page<T>, StoreError> {
     let column = query.order.field.column;
     let seq = table.seq;
     let (mut conditions, mut values) = filter_conditions(query);
