@@ -128,13 +128,7 @@ async fn token_response_and_claims_follow_the_identity_platform() {
         ("grant_type", "client_credentials"),
     ];
     let url = format!("{}/{tenant}/oauth2/v2.0/token", server.url());
-    let body: Value = reqwest::Client::new()
-        .post(url)
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-        .json()
+    let body: Value = tandem_testkit::send_json(reqwest::Client::new().post(url).form(&form))
         .await
         .unwrap();
     assert_eq!(body["token_type"], "Bearer");

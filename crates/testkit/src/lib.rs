@@ -324,6 +324,13 @@ impl InProcessServer {
     }
 }
 
+/// Sends `request` and reads its body as JSON, whatever the status.
+pub async fn send_json(
+    request: reqwest::RequestBuilder,
+) -> Result<serde_json::Value, TestkitError> {
+    Ok(request.send().await?.json().await?)
+}
+
 /// True when `GET {url}/healthz` answers 200.
 pub async fn healthy(url: &str) -> bool {
     healthy_with(&reqwest::Client::new(), url).await

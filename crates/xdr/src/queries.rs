@@ -22,22 +22,10 @@ pub const INCIDENT_LIST: ListSpec = ListSpec {
         text_field("status", "status"),
     ],
     order_fields: &[
-        OrderField {
-            property: "createdDateTime",
-            column: "id",
-        },
-        OrderField {
-            property: "lastUpdateDateTime",
-            column: "last_update_ns",
-        },
-        OrderField {
-            property: "severity",
-            column: "severity_rank",
-        },
-        OrderField {
-            property: "id",
-            column: "id",
-        },
+        order_field("createdDateTime", "id"),
+        order_field("lastUpdateDateTime", "last_update_ns"),
+        order_field("severity", "severity_rank"),
+        order_field("id", "id"),
     ],
     default_top: 50,
     max_top: 50,
@@ -79,18 +67,9 @@ pub const ALERT_LIST: ListSpec = ListSpec {
         text_field("incidentId", "CAST(incident_id AS TEXT)"),
     ],
     order_fields: &[
-        OrderField {
-            property: "createdDateTime",
-            column: "seq",
-        },
-        OrderField {
-            property: "lastUpdateDateTime",
-            column: "last_update_ns",
-        },
-        OrderField {
-            property: "severity",
-            column: "severity_rank",
-        },
+        order_field("createdDateTime", "seq"),
+        order_field("lastUpdateDateTime", "last_update_ns"),
+        order_field("severity", "severity_rank"),
     ],
     default_top: 100,
     max_top: 2000,
@@ -137,6 +116,10 @@ const ALERTS: Table = Table {
     name: "alerts",
     seq: "seq",
 };
+
+const fn order_field(property: &'static str, column: &'static str) -> OrderField {
+    OrderField { property, column }
+}
 
 const fn text_field(property: &'static str, column: &'static str) -> FilterField {
     FilterField {

@@ -78,7 +78,12 @@ impl Xdr {
                 }
                 incident.status = Field::Value(status);
             }
-            Triage::of_incident(incident).apply(
+            let triage = Triage(
+                &mut incident.assigned_to,
+                &mut incident.classification,
+                &mut incident.determination,
+            );
+            triage.apply(
                 &update.assigned_to,
                 &update.classification,
                 &update.determination,
@@ -144,7 +149,12 @@ impl Xdr {
                 let status = known("status", status, AlertStatus::KNOWN)?;
                 set_alert_status(change, alert, status);
             }
-            Triage::of_alert(alert).apply(
+            let triage = Triage(
+                &mut alert.assigned_to,
+                &mut alert.classification,
+                &mut alert.determination,
+            );
+            triage.apply(
                 &update.assigned_to,
                 &update.classification,
                 &update.determination,
@@ -239,30 +249,15 @@ fn save_alert_change(change: &mut Change<'_>, record: &mut AlertRecord) -> Resul
     refresh_incident(change, record.incident_id)
 }
 
-/// The members analysts triage alike on incidents and alerts.
-struct Triage<'a> {
-    assigned_to: &'a mut Field<String>,
-    classification: &'a mut Field<AlertClassification>,
-    determination: &'a mut Field<AlertDetermination>,
-}
+/// The members analysts triage alike on incidents and alerts: `assignedTo`, `classification` and
+/// `determination`.
+struct Triage<'a>(
+    &'a mut Field<String>,
+    &'a mut Field<AlertClassification>,
+    &'a mut Field<AlertDetermination>,
+);
 
-impl<'a> Triage<'a> {
-    fn of_incident(incident: &'a mut Incident) -> Self {
-        Triage {
-            assigned_to: &mut incident.assigned_to,
-            classification: &mut incident.classification,
-            determination: &mut incident.determination,
-        }
-    }
-
-    fn of_alert(alert: &'a mut Alert) -> Self {
-        Triage {
-            assigned_to: &mut alert.assigned_to,
-            classification: &mut alert.classification,
-            determination: &mut alert.determination,
-        }
-    }
-
+impl Triage<'_> {
     /// Sets what an update body sets: the owner as given (`null` unassigns), a verdict only when it is
     /// a known value.
     fn apply(
@@ -271,17 +266,18 @@ impl<'a> Triage<'a> {
         classification: &Field<AlertClassification>,
         determination: &Field<AlertDetermination>,
     ) -> Result<(), Invalid> {
+        let Triage(owner, verdict, finding) = self;
         if !assigned_to.is_absent() {
-            *self.assigned_to = assigned_to.clone();
+            *owner = assigned_to.clone();
         }
         set_known(
-            self.classification,
+            verdict,
             "classification",
             classification,
             AlertClassification::KNOWN,
         )?;
         set_known(
-            self.determination,
+            finding,
             "determination",
             determination,
             AlertDetermination::KNOWN,

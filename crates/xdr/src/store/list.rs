@@ -5,7 +5,7 @@ use rusqlite::{Connection, params_from_iter};
 use serde::de::DeserializeOwned;
 
 use super::StoreError;
-use super::rows::parse_doc;
+use super::rows::{doc_rows, parse_doc};
 use tandem_odata::filter::Param;
 use tandem_odata::{Cursor, Direction, ListQuery};
 
@@ -65,19 +65,10 @@ pub fn list<T: DeserializeOwned>(
     );
     values.push(SqlValue::Integer(query.top as i64 + 1));
     values.push(SqlValue::Integer(query.skip as i64));
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params_from_iter(values), |row| {
-        Ok((
-            row.get::<_, i64>(0)?,
-            row.get::<_, i64>(1)?,
-            row.get::<_, String>(2)?,
-        ))
-    })?;
     let mut items = Vec::new();
     let mut last = None;
     let mut more = false;
-    for row in rows {
-        let (seq, key, doc) = row?;
+    for (seq, key, doc) in doc_rows(conn, &sql, values)? {
         if items.len() == query.top {
             more = true;
             break;

@@ -280,23 +280,29 @@ pub fn filtered_alerts_of_incidents(
         "SELECT seq, incident_id, doc FROM alerts WHERE incident_id IN ({}){condition} ORDER BY seq",
         placeholders(incident_ids.len())
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params_from_iter(values), |row| {
-        Ok((
-            row.get::<_, i64>(0)?,
-            row.get::<_, i64>(1)?,
-            row.get::<_, String>(2)?,
-        ))
-    })?;
-    rows.map(|row| {
-        let (seq, incident_id, doc) = row?;
-        Ok(AlertRecord {
-            seq,
-            incident_id,
-            alert: parse_doc(&doc)?,
+    doc_rows(conn, &sql, values)?
+        .into_iter()
+        .map(|(seq, incident_id, doc)| {
+            Ok(AlertRecord {
+                seq,
+                incident_id,
+                alert: parse_doc(&doc)?,
+            })
         })
-    })
-    .collect()
+        .collect()
+}
+
+/// The rows `sql` selects as two integers and a stored document, in order.
+pub(super) fn doc_rows(
+    conn: &Connection,
+    sql: &str,
+    values: Vec<SqlValue>,
+) -> Result<Vec<(i64, i64, String)>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params_from_iter(values), |row| {
+        Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// Records the strong entities of an alert.
