@@ -136,15 +136,8 @@ pub async fn run(exe: &Path, settings: &BackfillSettings) -> Result<Report, Benc
     eprintln!("floor: reading every page…");
     let (floor, floor_alerts) = floor(&xdr_api).await?;
     eprintln!("tandem sync: backfilling…");
-    let files = ConnectorFiles::write(
-        &work,
-        "sync",
-        &xdr,
-        &siem,
-        ConnectorSettings {
-            poll_interval: Duration::from_millis(settings.poll_interval_ms),
-        },
-    )?;
+    let poll_interval = Duration::from_millis(settings.poll_interval_ms);
+    let files = ConnectorFiles::write(&work, &xdr, &siem, ConnectorSettings { poll_interval })?;
     let before = ServerLoad::read(&xdr, &siem).await?;
     let siem_api = SiemApi::new(&siem)?;
     let started = Instant::now();

@@ -100,13 +100,7 @@ async fn one_size(
     let xdr = work.xdr("xdr").await?;
     let siem = work.siem("siem").await?;
     let poll_interval = Duration::from_millis(settings.poll_interval_ms);
-    let files = ConnectorFiles::write(
-        &work,
-        "sync",
-        &xdr,
-        &siem,
-        ConnectorSettings { poll_interval },
-    )?;
+    let files = ConnectorFiles::write(&work, &xdr, &siem, ConnectorSettings { poll_interval })?;
     eprintln!("footprint: seeding {pairs} pairs into the connector's store…");
     let tenant = xdr.credential("TANDEM_TENANT_ID")?.to_owned();
     let started = Instant::now();

@@ -131,14 +131,14 @@ pub struct ConnectorFiles {
 }
 
 impl ConnectorFiles {
-    /// Writes a config for `xdr` and `siem` with `settings` under `name` in the work dir.
+    /// Writes a config for `xdr` and `siem` with `settings` under `sync` in the work dir.
     pub fn write(
         work: &Workdir,
-        name: &str,
         xdr: &Service,
         siem: &Service,
         settings: ConnectorSettings,
     ) -> Result<ConnectorFiles, BenchError> {
+        let name = "sync";
         let text = render_config(ServerCredentials {
             xdr: xdr.credentials(),
             siem: siem.credentials(),

@@ -285,6 +285,49 @@ macro_rules! wire_enum {
     };
 }
 
+/// Declares a wire type the way every Graph and Sentinel payload is shaped: members that may each be
+/// absent, `null` or a value ([`Field`]), and an `extra` map that keeps the members the type does not
+/// name, so that a payload written back is the payload read.
+///
+/// Each member is written `name: Type` and becomes `pub name: Field<Type>`, read with a default and
+/// written only when present; a member written `required name: Type` is a plain value the payload
+/// must carry. Attributes on the type and on its members (`#[derive(Default)]`,
+/// `#[serde(rename_all = ...)]`, `#[serde(rename = ...)]`, `deserialize_with`, `remote`) are kept.
+macro_rules! wire_struct {
+    ($(#[$meta:meta])* pub struct $name:ident { $($members:tt)* }) => {
+        $crate::wire::wire_struct!(@member [$(#[$meta])*] $name [] $($members)*);
+    };
+    (@member $meta:tt $name:ident [$($done:tt)*]
+        $(#[$member_meta:meta])* required $member:ident : $ty:ty $(, $($rest:tt)*)?) => {
+        $crate::wire::wire_struct!(@member $meta $name [
+            $($done)*
+            $(#[$member_meta])*
+            pub $member: $ty,
+        ] $($($rest)*)?);
+    };
+    (@member $meta:tt $name:ident [$($done:tt)*]
+        $(#[$member_meta:meta])* $member:ident : $ty:ty $(, $($rest:tt)*)?) => {
+        $crate::wire::wire_struct!(@member $meta $name [
+            $($done)*
+            $(#[$member_meta])*
+            #[serde(default, skip_serializing_if = "crate::Field::is_absent")]
+            pub $member: $crate::Field<$ty>,
+        ] $($($rest)*)?);
+    };
+    (@member [$($meta:tt)*] $name:ident [$($done:tt)*]) => {
+        #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        $($meta)*
+        pub struct $name {
+            $($done)*
+            /// Members this version of Tandem does not name, kept verbatim.
+            #[serde(flatten)]
+            pub extra: ::serde_json::Map<String, ::serde_json::Value>,
+        }
+    };
+}
+
+pub(crate) use wire_struct;
+
 /// A payload that could not be read, with the path of the offending field.
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {

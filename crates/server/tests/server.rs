@@ -128,13 +128,7 @@ async fn token_response_and_claims_follow_the_identity_platform() {
         ("grant_type", "client_credentials"),
     ];
     let url = format!("{}/{tenant}/oauth2/v2.0/token", server.url());
-    let body: Value = reqwest::Client::new()
-        .post(url)
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-        .json()
+    let body: Value = tandem_testkit::send_json(reqwest::Client::new().post(url).form(&form))
         .await
         .unwrap();
     assert_eq!(body["token_type"], "Bearer");
@@ -227,10 +221,7 @@ async fn missing_garbage_expired_and_foreign_tenant_tokens_get_401() {
     });
     let body = assert_unauthorized(get_probe(&server, Some(&expired)).await).await;
     assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("expired"),
+        tandem_testkit::error_message(&body).contains("expired"),
         "{body}"
     );
     let foreign = resign(server.data_dir(), &token, |c| {
@@ -262,10 +253,7 @@ async fn reader_may_read_but_gets_403_on_writes() {
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "Forbidden");
     assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains(WRITE_ROLE),
+        tandem_testkit::error_message(&body).contains(WRITE_ROLE),
         "{body}"
     );
 

@@ -77,17 +77,15 @@ async fn local_ca_serves_https_that_a_client_trusting_tandem_ca_cert_accepts() {
         .writer_token(server.url(), GRAPH_SCOPE)
         .await
         .unwrap();
-    let body: Value = credentials
-        .http_client()
-        .unwrap()
-        .get(format!("{}/probe", server.url()))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: Value = tandem_testkit::send_json(
+        credentials
+            .http_client()
+            .unwrap()
+            .get(format!("{}/probe", server.url()))
+            .bearer_auth(&token),
+    )
+    .await
+    .unwrap();
     assert_eq!(body["app"], credentials.get("TANDEM_CLIENT_ID").unwrap());
     assert_eq!(body["proto"], "https", "links must say https: {body}");
 }
@@ -205,16 +203,11 @@ async fn metadata_points_at_https_endpoints_and_the_token_endpoint_takes_basic_a
     let client = credentials.http_client().unwrap();
     let tenant = credentials.tenant_id().unwrap();
     let base = server.url();
-    let metadata: Value = client
-        .get(format!(
-            "{base}/{tenant}/v2.0/.well-known/openid-configuration"
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let metadata: Value = tandem_testkit::send_json(client.get(format!(
+        "{base}/{tenant}/v2.0/.well-known/openid-configuration"
+    )))
+    .await
+    .unwrap();
     assert_eq!(metadata["issuer"], format!("{base}/{tenant}/v2.0"));
     assert_eq!(
         metadata["token_endpoint"],

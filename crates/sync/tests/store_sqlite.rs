@@ -70,6 +70,15 @@ fn new_pair_plan(xdr_id: &str) -> PlanCommit {
     }
 }
 
+/// Commits `plan` alone, as a poll that planned one pair does.
+fn commit_plan(store: &mut SqliteStore, plan: &PlanCommit) {
+    let commit = Commit {
+        plans: vec![plan.clone()],
+        ..Commit::default()
+    };
+    store.commit(&commit).unwrap();
+}
+
 /// A real plan for an existing pair whose SIEM twin changed severity: one write, to the XDR.
 fn siem_change_plan() -> PlanCommit {
     let created = new_pair_plan("1");
@@ -127,12 +136,7 @@ fn plans_survive_a_restart_and_replay_until_done() {
     assert_eq!(keys.len(), 2);
     {
         let mut store = SqliteStore::open(dir.path()).unwrap();
-        store
-            .commit(&Commit {
-                plans: vec![plan.clone()],
-                ..Commit::default()
-            })
-            .unwrap();
+        commit_plan(&mut store, &plan);
         store
             .complete_write(&keys[0], &WriteOutcome::default())
             .unwrap();
@@ -186,18 +190,8 @@ fn pending_writes_come_back_in_planning_order() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = SqliteStore::open(dir.path()).unwrap();
     let (first, second) = (new_pair_plan("2"), new_pair_plan("1"));
-    store
-        .commit(&Commit {
-            plans: vec![first.clone()],
-            ..Commit::default()
-        })
-        .unwrap();
-    store
-        .commit(&Commit {
-            plans: vec![second.clone()],
-            ..Commit::default()
-        })
-        .unwrap();
+    commit_plan(&mut store, &first);
+    commit_plan(&mut store, &second);
     let order: Vec<_> = store
         .pending_writes()
         .unwrap()
@@ -220,12 +214,7 @@ fn completing_a_write_advances_the_base_and_logs_superseded_changes() {
     let plan = siem_change_plan();
     assert_eq!(plan.writes.len(), 1);
     assert_eq!(plan.writes[0].side, Side::Xdr);
-    store
-        .commit(&Commit {
-            plans: vec![plan.clone()],
-            ..Commit::default()
-        })
-        .unwrap();
+    commit_plan(&mut store, &plan);
     let before = plan.base.xdr.clone();
     let after = SideVersion {
         marker: "x2".into(),
@@ -260,12 +249,7 @@ fn a_base_that_moved_on_is_not_advanced() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = SqliteStore::open(dir.path()).unwrap();
     let plan = siem_change_plan();
-    store
-        .commit(&Commit {
-            plans: vec![plan.clone()],
-            ..Commit::default()
-        })
-        .unwrap();
+    commit_plan(&mut store, &plan);
     let elsewhere = SideVersion {
         marker: "x7".into(),
         changed_at: at(3),
@@ -432,12 +416,7 @@ fn conflicts_are_listed_newest_first() {
 fn an_unreadable_row_is_an_error_naming_the_column_and_value() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = SqliteStore::open(dir.path()).unwrap();
-    store
-        .commit(&Commit {
-            plans: vec![new_pair_plan("1")],
-            ..Commit::default()
-        })
-        .unwrap();
+    commit_plan(&mut store, &new_pair_plan("1"));
     let raw = rusqlite::Connection::open(store.path()).unwrap();
     raw.execute("UPDATE outbox SET side = 'mainframe'", [])
         .unwrap();
@@ -475,12 +454,7 @@ fn a_base_round_trips_with_every_detail() {
         ..plan.base
     };
     plan.base.fields.classification.determination = Some("malware".into());
-    store
-        .commit(&Commit {
-            plans: vec![plan.clone()],
-            ..Commit::default()
-        })
-        .unwrap();
+    commit_plan(&mut store, &plan);
     let stored = store.pair(&plan.pair).unwrap().unwrap().base;
     assert_eq!(stored, plan.base);
     assert_eq!(
@@ -494,12 +468,7 @@ fn failed_writes_count_attempts_wait_and_can_be_set_aside() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = SqliteStore::open(dir.path()).unwrap();
     let plan = new_pair_plan("1");
-    store
-        .commit(&Commit {
-            plans: vec![plan.clone()],
-            ..Commit::default()
-        })
-        .unwrap();
+    commit_plan(&mut store, &plan);
     let (first, second) = (plan.writes[0].key, plan.writes[1].key);
     assert_eq!(
         store
@@ -532,12 +501,7 @@ fn failed_writes_count_attempts_wait_and_can_be_set_aside() {
     assert_eq!(set_aside[0].state, WriteState::SetAside);
     assert_eq!(set_aside[0].attempts, 3);
     // Planning the same write again does not bring it back.
-    store
-        .commit(&Commit {
-            plans: vec![plan],
-            ..Commit::default()
-        })
-        .unwrap();
+    commit_plan(&mut store, &plan);
     assert_eq!(store.set_aside_writes().unwrap().len(), 1);
     let unknown = uuid::Uuid::from_u128(7);
     assert!(matches!(
@@ -552,12 +516,7 @@ fn a_pair_remembers_which_xdr_version_landed() {
     let dir = tempfile::tempdir().unwrap();
     let mut store = SqliteStore::open(dir.path()).unwrap();
     let plan = new_pair_plan("1");
-    store
-        .commit(&Commit {
-            plans: vec![plan.clone()],
-            ..Commit::default()
-        })
-        .unwrap();
+    commit_plan(&mut store, &plan);
     assert_eq!(store.pair(&plan.pair).unwrap().unwrap().landed, None);
     store.mark_landed(&plan.pair, "x1").unwrap();
     drop(store);
@@ -607,12 +566,7 @@ fn a_version_1_store_is_brought_up_to_date_keeping_its_outbox() {
             .unwrap(),
         1
     );
-    store
-        .commit(&Commit {
-            plans: vec![plan.clone()],
-            ..Commit::default()
-        })
-        .unwrap();
+    commit_plan(&mut store, &plan);
     store.mark_landed(&plan.pair, "x1").unwrap();
     assert_eq!(store.pending_writes().unwrap().len(), 1);
 }

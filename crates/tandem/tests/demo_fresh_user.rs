@@ -75,15 +75,13 @@ async fn second_run_resumes_without_duplicates() {
 /// The id of the one multi-stage incident in the XDR (a restart does not post the attack again).
 async fn only_multi_stage_xdr_incident(demo: &Demo) -> String {
     let (xdr, token) = xdr_token(demo).await;
-    let list: Value = reqwest::Client::new()
-        .get(format!("{xdr}/v1.0/security/incidents"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = tandem_testkit::send_json(
+        reqwest::Client::new()
+            .get(format!("{xdr}/v1.0/security/incidents"))
+            .bearer_auth(token),
+    )
+    .await
+    .unwrap();
     let ids: Vec<&str> = list["value"]
         .as_array()
         .unwrap()

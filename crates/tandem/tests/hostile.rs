@@ -292,18 +292,13 @@ async fn forged_tampered_and_foreign_tokens_are_refused() {
         "{}.",
         unsigned(&json!({"alg": "none", "typ": "JWT"}), &claims)
     );
-    let jwks: Value = Client::new()
-        .get(format!(
-            "{}/{}/discovery/v2.0/keys",
-            xdr.url(),
-            xdr.credentials().tenant_id().unwrap()
-        ))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = tandem_testkit::send_json(Client::new().get(format!(
+        "{}/{}/discovery/v2.0/keys",
+        xdr.url(),
+        xdr.credentials().tenant_id().unwrap()
+    )))
+    .await
+    .unwrap();
     let public_key = jwks["keys"][0].to_string();
     let hs_input = unsigned(&json!({"alg": "HS256", "typ": "JWT"}), &claims);
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, public_key.as_bytes());

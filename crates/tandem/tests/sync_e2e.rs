@@ -69,6 +69,12 @@ impl Setup {
         wait_for(what, &self.log, check).await
     }
 
+    /// How many comments of the SIEM twin of `xdr_id` start with `text`.
+    async fn comment_copies(&self, xdr_id: &str, text: &str) -> usize {
+        let comments = self.stack.twin_comments(xdr_id).await;
+        comments.iter().filter(|c| c.starts_with(text)).count()
+    }
+
     async fn edit_twin(&self, xdr_id: &str, edit: impl Fn(&mut sentinel::IncidentProperties)) {
         self.stack.edit_twin(xdr_id, &self.log, edit).await;
     }
@@ -199,14 +205,7 @@ async fn multi_stage_attack_syncs_both_ways_without_echo() {
         .expect("comment in the XDR");
     setup
         .wait_for("the XDR comment in the SIEM", || async {
-            let copies = setup
-                .stack
-                .twin_comments(&id)
-                .await
-                .iter()
-                .filter(|c| c.starts_with(&text))
-                .count();
-            (copies == 1).then_some(())
+            (setup.comment_copies(&id, &text).await == 1).then_some(())
         })
         .await;
 
@@ -256,12 +255,5 @@ async fn multi_stage_attack_syncs_both_ways_without_echo() {
         settled,
         "writes went on after quiescence"
     );
-    let copies = setup
-        .stack
-        .twin_comments(&id)
-        .await
-        .iter()
-        .filter(|c| c.starts_with(&text))
-        .count();
-    assert_eq!(copies, 1);
+    assert_eq!(setup.comment_copies(&id, &text).await, 1);
 }

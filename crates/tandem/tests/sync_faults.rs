@@ -28,6 +28,19 @@ use tandem_testkit::{ChildOutput, ChildProcess};
 /// Long enough for a few dozen one-second throttles.
 const FAULTY_DEADLINE: Duration = Duration::from_secs(90);
 
+/// Waits until every XDR incident has its twin, alerts and rows in the SIEM; `what` names the wait in
+/// the failure message.
+async fn wait_all_synced(stack: &Stack, runs: &ConnectorRuns, what: &str) {
+    wait_within(FAULTY_DEADLINE, what, &runs.log, || async {
+        stack
+            .missing_twins_or_alerts()
+            .await
+            .is_none()
+            .then_some(())
+    })
+    .await;
+}
+
 /// A stack with the multi-stage incident and one independent incident.
 async fn stack_with_two_incidents() -> (Stack, String, String) {
     let stack = Stack::start().await;
@@ -105,19 +118,7 @@ async fn throttled_and_failing_servers_converge_and_retry_after_is_honoured() {
     );
     let (_sync, _) = start_connector(&runs);
 
-    wait_within(
-        FAULTY_DEADLINE,
-        "every twin with its alerts and rows",
-        &runs.log,
-        || async {
-            stack
-                .missing_twins_or_alerts()
-                .await
-                .is_none()
-                .then_some(())
-        },
-    )
-    .await;
+    wait_all_synced(&stack, &runs, "every twin with its alerts and rows").await;
     let AnalystWork {
         siem_note,
         xdr_note,
@@ -146,19 +147,7 @@ async fn throttled_and_failing_servers_converge_and_retry_after_is_honoured() {
 
     // The versions these changes made land as rows too, and more polls through the faults double
     // nothing.
-    wait_within(
-        FAULTY_DEADLINE,
-        "rows of the latest versions",
-        &runs.log,
-        || async {
-            stack
-                .missing_twins_or_alerts()
-                .await
-                .is_none()
-                .then_some(())
-        },
-    )
-    .await;
+    wait_all_synced(&stack, &runs, "rows of the latest versions").await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     for count in [
         stack.xdr_comment_count(&in_siem, &siem_note).await,

@@ -324,6 +324,18 @@ impl InProcessServer {
     }
 }
 
+/// The `error.message` of a Graph or ARM error body; empty when the body has none.
+pub fn error_message(body: &serde_json::Value) -> &str {
+    body["error"]["message"].as_str().unwrap_or_default()
+}
+
+/// Sends `request` and reads its body as JSON, whatever the status.
+pub async fn send_json(
+    request: reqwest::RequestBuilder,
+) -> Result<serde_json::Value, TestkitError> {
+    Ok(request.send().await?.json().await?)
+}
+
 /// True when `GET {url}/healthz` answers 200.
 pub async fn healthy(url: &str) -> bool {
     healthy_with(&reqwest::Client::new(), url).await

@@ -14,7 +14,8 @@ use axum::http::request::Parts;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Map, Value, json};
-use tandem_model::parse_json;
+use tandem_model::graph::{Alert, Incident};
+use tandem_model::{Field, parse_json};
 use tandem_server::{ApiError, Caller, ErrorStyle};
 
 use crate::queries::{ALERT_LIST, INCIDENT_LIST};
@@ -98,23 +99,23 @@ impl Origin {
     /// One incident as an `$entity` body.
     fn incident_entity(
         &self,
-        doc: Map<String, Value>,
-        alerts: Option<Vec<Map<String, Value>>>,
+        incident: Incident,
+        alerts: Option<Vec<Alert>>,
         selection: Selection<'_>,
     ) -> Json<Value> {
         Json(with_context(
             self,
             "security/incidents/$entity",
-            self.incident(doc, alerts, selection),
+            self.incident(incident, alerts, selection),
         ))
     }
 
     /// One alert as an `$entity` body.
-    fn alert_entity(&self, doc: Map<String, Value>, select: Option<&[String]>) -> Json<Value> {
+    fn alert_entity(&self, alert: Alert, select: Option<&[String]>) -> Json<Value> {
         Json(with_context(
             self,
             "security/alerts_v2/$entity",
-            self.alert(doc, select),
+            self.alert(alert, select),
         ))
     }
 
@@ -128,21 +129,16 @@ impl Origin {
         json!(format!("{}/v1.0/$metadata#{fragment}", self.base))
     }
 
+    /// An incident as the client asked for it: with its portal URL and its expanded alerts, shaped.
     fn incident(
         &self,
-        mut doc: Map<String, Value>,
-        alerts: Option<Vec<Map<String, Value>>>,
+        mut incident: Incident,
+        alerts: Option<Vec<Alert>>,
         selection: Selection<'_>,
     ) -> Value {
-        let id = doc
-            .get("id")
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned();
-        doc.insert(
-            "incidentWebUrl".into(),
-            json!(format!("{}/incidents/{id}", self.portal)),
-        );
+        let web_url = format!("{}/incidents/{}", self.portal, incident.id);
+        incident.incident_web_url = Field::Value(web_url);
+        let mut doc = shape::document(&incident);
         let expanded = alerts.is_some();
         if let Some(alerts) = alerts {
             let alerts: Vec<Value> = alerts
@@ -156,22 +152,13 @@ impl Origin {
         Value::Object(shape::project(doc, selection.own, keep))
     }
 
-    fn alert(&self, mut doc: Map<String, Value>, select: Option<&[String]>) -> Value {
-        let text = |name: &str| {
-            doc.get(name)
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
-        let (id, incident) = (text("id"), text("incidentId"));
-        doc.insert(
-            "alertWebUrl".into(),
-            json!(format!("{}/alerts/{id}", self.portal)),
-        );
-        doc.insert(
-            "incidentWebUrl".into(),
-            json!(format!("{}/incidents/{incident}", self.portal)),
-        );
+    /// An alert as the client asked for it: with its portal URLs, shaped.
+    fn alert(&self, mut alert: Alert, select: Option<&[String]>) -> Value {
+        let incident = alert.incident_id.get().map_or("", String::as_str);
+        let incident_url = format!("{}/incidents/{incident}", self.portal);
+        alert.incident_web_url = Field::Value(incident_url);
+        alert.alert_web_url = Field::Value(format!("{}/alerts/{}", self.portal, alert.id));
+        let mut doc = shape::document(&alert);
         shape::hide_alert_future_members(&mut doc, self.include_unknown);
         Value::Object(shape::project(doc, select, &[]))
     }
@@ -291,9 +278,9 @@ async fn list_incidents(
     let expanded = query.expands("alerts");
     let items: Vec<Value> = std::mem::take(&mut result.page.items)
         .into_iter()
-        .map(|(id, doc)| {
+        .map(|(id, incident)| {
             let alerts = expanded.then(|| result.alerts.remove(&id).unwrap_or_default());
-            origin.incident(doc, alerts, Selection::of(&query))
+            origin.incident(incident, alerts, Selection::of(&query))
         })
         .collect();
     let fragment = if expanded {
@@ -361,12 +348,12 @@ fn alert_collection(
     fragment: &str,
     path: &str,
     query: &ListQuery,
-    mut page: crate::store::Page,
+    mut page: crate::store::Page<Alert>,
 ) -> Json<Value> {
     let select = query.select.as_deref();
     let items: Vec<Value> = std::mem::take(&mut page.items)
         .into_iter()
-        .map(|(_, doc)| origin.alert(doc, select))
+        .map(|(_, alert)| origin.alert(alert, select))
         .collect();
     Json(collection(origin, fragment, path, query, items, &page))
 }
@@ -397,7 +384,7 @@ fn collection(
     path: &str,
     query: &ListQuery,
     items: Vec<Value>,
-    page: &crate::store::Page,
+    page: &crate::store::Page<impl Sized>,
 ) -> Value {
     let mut body = Map::new();
     body.insert("@odata.context".into(), origin.context(fragment));
@@ -439,12 +426,12 @@ async fn patch_incident(
     let id = incident_id(&id)?;
     let body = body_json(&body)?;
     let actor = request.caller.app_id.clone();
-    let doc = request
+    let incident = request
         .run(move |xdr| xdr.update_incident(id, body, &actor))
         .await?;
     Ok(request
         .origin
-        .incident_entity(doc, None, Selection::default()))
+        .incident_entity(incident, None, Selection::default()))
 }
 
 async fn comment_incident(
@@ -470,8 +457,8 @@ async fn get_alert(
 ) -> Result<Json<Value>, ApiError> {
     request.caller.require_any(ALERT_READ)?;
     let query = list_query(raw.as_deref(), &ALERT_LIST)?;
-    let doc = request.run(move |xdr| xdr.alert(&id)).await?;
-    Ok(request.origin.alert_entity(doc, query.select.as_deref()))
+    let alert = request.run(move |xdr| xdr.alert(&id)).await?;
+    Ok(request.origin.alert_entity(alert, query.select.as_deref()))
 }
 
 async fn patch_alert(
@@ -482,10 +469,10 @@ async fn patch_alert(
     request.caller.require_any(ALERT_WRITE)?;
     let body = body_json(&body)?;
     let actor = request.caller.app_id.clone();
-    let doc = request
+    let alert = request
         .run(move |xdr| xdr.update_alert(&id, body, &actor))
         .await?;
-    Ok(request.origin.alert_entity(doc, None))
+    Ok(request.origin.alert_entity(alert, None))
 }
 
 async fn comment_alert(

@@ -26,11 +26,14 @@ pub fn from_nanos(nanos: i64) -> DateTime<Utc> {
     DateTime::from_timestamp_nanos(nanos)
 }
 
+/// The Graph timestamp of an instant stored as nanoseconds.
+pub fn timestamp(nanos: i64) -> Timestamp {
+    Timestamp::from_instant(from_nanos(nanos))
+}
+
 /// The Graph spelling of an instant stored as nanoseconds.
 pub fn wire_text(nanos: i64) -> String {
-    Timestamp::from_instant(from_nanos(nanos))
-        .as_str()
-        .to_owned()
+    timestamp(nanos).as_str().to_owned()
 }
 
 /// Issues strictly increasing instants, at Graph's 100 ns resolution.

@@ -5,23 +5,25 @@
 //! endpoint takes; apps with the incident read-write role may act, the others only read. Actions go
 //! through the same operations as the Graph API, so they land in the same history and change feed.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use serde_json::{Map, Value, json};
+use serde_json::json;
 use tandem_console::{
     Action, AlertView, Caller, ChangeView, Choice, CommentView, ConsoleBackend, ConsoleError,
     ConsoleProfile, ConsoleResult, Counts, EntityKind, EntityView, IncidentDetail, IncidentPage,
     IncidentQuery, IncidentSummary, OwnerFilter, Session, SessionTable, Severity, SortOrder,
     TwinLink, Vocabulary,
 };
+use tandem_model::graph::{Alert, AlertComment, AlertEvidence, FileDetails, Incident, UserAccount};
 use tandem_model::mapping::siem_incident_name;
+use tandem_model::{Field, Timestamp};
 use tandem_server::Identity;
 
 use crate::clock;
-use crate::service::XdrError;
-use crate::service::{AppState, offload};
+use crate::queries::group_alerts;
+use crate::service::{AppState, XdrError, offload, wire_text};
 use crate::store::{self, OwnerMatch, QueueOrder, QueueQuery};
 
 /// The incident role that lets a console session act.
@@ -166,17 +168,13 @@ impl ConsoleBackend for XdrConsole {
             xdr.store().read(|conn| {
                 let (incidents, total) = store::queue(conn, &queue_query(&query))?;
                 let ids: Vec<i64> = incidents.iter().map(|i| i.id).collect();
-                let alerts = store::alerts_of_incidents(conn, &ids)?;
-                let mut by_incident: BTreeMap<i64, Vec<Map<String, Value>>> = BTreeMap::new();
-                for alert in alerts {
-                    by_incident
-                        .entry(alert.incident_id)
-                        .or_default()
-                        .push(alert.doc);
-                }
+                let by_incident = group_alerts(store::alerts_of_incidents(conn, &ids)?);
                 let items = incidents
                     .iter()
-                    .map(|i| summary(&i.doc, by_incident.get(&i.id).map_or(&[], Vec::as_slice)))
+                    .map(|i| {
+                        let alerts = by_incident.get(&i.id).map_or(&[][..], Vec::as_slice);
+                        summary(&i.incident, alerts)
+                    })
                     .collect();
                 Ok::<_, XdrError>((items, total))
             })
@@ -217,13 +215,10 @@ impl ConsoleBackend for XdrConsole {
             Err(other) => return Err(console_error(other)),
         };
         let alerts = view.alerts.unwrap_or_default();
-        let doc = &view.incident;
+        let incident = &view.incident;
         Ok(Some(IncidentDetail {
-            summary: summary(doc, &alerts),
-            description: doc
-                .get("description")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
+            summary: summary(incident, &alerts),
+            description: incident.description.get().cloned(),
             alerts: alerts.iter().map(alert_view).collect(),
             entities: entity_views(&alerts),
             history: history
@@ -234,7 +229,7 @@ impl ConsoleBackend for XdrConsole {
                     description: h.description,
                 })
                 .collect(),
-            comments: comment_views(doc),
+            comments: comment_views(incident.comments()),
             twin: self.twin_link(number),
         }))
     }
@@ -317,184 +312,179 @@ fn console_error(error: XdrError) -> ConsoleError {
     }
 }
 
-fn text<'a>(doc: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
-    doc.get(name).and_then(Value::as_str)
+fn text(field: &Field<String>) -> Option<&str> {
+    field.get().map(String::as_str)
 }
 
-fn instant(doc: &Map<String, Value>, name: &str) -> Option<DateTime<Utc>> {
-    text(doc, name).and_then(clock::parse_instant)
+fn instant(field: &Field<Timestamp>) -> Option<DateTime<Utc>> {
+    field.get().map(Timestamp::instant)
 }
 
-fn strings(value: Option<&Value>) -> Vec<String> {
-    value
-        .and_then(Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .unwrap_or_default()
+fn strings(field: &Field<Vec<String>>) -> Vec<String> {
+    field.get().cloned().unwrap_or_default()
 }
 
 /// A verdict value, or `None` while it is still `unknown`.
-fn verdict(doc: &Map<String, Value>, name: &str) -> Option<String> {
-    text(doc, name)
+fn verdict<E: tandem_model::wire::WireEnum>(field: &Field<E>) -> Option<String> {
+    wire_text(field)
         .filter(|v| !v.eq_ignore_ascii_case("unknown"))
         .map(str::to_owned)
 }
 
-fn summary(doc: &Map<String, Value>, alerts: &[Map<String, Value>]) -> IncidentSummary {
+fn summary(incident: &Incident, alerts: &[Alert]) -> IncidentSummary {
     let providers: BTreeSet<String> = alerts
         .iter()
-        .filter_map(|a| text(a, "serviceSource"))
+        .filter_map(|a| wire_text(&a.service_source))
         .map(str::to_owned)
         .collect();
     IncidentSummary {
-        id: text(doc, "id").unwrap_or_default().to_owned(),
-        title: text(doc, "displayName").unwrap_or_default().to_owned(),
-        severity: Severity::from_level(text(doc, "severity").unwrap_or_default()),
-        status: text(doc, "status").unwrap_or_default().to_owned(),
-        owner: text(doc, "assignedTo").map(str::to_owned),
-        classification: verdict(doc, "classification"),
-        determination: verdict(doc, "determination"),
-        tags: strings(doc.get("customTags")),
+        id: incident.id.clone(),
+        title: text(&incident.display_name).unwrap_or_default().to_owned(),
+        severity: Severity::from_level(wire_text(&incident.severity).unwrap_or_default()),
+        status: wire_text(&incident.status).unwrap_or_default().to_owned(),
+        owner: incident.assigned_to.get().cloned(),
+        classification: verdict(&incident.classification),
+        determination: verdict(&incident.determination),
+        tags: strings(&incident.custom_tags),
         providers: providers.into_iter().collect(),
         alert_count: alerts.len(),
-        created: instant(doc, "createdDateTime").unwrap_or_default(),
-        updated: instant(doc, "lastUpdateDateTime").unwrap_or_default(),
+        created: instant(&incident.created_date_time).unwrap_or_default(),
+        updated: instant(&incident.last_update_date_time).unwrap_or_default(),
     }
 }
 
-fn alert_view(alert: &Map<String, Value>) -> AlertView {
+fn alert_view(alert: &Alert) -> AlertView {
     AlertView {
-        id: text(alert, "id").unwrap_or_default().to_owned(),
-        title: text(alert, "title").unwrap_or_default().to_owned(),
-        severity: Severity::from_level(text(alert, "severity").unwrap_or_default()),
-        product: product_label(text(alert, "serviceSource").unwrap_or_default()),
-        mitre_techniques: strings(alert.get("mitreTechniques")),
-        first_activity: instant(alert, "firstActivityDateTime"),
-        last_activity: instant(alert, "lastActivityDateTime"),
-        created: instant(alert, "createdDateTime").unwrap_or_default(),
+        id: alert.id.clone(),
+        title: text(&alert.title).unwrap_or_default().to_owned(),
+        severity: Severity::from_level(wire_text(&alert.severity).unwrap_or_default()),
+        product: product_label(wire_text(&alert.service_source).unwrap_or_default()),
+        mitre_techniques: strings(&alert.mitre_techniques),
+        first_activity: instant(&alert.first_activity_date_time),
+        last_activity: instant(&alert.last_activity_date_time),
+        created: instant(&alert.created_date_time).unwrap_or_default(),
     }
 }
 
-fn comment_views(doc: &Map<String, Value>) -> Vec<CommentView> {
-    let comments = doc.get("comments").and_then(Value::as_array);
+fn comment_views(comments: &[AlertComment]) -> Vec<CommentView> {
     comments
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_object)
+        .iter()
         .map(|c| CommentView {
-            at: instant(c, "createdDateTime").unwrap_or_default(),
-            author: text(c, "createdByDisplayName")
+            at: instant(&c.created_date_time).unwrap_or_default(),
+            author: text(&c.created_by_display_name)
                 .unwrap_or_default()
                 .to_owned(),
-            text: text(c, "comment").unwrap_or_default().to_owned(),
+            text: text(&c.comment).unwrap_or_default().to_owned(),
         })
         .collect()
 }
 
 /// The evidence of all alerts, one entry per entity.
-fn entity_views(alerts: &[Map<String, Value>]) -> Vec<EntityView> {
-    let evidence = alerts
-        .iter()
-        .filter_map(|a| a.get("evidence").and_then(Value::as_array))
-        .flatten()
-        .filter_map(Value::as_object);
+fn entity_views(alerts: &[Alert]) -> Vec<EntityView> {
+    let evidence = alerts.iter().flat_map(Alert::evidence);
     EntityView::distinct(evidence.map(entity_view))
 }
 
 /// Labelled facts about an entity, each present or not.
 type Details<'a> = Vec<(&'a str, Option<String>)>;
 
-fn entity_view(evidence: &Map<String, Value>) -> EntityView {
-    let kind_name = text(evidence, "@odata.type")
+fn entity_view(evidence: &AlertEvidence) -> EntityView {
+    let kind_name = evidence
+        .common()
+        .odata_type
+        .get()
         .and_then(|t| t.rsplit('.').next())
         .unwrap_or("evidence");
-    let nested = |outer: &str, inner: &str| {
-        evidence
-            .get(outer)
-            .and_then(Value::as_object)
-            .and_then(|o| text(o, inner))
-            .map(str::to_owned)
-    };
-    let field = |name: &str| text(evidence, name).map(str::to_owned);
-    let (kind, name, details): (EntityKind, Option<String>, Details<'_>) = match kind_name {
-        "deviceEvidence" => (
+    let owned = |field: &Field<String>| field.get().cloned();
+    let (kind, name, details): (EntityKind, Option<String>, Details<'_>) = match evidence {
+        AlertEvidence::Device(device) => (
             EntityKind::Device,
-            field("deviceDnsName").or_else(|| field("mdeDeviceId")),
+            owned(&device.device_dns_name).or_else(|| owned(&device.mde_device_id)),
             vec![
-                ("Device id", field("mdeDeviceId")),
-                ("OS", field("osPlatform")),
+                ("Device id", owned(&device.mde_device_id)),
+                ("OS", owned(&device.os_platform)),
             ],
         ),
-        "userEvidence" => (
-            EntityKind::User,
-            nested("userAccount", "userPrincipalName")
-                .or_else(|| nested("userAccount", "accountName")),
-            vec![
-                ("Object id", nested("userAccount", "azureAdUserId")),
-                ("SID", nested("userAccount", "userSid")),
-            ],
-        ),
-        "mailboxEvidence" => (
+        AlertEvidence::User(user) => {
+            let account =
+                |member: fn(&UserAccount) -> &Field<String>| nested(&user.user_account, member);
+            (
+                EntityKind::User,
+                account(|a| &a.user_principal_name).or_else(|| account(|a| &a.account_name)),
+                vec![
+                    ("Object id", account(|a| &a.azure_ad_user_id)),
+                    ("SID", account(|a| &a.user_sid)),
+                ],
+            )
+        }
+        AlertEvidence::Mailbox(mailbox) => (
             EntityKind::Mailbox,
-            field("primaryAddress"),
-            vec![("Name", field("displayName"))],
+            owned(&mailbox.primary_address),
+            vec![("Name", owned(&mailbox.display_name))],
         ),
-        "analyzedMessageEvidence" => (
+        AlertEvidence::AnalyzedMessage(message) => (
             EntityKind::Other,
-            field("subject").map(|s| format!("Email: {s}")),
+            owned(&message.subject).map(|s| format!("Email: {s}")),
             vec![
-                ("Recipient", field("recipientEmailAddress")),
-                ("Sender IP", field("senderIp")),
+                ("Recipient", owned(&message.recipient_email_address)),
+                ("Sender IP", owned(&message.sender_ip)),
             ],
         ),
-        "ipEvidence" => (
+        AlertEvidence::Ip(ip) => (
             EntityKind::Ip,
-            field("ipAddress"),
-            vec![("Country", field("countryLetterCode"))],
+            owned(&ip.ip_address),
+            vec![("Country", owned(&ip.country_letter_code))],
         ),
-        "fileEvidence" => (
-            EntityKind::File,
-            nested("fileDetails", "fileName"),
-            vec![
-                ("SHA-256", nested("fileDetails", "sha256")),
-                ("Path", nested("fileDetails", "filePath")),
-            ],
-        ),
-        "processEvidence" => (
+        AlertEvidence::File(file) => {
+            let details =
+                |member: fn(&FileDetails) -> &Field<String>| nested(&file.file_details, member);
+            (
+                EntityKind::File,
+                details(|d| &d.file_name),
+                vec![
+                    ("SHA-256", details(|d| &d.sha256)),
+                    ("Path", details(|d| &d.file_path)),
+                ],
+            )
+        }
+        AlertEvidence::Process(process) => (
             EntityKind::Process,
-            field("processCommandLine").or_else(|| nested("imageFile", "fileName")),
-            vec![("Image SHA-256", nested("imageFile", "sha256"))],
+            owned(&process.process_command_line)
+                .or_else(|| nested(&process.image_file, |d| &d.file_name)),
+            vec![("Image SHA-256", nested(&process.image_file, |d| &d.sha256))],
         ),
-        "urlEvidence" => (EntityKind::Url, field("url"), Vec::new()),
-        "cloudApplicationEvidence" => (
+        AlertEvidence::Url(url) => (EntityKind::Url, owned(&url.url), Vec::new()),
+        AlertEvidence::CloudApplication(app) => (
             EntityKind::CloudApp,
-            field("displayName"),
-            vec![("App id", evidence.get("appId").map(|v| v.to_string()))],
+            owned(&app.display_name),
+            vec![("App id", app.app_id.get().map(i64::to_string))],
         ),
-        other => (EntityKind::Other, Some(other.to_owned()), Vec::new()),
+        _ => (EntityKind::Other, Some(kind_name.to_owned()), Vec::new()),
     };
     EntityView::new(kind, name, kind_name, details)
+}
+
+/// A text member of a complex member (`userAccount`, `fileDetails`), when both are there.
+fn nested<T>(outer: &Field<T>, member: fn(&T) -> &Field<String>) -> Option<String> {
+    outer.get().and_then(|o| member(o).get()).cloned()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    use serde_json::Value;
+
     #[test]
     fn evidence_becomes_named_entities() {
-        let file = object(json!({
+        let file = evidence(json!({
             "@odata.type": "#microsoft.graph.security.fileEvidence",
             "fileDetails": {"fileName": "a.exe", "sha256": "ab"}
         }));
         let view = entity_view(&file);
         assert_eq!((view.kind, view.name.as_str()), (EntityKind::File, "a.exe"));
         assert_eq!(view.details, vec![("SHA-256".to_owned(), "ab".to_owned())]);
-        let unknown = entity_view(&object(
+        let unknown = entity_view(&evidence(
             json!({"@odata.type": "#microsoft.graph.security.blobEvidence"}),
         ));
         assert_eq!(
@@ -503,7 +493,7 @@ mod tests {
         );
     }
 
-    fn object(value: Value) -> Map<String, Value> {
-        crate::service::object(value)
+    fn evidence(value: Value) -> AlertEvidence {
+        tandem_model::from_value(value).unwrap()
     }
 }

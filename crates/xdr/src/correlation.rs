@@ -263,7 +263,9 @@ mod tests {
             service_source: source.into(),
             first_activity: at(0),
             last_activity: at(5),
-            entities: alert_entities(json!({ "evidence": evidence }).as_object().unwrap()),
+            entities: alert_entities(
+                &tandem_model::from_value(json!({ "id": "a1", "evidence": evidence })).unwrap(),
+            ),
         }
     }
 

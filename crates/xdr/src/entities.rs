@@ -9,6 +9,10 @@ use std::fmt;
 use std::net::IpAddr;
 
 use serde_json::{Map, Value};
+use tandem_model::Field;
+use tandem_model::graph::{
+    Alert, AlertEvidence, CloudApplicationEvidence, FileDetails, UserAccount,
+};
 
 /// The kind of a strong entity; also the prefix of its stored key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -80,96 +84,104 @@ impl fmt::Display for EntityKey {
     }
 }
 
-/// Every strong entity named by an alert's `evidence` array, without duplicates, in a stable order.
-pub fn alert_entities(alert: &Map<String, Value>) -> BTreeSet<EntityKey> {
+/// Every strong entity named by an alert's evidence, without duplicates, in a stable order.
+pub fn alert_entities(alert: &Alert) -> BTreeSet<EntityKey> {
     let mut keys = BTreeSet::new();
-    if let Some(evidence) = alert.get("evidence").and_then(Value::as_array) {
-        for item in evidence {
-            evidence_entities(item, &mut keys);
-        }
+    for item in alert.evidence() {
+        evidence_entities(item, &mut keys);
     }
     keys
 }
 
 /// Adds the strong entities of one evidence item to `keys`.
-fn evidence_entities(item: &Value, keys: &mut BTreeSet<EntityKey>) {
-    let odata_type = text(item, "@odata.type").unwrap_or_default();
-    let kind = odata_type
-        .rsplit('.')
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    device_ids(item, keys);
-    user_account(item.get("userAccount"), keys);
-    match kind.as_str() {
-        "fileevidence" => file_hash(item.get("fileDetails"), keys),
-        "processevidence" => {
-            file_hash(item.get("imageFile"), keys);
-            file_hash(item.get("parentProcessImageFile"), keys);
-        }
-        "mailboxevidence" => {
-            mailbox(text(item, "primaryAddress"), keys);
-            upn(text(item, "upn"), keys);
-        }
-        "analyzedmessageevidence" => {
-            mailbox(text(item, "recipientEmailAddress"), keys);
-            if let Some(urls) = item.get("urls").and_then(Value::as_array) {
-                urls.iter()
-                    .filter_map(Value::as_str)
-                    .for_each(|u| url(u, keys));
+fn evidence_entities(item: &AlertEvidence, keys: &mut BTreeSet<EntityKey>) {
+    match item {
+        AlertEvidence::Device(device) => {
+            device_id(&device.mde_device_id, "mde", keys);
+            device_id(&device.azure_ad_device_id, "aad", keys);
+            for user in device.logged_on_users.get().into_iter().flatten() {
+                logged_on_sid(&user.extra, keys);
             }
         }
-        "urlevidence" => {
-            if let Some(u) = text(item, "url") {
+        AlertEvidence::File(file) => {
+            device_id(&file.mde_device_id, "mde", keys);
+            file_hash(&file.file_details, keys);
+        }
+        AlertEvidence::Process(process) => {
+            device_id(&process.mde_device_id, "mde", keys);
+            user_account(&process.user_account, keys);
+            file_hash(&process.image_file, keys);
+            file_hash(&process.parent_process_image_file, keys);
+        }
+        AlertEvidence::RegistryValue(registry) => device_id(&registry.mde_device_id, "mde", keys),
+        AlertEvidence::User(user) => user_account(&user.user_account, keys),
+        AlertEvidence::Mailbox(mailbox) => {
+            user_account(&mailbox.user_account, keys);
+            mailbox_address(text(&mailbox.primary_address), keys);
+            upn(text(&mailbox.upn), keys);
+        }
+        AlertEvidence::AnalyzedMessage(message) => {
+            mailbox_address(text(&message.recipient_email_address), keys);
+            for u in message.urls.get().into_iter().flatten() {
                 url(u, keys);
             }
         }
-        "ipevidence" => public_ip(text(item, "ipAddress"), keys),
-        "cloudapplicationevidence" => cloud_app(item, keys),
-        "deviceevidence" => {
-            if let Some(users) = item.get("loggedOnUsers").and_then(Value::as_array) {
-                for user in users {
-                    sid_or_name(user, keys);
-                }
+        AlertEvidence::Url(evidence) => {
+            if let Some(u) = text(&evidence.url) {
+                url(u, keys);
             }
         }
+        AlertEvidence::Ip(ip) => public_ip(text(&ip.ip_address), keys),
+        AlertEvidence::CloudApplication(app) => cloud_app(app, keys),
         _ => {}
     }
 }
 
-fn text<'a>(item: &'a Value, name: &str) -> Option<&'a str> {
-    item.get(name)
-        .and_then(Value::as_str)
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
+/// A text member's value, trimmed, when it is not empty.
+fn text(field: &Field<String>) -> Option<&str> {
+    field.get().map(|s| s.trim()).filter(|s| !s.is_empty())
 }
 
-fn device_ids(item: &Value, keys: &mut BTreeSet<EntityKey>) {
-    for (field, flavour) in [("mdeDeviceId", "mde"), ("azureAdDeviceId", "aad")] {
-        if let Some(id) = text(item, field) {
-            keys.insert(EntityKey::new(
-                EntityKind::Device,
-                format!("{flavour}:{}", id.to_ascii_lowercase()),
-            ));
-        }
+fn device_id(id: &Field<String>, flavour: &str, keys: &mut BTreeSet<EntityKey>) {
+    if let Some(id) = text(id) {
+        keys.insert(EntityKey::new(
+            EntityKind::Device,
+            format!("{flavour}:{}", id.to_ascii_lowercase()),
+        ));
     }
 }
 
-fn user_account(account: Option<&Value>, keys: &mut BTreeSet<EntityKey>) {
-    let Some(account) = account else { return };
-    if let Some(id) = text(account, "azureAdUserId") {
+fn user_account(account: &Field<UserAccount>, keys: &mut BTreeSet<EntityKey>) {
+    let Some(account) = account.get() else { return };
+    if let Some(id) = text(&account.azure_ad_user_id) {
         keys.insert(EntityKey::new(
             EntityKind::User,
             format!("aad:{}", id.to_ascii_lowercase()),
         ));
     }
-    upn(text(account, "userPrincipalName"), keys);
-    sid_or_name(account, keys);
+    upn(text(&account.user_principal_name), keys);
+    let sid_member = text(&account.user_sid).or_else(|| extra_text(&account.extra, "accountSid"));
+    sid(sid_member, keys);
 }
 
-/// Logged-on users carry a SID; user accounts may too.
-fn sid_or_name(account: &Value, keys: &mut BTreeSet<EntityKey>) {
-    if let Some(sid) = text(account, "userSid").or_else(|| text(account, "accountSid")) {
+/// Logged-on users carry no SID in Graph's documented shape; sensors that add one (`userSid` or
+/// `accountSid`) have it kept among the user's undocumented members.
+fn logged_on_sid(extra: &Map<String, Value>, keys: &mut BTreeSet<EntityKey>) {
+    let member = extra_text(extra, "userSid").or_else(|| extra_text(extra, "accountSid"));
+    sid(member, keys);
+}
+
+/// An undocumented text member, trimmed, when it is not empty.
+fn extra_text<'a>(extra: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+    extra
+        .get(name)
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+fn sid(value: Option<&str>, keys: &mut BTreeSet<EntityKey>) {
+    if let Some(sid) = value {
         keys.insert(EntityKey::new(
             EntityKind::User,
             format!("sid:{}", sid.to_ascii_uppercase()),
@@ -186,14 +198,14 @@ fn upn(value: Option<&str>, keys: &mut BTreeSet<EntityKey>) {
     }
 }
 
-fn mailbox(value: Option<&str>, keys: &mut BTreeSet<EntityKey>) {
+fn mailbox_address(value: Option<&str>, keys: &mut BTreeSet<EntityKey>) {
     if let Some(address) = value {
         keys.insert(EntityKey::new(EntityKind::Mailbox, address.to_lowercase()));
     }
 }
 
-fn file_hash(details: Option<&Value>, keys: &mut BTreeSet<EntityKey>) {
-    if let Some(sha256) = details.and_then(|d| text(d, "sha256")) {
+fn file_hash(details: &Field<FileDetails>, keys: &mut BTreeSet<EntityKey>) {
+    if let Some(sha256) = details.get().and_then(|d| text(&d.sha256)) {
         keys.insert(EntityKey::new(
             EntityKind::File,
             sha256.to_ascii_lowercase(),
@@ -253,11 +265,10 @@ fn is_public(ip: &IpAddr) -> bool {
     }
 }
 
-fn cloud_app(item: &Value, keys: &mut BTreeSet<EntityKey>) {
-    let id = match item.get("appId") {
-        Some(Value::Number(n)) => Some(n.to_string()),
-        Some(Value::String(s)) if !s.trim().is_empty() => Some(s.trim().to_owned()),
-        _ => text(item, "displayName").map(|name| format!("name:{}", name.to_lowercase())),
+fn cloud_app(app: &CloudApplicationEvidence, keys: &mut BTreeSet<EntityKey>) {
+    let id = match app.app_id.get() {
+        Some(id) => Some(id.to_string()),
+        None => text(&app.display_name).map(|name| format!("name:{}", name.to_lowercase())),
     };
     if let Some(id) = id {
         keys.insert(EntityKey::new(EntityKind::CloudApp, id));
@@ -269,8 +280,12 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    fn alert(evidence: Value) -> Alert {
+        tandem_model::from_value(json!({ "id": "a1", "evidence": evidence })).unwrap()
+    }
+
     fn keys(evidence: Value) -> Vec<String> {
-        alert_entities(json!({ "evidence": [evidence] }).as_object().unwrap())
+        alert_entities(&alert(json!([evidence])))
             .into_iter()
             .map(|k| k.to_string())
             .collect()
@@ -368,6 +383,6 @@ mod tests {
             json!({"@odata.type": "#microsoft.graph.security.registryKeyEvidence", "registryKey": "HKLM"}),
         );
         assert!(found.is_empty());
-        assert!(alert_entities(json!({"evidence": "not a list"}).as_object().unwrap()).is_empty());
+        assert!(alert_entities(&alert(json!([]))).is_empty());
     }
 }

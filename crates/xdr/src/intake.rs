@@ -6,9 +6,12 @@
 //! the response is sent. Posting an alert id again answers with where it already is.
 
 use serde_json::{Map, Value, json};
-use tandem_model::from_value;
-use tandem_model::graph::Alert;
+use tandem_model::graph::{
+    ALERT_TYPE, Alert, AlertClassification, AlertDetermination, AlertSeverity, AlertStatus,
+    INCIDENT_TYPE, Incident, IncidentStatus,
+};
 use tandem_model::wire::WireEnum;
+use tandem_model::{Field, Timestamp, from_value};
 
 use crate::clock;
 use crate::correlation::{self, Decision};
@@ -66,9 +69,9 @@ impl Xdr {
                 incident_id: existing.incident_id,
             });
         }
-        let mut doc = validate(doc)?;
-        complete(change, &mut doc, self.tenant_id());
-        let facts = alert_facts(&doc);
+        let mut alert = validate(doc)?;
+        complete(change, &mut alert, self.tenant_id());
+        let facts = alert_facts(&alert);
         let from = to_nanos(facts.first_activity - self.window()).unwrap_or(i64::MIN);
         let to = to_nanos(facts.last_activity + self.window()).unwrap_or(i64::MAX);
         let links = store::links_for(change.conn, &facts.entities, from, to)?;
@@ -82,10 +85,10 @@ impl Xdr {
                 survivor
             }
         };
-        doc.insert("incidentId".into(), json!(incident_id.to_string()));
-        let seq = store::save_alert(change.conn, incident_id, &doc)?;
+        alert.incident_id = Field::Value(incident_id.to_string());
+        let seq = store::save_alert(change.conn, incident_id, &alert)?;
         store::save_entities(change.conn, seq, &facts.entities)?;
-        let title = doc.get("title").and_then(Value::as_str).unwrap_or_default();
+        let title = alert.title.get().map_or("", String::as_str);
         note(
             change,
             incident_id,
@@ -98,27 +101,26 @@ impl Xdr {
 
     fn create_incident(&self, change: &mut Change<'_>) -> Result<i64, StoreError> {
         let id = store::next_incident_id(change.conn)?;
-        let created = clock::wire_text(change.tick());
-        let doc = json!({
-            "@odata.type": "#microsoft.graph.security.incident",
-            "id": id.to_string(),
-            "tenantId": self.tenant_id(),
-            "redirectIncidentId": null,
-            "displayName": "",
-            "description": null,
-            "createdDateTime": created,
-            "lastUpdateDateTime": created,
-            "assignedTo": null,
-            "classification": "unknown",
-            "determination": "unknown",
-            "status": "active",
-            "severity": "unknown",
-            "customTags": [],
-            "systemTags": [],
-            "comments": [],
-        });
-        let doc = crate::service::object(doc);
-        store::save_incident(change.conn, &IncidentRecord { id, doc })?;
+        let created = Field::Value(clock::timestamp(change.tick()));
+        let incident = Incident {
+            odata_type: Field::Value(INCIDENT_TYPE.to_owned()),
+            tenant_id: Field::Value(self.tenant_id().to_owned()),
+            redirect_incident_id: Field::Null,
+            display_name: Field::Value(String::new()),
+            description: Field::Null,
+            created_date_time: created.clone(),
+            last_update_date_time: created,
+            assigned_to: Field::Null,
+            classification: Field::Value(AlertClassification::Unknown),
+            determination: Field::Value(AlertDetermination::Unknown),
+            status: Field::Value(IncidentStatus::Active),
+            severity: Field::Value(AlertSeverity::Unknown),
+            custom_tags: Field::Value(Vec::new()),
+            system_tags: Field::Value(Vec::new()),
+            comments: Field::Value(Vec::new()),
+            ..Incident::new(id.to_string())
+        };
+        store::save_incident(change.conn, &IncidentRecord { id, incident })?;
         note(change, id, XDR_ACTOR, "Incident created by correlation")?;
         Ok(id)
     }
@@ -126,20 +128,17 @@ impl Xdr {
 
 /// Moves every alert of `from` to `into` and marks `from` as redirected.
 fn redirect(change: &mut Change<'_>, from: i64, into: i64) -> Result<(), XdrError> {
-    for mut alert in store::alerts_of_incidents(change.conn, &[from])? {
-        alert
-            .doc
-            .insert("incidentId".into(), json!(into.to_string()));
-        touch(change, &mut alert.doc);
-        store::save_alert(change.conn, into, &alert.doc)?;
+    for mut record in store::alerts_of_incidents(change.conn, &[from])? {
+        record.alert.incident_id = Field::Value(into.to_string());
+        touch(change, &mut record.alert);
+        store::save_alert(change.conn, into, &record.alert)?;
     }
-    let mut incident = load_incident(change.conn, from)?;
-    incident.doc.insert("status".into(), json!("redirected"));
-    incident
-        .doc
-        .insert("redirectIncidentId".into(), json!(into.to_string()));
-    touch(change, &mut incident.doc);
-    store::save_incident(change.conn, &incident)?;
+    let mut record = load_incident(change.conn, from)?;
+    let incident = &mut record.incident;
+    incident.status = Field::Value(IncidentStatus::Redirected);
+    incident.redirect_incident_id = Field::Value(into.to_string());
+    touch(change, incident);
+    store::save_incident(change.conn, &record)?;
     note(
         change,
         from,
@@ -180,8 +179,8 @@ fn alert_id(doc: &mut Map<String, Value>) -> Result<String, Invalid> {
 }
 
 /// Reads the alert through the Graph model (which names the bad field and value) and checks what
-/// correlation relies on; returns the document in canonical spellings.
-fn validate(doc: Map<String, Value>) -> Result<Map<String, Value>, Invalid> {
+/// correlation relies on.
+fn validate(doc: Map<String, Value>) -> Result<Alert, Invalid> {
     let alert: Alert = from_value(Value::Object(doc))?;
     if alert.title.get().is_none_or(|t| t.trim().is_empty()) {
         return Err(Invalid::new(
@@ -195,10 +194,7 @@ fn validate(doc: Map<String, Value>) -> Result<Map<String, Value>, Invalid> {
     optional_member("status", alert.status.get())?;
     optional_member("classification", alert.classification.get())?;
     optional_member("determination", alert.determination.get())?;
-    match serde_json::to_value(&alert) {
-        Ok(Value::Object(doc)) => Ok(doc),
-        _ => Err(Invalid::new(".", "the alert could not be written back")),
-    }
+    Ok(alert)
 }
 
 /// Refuses a missing member, or one the intake does not know. Reads keep unknown members (Graph adds
@@ -226,48 +222,40 @@ fn optional_member<E: WireEnum>(field: &str, value: Option<&E>) -> Result<(), In
 }
 
 /// Fills in what the XDR owns: tenant, times, workflow defaults. Portal URLs are added when served.
-fn complete(change: &mut Change<'_>, doc: &mut Map<String, Value>, tenant_id: &str) {
-    let now = clock::wire_text(change.tick());
-    doc.insert(
-        "@odata.type".into(),
-        json!("#microsoft.graph.security.alert"),
-    );
-    doc.insert("tenantId".into(), json!(tenant_id));
-    doc.insert("createdDateTime".into(), json!(now));
-    doc.insert("lastUpdateDateTime".into(), json!(now));
-    doc.remove("alertWebUrl");
-    doc.remove("incidentWebUrl");
-    let id = doc.get("id").cloned().unwrap_or(Value::Null);
-    let first = doc
-        .get("firstActivityDateTime")
-        .filter(|v| v.is_string())
-        .cloned()
-        .unwrap_or_else(|| json!(now));
-    let last = doc
-        .get("lastActivityDateTime")
-        .filter(|v| v.is_string())
+fn complete(change: &mut Change<'_>, alert: &mut Alert, tenant_id: &str) {
+    let now = clock::timestamp(change.tick());
+    alert.odata_type = Field::Value(ALERT_TYPE.to_owned());
+    alert.tenant_id = Field::Value(tenant_id.to_owned());
+    alert.created_date_time = Field::Value(now.clone());
+    alert.last_update_date_time = Field::Value(now.clone());
+    alert.alert_web_url = Field::Absent;
+    alert.incident_web_url = Field::Absent;
+    let first = alert.first_activity_date_time.get().cloned().unwrap_or(now);
+    let last = alert
+        .last_activity_date_time
+        .get()
         .cloned()
         .unwrap_or_else(|| first.clone());
-    let defaults = [
-        ("providerAlertId", id),
-        ("status", json!("new")),
-        ("classification", json!("unknown")),
-        ("determination", json!("unknown")),
-        ("assignedTo", Value::Null),
-        ("resolvedDateTime", Value::Null),
-        ("firstActivityDateTime", first),
-        ("lastActivityDateTime", last),
-        ("mitreTechniques", json!([])),
-        ("comments", json!([])),
-        ("evidence", json!([])),
-        ("systemTags", json!([])),
-    ];
-    for (name, value) in defaults {
-        match doc.get(name) {
-            None | Some(Value::Null) => {
-                doc.insert(name.into(), value);
-            }
-            Some(_) => {}
-        }
+    default_to(&mut alert.provider_alert_id, Some(alert.id.clone()));
+    default_to(&mut alert.status, Some(AlertStatus::New));
+    default_to(
+        &mut alert.classification,
+        Some(AlertClassification::Unknown),
+    );
+    default_to(&mut alert.determination, Some(AlertDetermination::Unknown));
+    default_to(&mut alert.assigned_to, None);
+    default_to::<Timestamp>(&mut alert.resolved_date_time, None);
+    default_to(&mut alert.first_activity_date_time, Some(first));
+    default_to(&mut alert.last_activity_date_time, Some(last));
+    default_to(&mut alert.mitre_techniques, Some(Vec::new()));
+    default_to(&mut alert.comments, Some(Vec::new()));
+    default_to(&mut alert.evidence, Some(Vec::new()));
+    default_to(&mut alert.system_tags, Some(Vec::new()));
+}
+
+/// Gives a member that is absent or `null` its default (`None`: an explicit `null`).
+fn default_to<T>(member: &mut Field<T>, default: Option<T>) {
+    if member.get().is_none() {
+        *member = Field::from(default);
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value};
+use tandem_model::graph::{Alert, Incident};
 
 use crate::service::{Xdr, XdrError, load_incident};
 use crate::store::{self, Page, Table};
@@ -22,22 +22,10 @@ pub const INCIDENT_LIST: ListSpec = ListSpec {
         text_field("status", "status"),
     ],
     order_fields: &[
-        OrderField {
-            property: "createdDateTime",
-            column: "id",
-        },
-        OrderField {
-            property: "lastUpdateDateTime",
-            column: "last_update_ns",
-        },
-        OrderField {
-            property: "severity",
-            column: "severity_rank",
-        },
-        OrderField {
-            property: "id",
-            column: "id",
-        },
+        order_field("createdDateTime", "id"),
+        order_field("lastUpdateDateTime", "last_update_ns"),
+        order_field("severity", "severity_rank"),
+        order_field("id", "id"),
     ],
     default_top: 50,
     max_top: 50,
@@ -79,18 +67,9 @@ pub const ALERT_LIST: ListSpec = ListSpec {
         text_field("incidentId", "CAST(incident_id AS TEXT)"),
     ],
     order_fields: &[
-        OrderField {
-            property: "createdDateTime",
-            column: "seq",
-        },
-        OrderField {
-            property: "lastUpdateDateTime",
-            column: "last_update_ns",
-        },
-        OrderField {
-            property: "severity",
-            column: "severity_rank",
-        },
+        order_field("createdDateTime", "seq"),
+        order_field("lastUpdateDateTime", "last_update_ns"),
+        order_field("severity", "severity_rank"),
     ],
     default_top: 100,
     max_top: 2000,
@@ -138,6 +117,10 @@ const ALERTS: Table = Table {
     seq: "seq",
 };
 
+const fn order_field(property: &'static str, column: &'static str) -> OrderField {
+    OrderField { property, column }
+}
+
 const fn text_field(property: &'static str, column: &'static str) -> FilterField {
     FilterField {
         property,
@@ -158,18 +141,18 @@ const fn time_field(property: &'static str, column: &'static str) -> FilterField
 #[derive(Debug, Clone)]
 pub struct IncidentPage {
     /// The page.
-    pub page: Page,
+    pub page: Page<Incident>,
     /// Alerts by incident id (empty unless expanded).
-    pub alerts: BTreeMap<i64, Vec<Map<String, Value>>>,
+    pub alerts: BTreeMap<i64, Vec<Alert>>,
 }
 
 /// One incident and, when expanded, its alerts.
 #[derive(Debug, Clone)]
 pub struct IncidentView {
-    /// The incident document.
-    pub incident: Map<String, Value>,
-    /// Its alert documents, when `$expand=alerts` asked for them.
-    pub alerts: Option<Vec<Map<String, Value>>>,
+    /// The incident.
+    pub incident: Incident,
+    /// Its alerts, when `$expand=alerts` asked for them.
+    pub alerts: Option<Vec<Alert>>,
 }
 
 impl Xdr {
@@ -211,26 +194,30 @@ impl Xdr {
                 Some(expansion) => {
                     let filter = expansion.filter.as_ref();
                     let alerts = store::filtered_alerts_of_incidents(conn, &[id], filter)?;
-                    Some(alerts.into_iter().map(|a| a.doc).collect())
+                    Some(alerts.into_iter().map(|a| a.alert).collect())
                 }
                 None => None,
             };
             Ok(IncidentView {
-                incident: incident.doc,
+                incident: incident.incident,
                 alerts,
             })
         })
     }
 
     /// Lists alerts.
-    pub fn list_alerts(&self, query: &ListQuery) -> Result<Page, XdrError> {
+    pub fn list_alerts(&self, query: &ListQuery) -> Result<Page<Alert>, XdrError> {
         self.store()
             .read(|conn| Ok(store::list(conn, &ALERTS, query)?))
     }
 
     /// Lists the alerts of incident `id` (`/security/incidents/{id}/alerts`); not found when the
     /// incident does not exist.
-    pub fn list_incident_alerts(&self, id: i64, query: &ListQuery) -> Result<Page, XdrError> {
+    pub fn list_incident_alerts(
+        &self,
+        id: i64,
+        query: &ListQuery,
+    ) -> Result<Page<Alert>, XdrError> {
         let mut query = query.clone();
         query.and_filter(SqlFilter {
             sql: "incident_id = ?".to_owned(),
@@ -255,18 +242,19 @@ impl Xdr {
     }
 
     /// One alert.
-    pub fn alert(&self, id: &str) -> Result<Map<String, Value>, XdrError> {
-        self.store().read(|conn| Ok(load_alert(conn, id)?.doc))
+    pub fn alert(&self, id: &str) -> Result<Alert, XdrError> {
+        self.store().read(|conn| Ok(load_alert(conn, id)?.alert))
     }
 }
 
-fn group_alerts(alerts: Vec<store::AlertRecord>) -> BTreeMap<i64, Vec<Map<String, Value>>> {
-    let mut grouped: BTreeMap<i64, Vec<Map<String, Value>>> = BTreeMap::new();
-    for alert in alerts {
+/// Alerts by the incident they belong to, each incident's in arrival order.
+pub(crate) fn group_alerts(alerts: Vec<store::AlertRecord>) -> BTreeMap<i64, Vec<Alert>> {
+    let mut grouped: BTreeMap<i64, Vec<Alert>> = BTreeMap::new();
+    for record in alerts {
         grouped
-            .entry(alert.incident_id)
+            .entry(record.incident_id)
             .or_default()
-            .push(alert.doc);
+            .push(record.alert);
     }
     grouped
 }

@@ -9,8 +9,10 @@
 
 use chrono::TimeDelta;
 use serde::Deserialize;
-use serde_json::{Map, Value, json};
-use tandem_model::ParseError;
+use serde_json::Value;
+use tandem_model::graph::{Alert, AlertComment, AlertSeverity, Incident};
+use tandem_model::wire::WireEnum;
+use tandem_model::{Field, ParseError, Timestamp};
 
 use crate::clock;
 use crate::correlation::{self, AlertFacts};
@@ -136,10 +138,39 @@ impl Xdr {
     }
 }
 
-/// Stamps an alert or incident document with a new `lastUpdateDateTime`.
-pub(crate) fn touch(change: &mut Change<'_>, doc: &mut Map<String, Value>) -> i64 {
+/// What incidents and alerts share for the XDR's writes: a `lastUpdateDateTime` every change moves,
+/// and the analysts' comments.
+pub(crate) trait Worked {
+    /// `lastUpdateDateTime`.
+    fn last_update(&mut self) -> &mut Field<Timestamp>;
+    /// `comments`.
+    fn comments(&mut self) -> &mut Field<Vec<AlertComment>>;
+}
+
+impl Worked for Incident {
+    fn last_update(&mut self) -> &mut Field<Timestamp> {
+        &mut self.last_update_date_time
+    }
+
+    fn comments(&mut self) -> &mut Field<Vec<AlertComment>> {
+        &mut self.comments
+    }
+}
+
+impl Worked for Alert {
+    fn last_update(&mut self) -> &mut Field<Timestamp> {
+        &mut self.last_update_date_time
+    }
+
+    fn comments(&mut self) -> &mut Field<Vec<AlertComment>> {
+        &mut self.comments
+    }
+}
+
+/// Stamps an alert or incident with a new `lastUpdateDateTime`; returns the instant in nanoseconds.
+pub(crate) fn touch(change: &mut Change<'_>, item: &mut impl Worked) -> i64 {
     let now = change.tick();
-    doc.insert("lastUpdateDateTime".into(), json!(clock::wire_text(now)));
+    *item.last_update() = Field::Value(clock::timestamp(now));
     now
 }
 
@@ -161,51 +192,77 @@ pub(crate) fn note(
     store::add_history(change.conn, incident_id, &entry)
 }
 
-/// Describes what changed between two versions of a document in the given members, such as
-/// `status: active → resolved; assignedTo: (none) → kai@contoso.com`; `None` when nothing did.
-pub(crate) fn describe_changes(
-    before: &Map<String, Value>,
-    after: &Map<String, Value>,
-    members: &[&str],
+/// A member's value as the history compares and shows it: absent, `null`, or its texts (one for a
+/// single value, one per item for a list).
+pub(crate) type Shown = Field<Vec<String>>;
+
+/// A text member as the history shows it.
+pub(crate) fn shown_text(field: &Field<String>) -> Shown {
+    shown(field, |text| vec![text.clone()])
+}
+
+/// An enum-valued member as the history shows it: its wire spelling.
+pub(crate) fn shown_wire<E: WireEnum>(field: &Field<E>) -> Shown {
+    shown(field, |value| vec![value.wire_text().to_owned()])
+}
+
+/// A list member as the history shows it.
+pub(crate) fn shown_list(field: &Field<Vec<String>>) -> Shown {
+    shown(field, Clone::clone)
+}
+
+fn shown<T>(field: &Field<T>, texts: impl FnOnce(&T) -> Vec<String>) -> Shown {
+    match field {
+        Field::Absent => Field::Absent,
+        Field::Null => Field::Null,
+        Field::Value(value) => Field::Value(texts(value)),
+    }
+}
+
+/// Describes what changed between two versions of an incident or alert in the named members that
+/// `members` shows, such as `status: active → resolved; assignedTo: (none) → kai@contoso.com`; `None`
+/// when nothing did.
+pub(crate) fn describe_changes<T>(
+    before: &T,
+    after: &T,
+    members: fn(&T) -> Vec<(&'static str, Shown)>,
 ) -> Option<String> {
-    let shown = |doc: &Map<String, Value>, name: &str| match doc.get(name) {
-        None | Some(Value::Null) => "(none)".to_owned(),
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(items)) if items.is_empty() => "(none)".to_owned(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .map(|i| i.as_str().map_or_else(|| i.to_string(), str::to_owned))
-            .collect::<Vec<_>>()
-            .join(", "),
-        Some(other) => other.to_string(),
+    let text = |value: &Shown| match value.get() {
+        Some(texts) if !texts.is_empty() => texts.join(", "),
+        _ => "(none)".to_owned(),
     };
-    let changes: Vec<String> = members
-        .iter()
-        .filter(|name| before.get(**name) != after.get(**name))
-        .map(|name| format!("{name}: {} → {}", shown(before, name), shown(after, name)))
+    let changes: Vec<String> = members(before)
+        .into_iter()
+        .zip(members(after))
+        .filter(|((_, old), (_, new))| old != new)
+        .map(|((name, old), (_, new))| format!("{name}: {} → {}", text(&old), text(&new)))
         .collect();
     (!changes.is_empty()).then(|| changes.join("; "))
 }
 
 /// Recomputes the fields of an incident that follow from its alerts and stamps it.
+///
+/// The activity span is a Tandem member beside Graph's documented ones (Defender's own API serves it),
+/// so it is kept among the incident's undocumented members.
 pub(crate) fn refresh_incident(change: &mut Change<'_>, incident_id: i64) -> Result<(), XdrError> {
-    let mut incident = load_incident(change.conn, incident_id)?;
+    let mut record = load_incident(change.conn, incident_id)?;
     let alerts = store::alerts_of_incidents(change.conn, &[incident_id])?;
-    let facts: Vec<AlertFacts> = alerts.iter().map(|a| alert_facts(&a.doc)).collect();
+    let facts: Vec<AlertFacts> = alerts.iter().map(|a| alert_facts(&a.alert)).collect();
+    let incident = &mut record.incident;
     if let Some(summary) = correlation::summarize(&facts) {
-        let doc = &mut incident.doc;
-        doc.insert("severity".into(), json!(summary.severity));
-        doc.insert("displayName".into(), json!(summary.display_name));
+        incident.severity = Field::Value(AlertSeverity::from_wire(&summary.severity));
+        incident.display_name = Field::Value(summary.display_name);
         for (name, instant) in [
             ("firstActivityDateTime", summary.first_activity),
             ("lastActivityDateTime", summary.last_activity),
         ] {
             let nanos = clock::to_nanos(instant).unwrap_or_default();
-            doc.insert(name.into(), json!(clock::wire_text(nanos)));
+            let text = Value::String(clock::wire_text(nanos));
+            incident.extra.insert(name.into(), text);
         }
     }
-    touch(change, &mut incident.doc);
-    store::save_incident(change.conn, &incident)?;
+    touch(change, incident);
+    store::save_incident(change.conn, &record)?;
     Ok(())
 }
 
@@ -220,28 +277,26 @@ pub(crate) fn load_incident(
     })
 }
 
-/// What correlation needs from a stored alert document.
-pub(crate) fn alert_facts(doc: &Map<String, Value>) -> AlertFacts {
-    let text = |name: &str| doc.get(name).and_then(Value::as_str);
-    let instant = |name: &str| text(name).and_then(clock::parse_instant);
-    let created = instant("createdDateTime").unwrap_or_default();
-    let first = instant("firstActivityDateTime").unwrap_or(created);
+/// What correlation needs from a stored alert.
+pub(crate) fn alert_facts(alert: &Alert) -> AlertFacts {
+    let instant = |field: &Field<Timestamp>| field.get().map(Timestamp::instant);
+    let created = instant(&alert.created_date_time).unwrap_or_default();
+    let first = instant(&alert.first_activity_date_time).unwrap_or(created);
     AlertFacts {
-        severity: text("severity").unwrap_or("unknown").to_owned(),
-        category: text("category").map(str::to_owned),
-        service_source: text("serviceSource").unwrap_or("unknown").to_owned(),
+        severity: wire_text(&alert.severity).unwrap_or("unknown").to_owned(),
+        category: alert.category.get().cloned(),
+        service_source: wire_text(&alert.service_source)
+            .unwrap_or("unknown")
+            .to_owned(),
         first_activity: first,
-        last_activity: instant("lastActivityDateTime").unwrap_or(first),
-        entities: alert_entities(doc),
+        last_activity: instant(&alert.last_activity_date_time).unwrap_or(first),
+        entities: alert_entities(alert),
     }
 }
 
-/// The members of a JSON object (empty for anything else).
-pub(crate) fn object(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
+/// The wire spelling of an enum-valued member, when it has a value.
+pub(crate) fn wire_text<E: WireEnum>(field: &Field<E>) -> Option<&str> {
+    field.get().map(WireEnum::wire_text)
 }
 
 /// What every handler of the API and the console shares.
@@ -267,30 +322,47 @@ pub(crate) async fn offload<T: Send + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+    use tandem_model::from_value;
+
+    fn incident(value: Value) -> Incident {
+        from_value(value).unwrap()
+    }
+
+    fn triage(incident: &Incident) -> Vec<(&'static str, Shown)> {
+        vec![
+            ("status", shown_wire(&incident.status)),
+            ("assignedTo", shown_text(&incident.assigned_to)),
+            ("customTags", shown_list(&incident.custom_tags)),
+        ]
+    }
 
     #[test]
     fn describe_changes_names_each_changed_member() {
-        let before =
-            object(json!({"status": "active", "assignedTo": null, "customTags": [], "title": "a"}));
-        let after = object(
-            json!({"status": "resolved", "assignedTo": "kai", "customTags": ["x", "y"], "title": "b"}),
+        let before = incident(
+            json!({"id": "1", "status": "active", "assignedTo": null, "customTags": [], "displayName": "a"}),
         );
-        let described = describe_changes(&before, &after, &["status", "assignedTo", "customTags"]);
+        let after = incident(
+            json!({"id": "1", "status": "resolved", "assignedTo": "kai", "customTags": ["x", "y"], "displayName": "b"}),
+        );
+        let described = describe_changes(&before, &after, triage);
         assert_eq!(
             described.as_deref(),
             Some("status: active → resolved; assignedTo: (none) → kai; customTags: (none) → x, y")
         );
-        assert_eq!(describe_changes(&before, &before, &["status"]), None);
+        assert_eq!(describe_changes(&before, &before, triage), None);
     }
 
     #[test]
     fn alert_facts_default_activity_to_creation() {
-        let doc = object(json!({
+        let alert: Alert = from_value(json!({
+            "id": "a1",
             "severity": "high", "serviceSource": "microsoftDefenderForEndpoint",
             "createdDateTime": "2024-01-01T00:00:00Z",
             "evidence": [{"@odata.type": "#microsoft.graph.security.urlEvidence", "url": "https://x.example"}]
-        }));
-        let facts = alert_facts(&doc);
+        }))
+        .unwrap();
+        let facts = alert_facts(&alert);
         assert_eq!(
             facts.first_activity,
             clock::parse_instant("2024-01-01T00:00:00Z").unwrap()

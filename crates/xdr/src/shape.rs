@@ -1,4 +1,4 @@
-//! Shaping a stored document for the client that asked, as Graph does: `$select` keeps only the named
+//! Shaping an incident or alert for the client that asked, as Graph does: `$select` keeps only the named
 //! properties, and evolvable enumerations hide the members documented after `unknownFutureValue`
 //! unless the client sent `Prefer: include-unknown-enum-members`.
 //!
@@ -48,6 +48,15 @@ const INCIDENT_ENUMS: &[Evolvable] = &[evolvable::<IncidentStatus>("status")];
 
 /// The evolvable properties of each item of an alert's `evidence`.
 const EVIDENCE_ENUMS: &[Evolvable] = &[evolvable::<EvidenceRemediationStatus>("remediationStatus")];
+
+/// An incident or alert as the JSON object the shaping below works on. The Graph wire types always
+/// serialize to an object; anything else would give an empty one.
+pub fn document(item: &impl serde::Serialize) -> Map<String, Value> {
+    match serde_json::to_value(item) {
+        Ok(Value::Object(members)) => members,
+        _ => Map::new(),
+    }
+}
 
 /// True when the request's `Prefer` headers hold `include-unknown-enum-members`.
 pub fn includes_unknown_members(headers: &HeaderMap) -> bool {

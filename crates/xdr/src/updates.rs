@@ -3,73 +3,95 @@
 //! Bodies are read through the Graph model's update types, which reject members the update pages do
 //! not list; values outside the documented enums are refused rather than stored.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use tandem_model::graph::{
-    AlertClassification, AlertDetermination, AlertStatus, AlertUpdate, IncidentStatus,
-    IncidentUpdate, NewComment,
+    ALERT_COMMENT_TYPE, Alert, AlertClassification, AlertComment, AlertDetermination, AlertStatus,
+    AlertUpdate, Incident, IncidentStatus, IncidentUpdate, NewComment,
 };
-use tandem_model::wire::Field;
+use tandem_model::wire::{Field, WireEnum};
 use tandem_model::{from_value, limits};
 
 use crate::clock;
 use crate::service::{
-    Invalid, Xdr, XdrError, describe_changes, load_incident, note, refresh_incident, touch,
+    Invalid, Shown, Worked, Xdr, XdrError, describe_changes, load_incident, note, refresh_incident,
+    shown_list, shown_text, shown_wire, touch,
 };
 use crate::store::{self, AlertRecord, Change};
 
-/// Incident members the XDR lets analysts edit beyond the documented update body.
-const INCIDENT_TEXT_FIELDS: [&str; 3] = ["description", "summary", "resolvingComment"];
+/// Incident members beyond Graph's documented ones that the XDR lets analysts edit; they are kept among
+/// the incident's undocumented members.
+const INCIDENT_EXTRA_TEXTS: [&str; 2] = ["summary", "resolvingComment"];
 
-/// Every incident member a PATCH may change, as the history names them.
-const INCIDENT_EDITABLE: &[&str] = &[
-    "status",
-    "assignedTo",
-    "classification",
-    "determination",
-    "customTags",
-    "description",
-    "summary",
-    "resolvingComment",
-];
+/// Every incident member a PATCH may change, as the history names and shows them.
+fn incident_editable(incident: &Incident) -> Vec<(&'static str, Shown)> {
+    let mut members = vec![
+        ("status", shown_wire(&incident.status)),
+        ("assignedTo", shown_text(&incident.assigned_to)),
+        ("classification", shown_wire(&incident.classification)),
+        ("determination", shown_wire(&incident.determination)),
+        ("customTags", shown_list(&incident.custom_tags)),
+        ("description", shown_text(&incident.description)),
+    ];
+    for name in INCIDENT_EXTRA_TEXTS {
+        members.push((name, shown_text(&extra_text(&incident.extra, name))));
+    }
+    members
+}
 
 /// Every alert member a PATCH may change.
-const ALERT_EDITABLE: &[&str] = &["status", "assignedTo", "classification", "determination"];
+fn alert_editable(alert: &Alert) -> Vec<(&'static str, Shown)> {
+    vec![
+        ("status", shown_wire(&alert.status)),
+        ("assignedTo", shown_text(&alert.assigned_to)),
+        ("classification", shown_wire(&alert.classification)),
+        ("determination", shown_wire(&alert.determination)),
+    ]
+}
+
+/// An undocumented member as text: absent, `null`, or its text (other JSON as written).
+fn extra_text(extra: &Map<String, Value>, name: &str) -> Field<String> {
+    match extra.get(name) {
+        None => Field::Absent,
+        Some(Value::Null) => Field::Null,
+        Some(Value::String(text)) => Field::Value(text.clone()),
+        Some(other) => Field::Value(other.to_string()),
+    }
+}
 
 impl Xdr {
-    /// Applies a PATCH body to an incident on behalf of `actor` and returns the updated document.
-    pub fn update_incident(
-        &self,
-        id: i64,
-        body: Value,
-        actor: &str,
-    ) -> Result<Map<String, Value>, XdrError> {
+    /// Applies a PATCH body to an incident on behalf of `actor` and returns the updated incident.
+    pub fn update_incident(&self, id: i64, body: Value, actor: &str) -> Result<Incident, XdrError> {
         let Value::Object(mut body) = body else {
             return Err(Invalid::new(".", "the body must be a JSON object").into());
         };
-        let texts = take_text_fields(&mut body)?;
+        let texts = TextEdits::take(&mut body)?;
         let update: IncidentUpdate = from_value(Value::Object(body)).map_err(Invalid::from)?;
         if let Field::Value(tags) = &update.custom_tags {
             limits::check_tags(tags.iter().map(String::as_str))
                 .map_err(|message| Invalid::new("customTags", message))?;
         }
-        self.edit_incident(id, actor, |change, doc| {
+        self.edit_incident(id, actor, |change, incident| {
             if let Some(status) = update.status.get() {
                 let status = settable_status(status)?;
-                if status == IncidentStatus::Resolved.as_str() {
+                if status == IncidentStatus::Resolved {
                     resolve_alerts(change, id)?;
                 }
-                doc.insert("status".into(), json!(status));
+                incident.status = Field::Value(status);
             }
-            set_common(
-                doc,
+            let triage = Triage(
+                &mut incident.assigned_to,
+                &mut incident.classification,
+                &mut incident.determination,
+            );
+            triage.apply(
                 &update.assigned_to,
                 &update.classification,
                 &update.determination,
             )?;
             if let Field::Value(tags) = &update.custom_tags {
-                doc.insert("customTags".into(), json!(tags));
+                incident.custom_tags = Field::Value(tags.clone());
             }
-            doc.extend(texts);
+            texts.apply(incident);
             Ok(())
         })
     }
@@ -81,76 +103,72 @@ impl Xdr {
         tag: &str,
         present: bool,
         actor: &str,
-    ) -> Result<Map<String, Value>, XdrError> {
-        self.edit_incident(id, actor, |_, doc| {
-            let mut tags: Vec<Value> = match doc.remove("customTags") {
-                Some(Value::Array(tags)) => tags,
-                _ => Vec::new(),
-            };
-            tags.retain(|t| t.as_str() != Some(tag));
+    ) -> Result<Incident, XdrError> {
+        self.edit_incident(id, actor, |_, incident| {
+            let mut tags = incident.custom_tags.get().cloned().unwrap_or_default();
+            tags.retain(|t| t != tag);
             if present {
-                tags.push(json!(tag));
-                limits::check_tags(tags.iter().filter_map(Value::as_str))
+                tags.push(tag.to_owned());
+                limits::check_tags(tags.iter().map(String::as_str))
                     .map_err(|message| Invalid::new("customTags", message))?;
             }
-            doc.insert("customTags".into(), json!(tags));
+            incident.custom_tags = Field::Value(tags);
             Ok(())
         })
     }
 
-    /// Runs `edit` on an incident's document in one transaction, records what changed in its history
-    /// and stamps it.
+    /// Runs `edit` on an incident in one transaction, records what changed in its history and stamps
+    /// it.
     fn edit_incident(
         &self,
         id: i64,
         actor: &str,
-        edit: impl FnOnce(&mut Change<'_>, &mut Map<String, Value>) -> Result<(), XdrError>,
-    ) -> Result<Map<String, Value>, XdrError> {
+        edit: impl FnOnce(&mut Change<'_>, &mut Incident) -> Result<(), XdrError>,
+    ) -> Result<Incident, XdrError> {
         self.store().write(|change| {
-            let mut incident = load_incident(change.conn, id)?;
-            let before = incident.doc.clone();
-            edit(change, &mut incident.doc)?;
-            if let Some(changes) = describe_changes(&before, &incident.doc, INCIDENT_EDITABLE) {
+            let mut record = load_incident(change.conn, id)?;
+            let before = record.incident.clone();
+            edit(change, &mut record.incident)?;
+            if let Some(changes) = describe_changes(&before, &record.incident, incident_editable) {
                 note(change, id, actor, changes)?;
             }
-            touch(change, &mut incident.doc);
-            store::save_incident(change.conn, &incident)?;
-            Ok(incident.doc)
+            touch(change, &mut record.incident);
+            store::save_incident(change.conn, &record)?;
+            Ok(record.incident)
         })
     }
 
-    /// Applies a PATCH body to an alert on behalf of `actor` and returns the updated document.
-    pub fn update_alert(
-        &self,
-        id: &str,
-        body: Value,
-        actor: &str,
-    ) -> Result<Map<String, Value>, XdrError> {
+    /// Applies a PATCH body to an alert on behalf of `actor` and returns the updated alert.
+    pub fn update_alert(&self, id: &str, body: Value, actor: &str) -> Result<Alert, XdrError> {
         let update: AlertUpdate = from_value(body).map_err(Invalid::from)?;
         self.store().write(|change| {
-            let mut alert = load_alert(change.conn, id)?;
-            let before = alert.doc.clone();
-            let doc = &mut alert.doc;
+            let mut record = load_alert(change.conn, id)?;
+            let before = record.alert.clone();
+            let alert = &mut record.alert;
             if let Some(status) = update.status.get() {
-                let status = known("status", status, AlertStatus::KNOWN, AlertStatus::as_str)?;
-                set_alert_status(change, doc, &status);
+                let status = known("status", status, AlertStatus::KNOWN)?;
+                set_alert_status(change, alert, status);
             }
-            set_common(
-                doc,
+            let triage = Triage(
+                &mut alert.assigned_to,
+                &mut alert.classification,
+                &mut alert.determination,
+            );
+            triage.apply(
                 &update.assigned_to,
                 &update.classification,
                 &update.determination,
             )?;
-            if let Some(changes) = describe_changes(&before, &alert.doc, ALERT_EDITABLE) {
+            if let Some(changes) = describe_changes(&before, &record.alert, alert_editable) {
                 note(
                     change,
-                    alert.incident_id,
+                    record.incident_id,
                     actor,
                     format!("Alert {id}: {changes}"),
                 )?;
             }
-            save_alert_change(change, &mut alert)?;
-            Ok(alert.doc)
+            save_alert_change(change, &mut record)?;
+            Ok(record.alert)
         })
     }
 
@@ -160,12 +178,12 @@ impl Xdr {
         id: i64,
         body: Value,
         author: &str,
-    ) -> Result<Vec<Value>, XdrError> {
+    ) -> Result<Vec<AlertComment>, XdrError> {
         let texts = comment_texts(body)?;
         self.store().write(|change| {
-            let mut incident = load_incident(change.conn, id)?;
-            let comments = append_comments(change, &mut incident.doc, &texts, author);
-            store::save_incident(change.conn, &incident)?;
+            let mut record = load_incident(change.conn, id)?;
+            let comments = append_comments(change, &mut record.incident, &texts, author);
+            store::save_incident(change.conn, &record)?;
             note(change, id, author, "Comment added")?;
             Ok(comments)
         })
@@ -177,18 +195,18 @@ impl Xdr {
         id: &str,
         body: Value,
         author: &str,
-    ) -> Result<Vec<Value>, XdrError> {
+    ) -> Result<Vec<AlertComment>, XdrError> {
         let texts = comment_texts(body)?;
         self.store().write(|change| {
-            let mut alert = load_alert(change.conn, id)?;
-            let comments = append_comments(change, &mut alert.doc, &texts, author);
+            let mut record = load_alert(change.conn, id)?;
+            let comments = append_comments(change, &mut record.alert, &texts, author);
             note(
                 change,
-                alert.incident_id,
+                record.incident_id,
                 author,
                 format!("Comment added to alert {id}"),
             )?;
-            save_alert_change(change, &mut alert)?;
+            save_alert_change(change, &mut record)?;
             Ok(comments)
         })
     }
@@ -204,133 +222,155 @@ pub(crate) fn load_alert(conn: &rusqlite::Connection, id: &str) -> Result<AlertR
 
 /// Resolving an incident resolves its alerts, as Defender does.
 fn resolve_alerts(change: &mut Change<'_>, incident_id: i64) -> Result<(), XdrError> {
-    let resolved = AlertStatus::Resolved.as_str();
-    for mut alert in store::alerts_of_incidents(change.conn, &[incident_id])? {
-        if alert.doc.get("status").and_then(Value::as_str) != Some(resolved) {
-            set_alert_status(change, &mut alert.doc, resolved);
-            touch(change, &mut alert.doc);
-            store::save_alert(change.conn, incident_id, &alert.doc)?;
+    for mut record in store::alerts_of_incidents(change.conn, &[incident_id])? {
+        if record.alert.status.get() != Some(&AlertStatus::Resolved) {
+            set_alert_status(change, &mut record.alert, AlertStatus::Resolved);
+            touch(change, &mut record.alert);
+            store::save_alert(change.conn, incident_id, &record.alert)?;
         }
     }
     Ok(())
 }
 
 /// Sets an alert's status; resolving stamps `resolvedDateTime`, any other status clears it.
-fn set_alert_status(change: &mut Change<'_>, doc: &mut Map<String, Value>, status: &str) {
-    let resolved = if status == AlertStatus::Resolved.as_str() {
-        json!(clock::wire_text(change.tick()))
+fn set_alert_status(change: &mut Change<'_>, alert: &mut Alert, status: AlertStatus) {
+    alert.resolved_date_time = if status == AlertStatus::Resolved {
+        Field::Value(clock::timestamp(change.tick()))
     } else {
-        Value::Null
+        Field::Null
     };
-    doc.insert("status".into(), json!(status));
-    doc.insert("resolvedDateTime".into(), resolved);
+    alert.status = Field::Value(status);
 }
 
 /// Stamps and saves a changed alert; its incident changes with it.
-fn save_alert_change(change: &mut Change<'_>, alert: &mut AlertRecord) -> Result<(), XdrError> {
-    touch(change, &mut alert.doc);
-    store::save_alert(change.conn, alert.incident_id, &alert.doc)?;
-    refresh_incident(change, alert.incident_id)
+fn save_alert_change(change: &mut Change<'_>, record: &mut AlertRecord) -> Result<(), XdrError> {
+    touch(change, &mut record.alert);
+    store::save_alert(change.conn, record.incident_id, &record.alert)?;
+    refresh_incident(change, record.incident_id)
 }
 
-fn set_common(
-    doc: &mut Map<String, Value>,
-    assigned_to: &Field<String>,
-    classification: &Field<AlertClassification>,
-    determination: &Field<AlertDetermination>,
-) -> Result<(), Invalid> {
-    match assigned_to {
-        Field::Absent => {}
-        Field::Null => {
-            doc.insert("assignedTo".into(), Value::Null);
+/// The members analysts triage alike on incidents and alerts: `assignedTo`, `classification` and
+/// `determination`.
+struct Triage<'a>(
+    &'a mut Field<String>,
+    &'a mut Field<AlertClassification>,
+    &'a mut Field<AlertDetermination>,
+);
+
+impl Triage<'_> {
+    /// Sets what an update body sets: the owner as given (`null` unassigns), a verdict only when it is
+    /// a known value.
+    fn apply(
+        self,
+        assigned_to: &Field<String>,
+        classification: &Field<AlertClassification>,
+        determination: &Field<AlertDetermination>,
+    ) -> Result<(), Invalid> {
+        let Triage(owner, verdict, finding) = self;
+        if !assigned_to.is_absent() {
+            *owner = assigned_to.clone();
         }
-        Field::Value(owner) => {
-            doc.insert("assignedTo".into(), json!(owner));
-        }
+        set_known(
+            verdict,
+            "classification",
+            classification,
+            AlertClassification::KNOWN,
+        )?;
+        set_known(
+            finding,
+            "determination",
+            determination,
+            AlertDetermination::KNOWN,
+        )
     }
-    set_known(
-        doc,
-        "classification",
-        classification,
-        AlertClassification::KNOWN,
-        AlertClassification::as_str,
-    )?;
-    set_known(
-        doc,
-        "determination",
-        determination,
-        AlertDetermination::KNOWN,
-        AlertDetermination::as_str,
-    )?;
-    Ok(())
 }
 
-/// Writes member `name` when the update sets it to a known value (its documented spelling).
-fn set_known<T: PartialEq>(
-    doc: &mut Map<String, Value>,
+/// Sets `member` when the update sets it to a known value.
+fn set_known<T: WireEnum + PartialEq + Clone>(
+    member: &mut Field<T>,
     name: &str,
     value: &Field<T>,
     all: &[T],
-    spell: fn(&T) -> &str,
 ) -> Result<(), Invalid> {
     if let Some(value) = value.get() {
-        doc.insert(name.into(), json!(known(name, value, all, spell)?));
+        *member = Field::Value(known(name, value, all)?);
     }
     Ok(())
 }
 
-/// The documented spelling of a known enum value, or an error listing the known ones.
-fn known<T: PartialEq>(
-    name: &str,
-    value: &T,
-    all: &[T],
-    spell: fn(&T) -> &str,
-) -> Result<String, Invalid> {
-    if all.contains(value) && spell(value) != "unknownFutureValue" {
-        return Ok(spell(value).to_owned());
+/// The known enum value among `all`, or an error listing the known ones.
+fn known<T: WireEnum + PartialEq + Clone>(name: &str, value: &T, all: &[T]) -> Result<T, Invalid> {
+    const SENTINEL: &str = "unknownFutureValue";
+    if all.contains(value) && value.wire_text() != SENTINEL {
+        return Ok(value.clone());
     }
     let listed: Vec<&str> = all
         .iter()
-        .map(spell)
-        .filter(|s| *s != "unknownFutureValue")
+        .map(WireEnum::wire_text)
+        .filter(|s| *s != SENTINEL)
         .collect();
     Err(Invalid::new(
         name,
         format!(
             "{name} '{}' is not one of {}",
-            spell(value),
+            value.wire_text(),
             listed.join(", ")
         ),
     ))
 }
 
 /// Analysts may move an incident between active, in progress and resolved; redirection is the XDR's.
-fn settable_status(status: &IncidentStatus) -> Result<String, Invalid> {
+fn settable_status(status: &IncidentStatus) -> Result<IncidentStatus, Invalid> {
     let allowed = [
         IncidentStatus::Active,
         IncidentStatus::InProgress,
         IncidentStatus::Resolved,
     ];
-    known("status", status, &allowed, IncidentStatus::as_str)
+    known("status", status, &allowed)
 }
 
-fn take_text_fields(body: &mut Map<String, Value>) -> Result<Map<String, Value>, Invalid> {
-    let mut taken = Map::new();
-    for name in INCIDENT_TEXT_FIELDS {
-        match body.remove(name) {
-            None => {}
-            Some(value @ (Value::Null | Value::String(_))) => {
-                taken.insert(name.into(), value);
-            }
-            Some(other) => {
-                return Err(Invalid::new(
-                    name,
-                    format!("{name} must be a string or null, not {other}"),
-                ));
-            }
+/// The free-text incident members a PATCH body sets, taken out of it before the documented update
+/// body is read: each absent, `null` or a text.
+struct TextEdits {
+    description: Field<String>,
+    extra: Vec<(&'static str, Field<String>)>,
+}
+
+impl TextEdits {
+    fn take(body: &mut Map<String, Value>) -> Result<Self, Invalid> {
+        let description = take_text(body, "description")?;
+        let extra = INCIDENT_EXTRA_TEXTS
+            .iter()
+            .map(|name| Ok((*name, take_text(body, name)?)))
+            .collect::<Result<_, Invalid>>()?;
+        Ok(TextEdits { description, extra })
+    }
+
+    fn apply(self, incident: &mut Incident) {
+        if !self.description.is_absent() {
+            incident.description = self.description;
+        }
+        for (name, text) in self.extra {
+            let value = match text {
+                Field::Absent => continue,
+                Field::Null => Value::Null,
+                Field::Value(text) => Value::String(text),
+            };
+            incident.extra.insert(name.into(), value);
         }
     }
-    Ok(taken)
+}
+
+fn take_text(body: &mut Map<String, Value>, name: &str) -> Result<Field<String>, Invalid> {
+    match body.remove(name) {
+        None => Ok(Field::Absent),
+        Some(Value::Null) => Ok(Field::Null),
+        Some(Value::String(text)) => Ok(Field::Value(text)),
+        Some(other) => Err(Invalid::new(
+            name,
+            format!("{name} must be a string or null, not {other}"),
+        )),
+    }
 }
 
 /// The comments a body carries: one comment object as the Graph pages show it, or an array of them as
@@ -353,26 +393,23 @@ fn comment_text(body: Value) -> Result<String, Invalid> {
     Ok(comment.comment)
 }
 
-/// Appends comments to a document's `comments`, stamps the document and returns every comment.
+/// Appends comments to an incident's or alert's `comments`, stamps it and returns every comment.
 fn append_comments(
     change: &mut Change<'_>,
-    doc: &mut Map<String, Value>,
+    item: &mut impl Worked,
     texts: &[String],
     author: &str,
-) -> Vec<Value> {
-    let now = touch(change, doc);
-    let mut comments = match doc.remove("comments") {
-        Some(Value::Array(items)) => items,
-        _ => Vec::new(),
-    };
-    comments.extend(texts.iter().map(|text| {
-        json!({
-            "@odata.type": "#microsoft.graph.security.alertComment",
-            "comment": text,
-            "createdByDisplayName": author,
-            "createdDateTime": clock::wire_text(now),
-        })
+) -> Vec<AlertComment> {
+    let now = touch(change, item);
+    let comments = item.comments();
+    let mut all = comments.get().cloned().unwrap_or_default();
+    all.extend(texts.iter().map(|text| AlertComment {
+        odata_type: Field::Value(format!("#{ALERT_COMMENT_TYPE}")),
+        comment: Field::Value(text.clone()),
+        created_by_display_name: Field::Value(author.to_owned()),
+        created_date_time: Field::Value(clock::timestamp(now)),
+        ..AlertComment::default()
     }));
-    doc.insert("comments".into(), json!(comments));
-    comments
+    *comments = Field::Value(all.clone());
+    all
 }

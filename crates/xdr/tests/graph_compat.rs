@@ -154,12 +154,7 @@ async fn expand_takes_nested_select_and_filter() {
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-    assert!(
-        body["error"]["message"]
-            .as_str()
-            .unwrap()
-            .contains("'title'")
-    );
+    assert!(tandem_testkit::error_message(&body).contains("'title'"));
 }
 
 #[tokio::test]

@@ -97,15 +97,10 @@ async fn one_run(
         .unwrap_or_else(|| default_pool(settings.rate, poll, settle));
     eprintln!("latency at {poll:?}: syncing a pool of {pool} incidents…");
     let seeded = seed_incidents(&xdr, pool, 1).await?;
-    let files = ConnectorFiles::write(
-        &work,
-        "sync",
-        &xdr,
-        &siem,
-        ConnectorSettings {
-            poll_interval: poll,
-        },
-    )?;
+    let timing = ConnectorSettings {
+        poll_interval: poll,
+    };
+    let files = ConnectorFiles::write(&work, &xdr, &siem, timing)?;
     let mut connector = Connector::start(&work, &files).await?;
     let siem_api = SiemApi::new(&siem)?;
     wait_synced(

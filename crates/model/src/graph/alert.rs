@@ -1,118 +1,84 @@
 //! The alert resource (`/security/alerts_v2`) and the body that updates one.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Map;
 
 use super::odata::ALERT_TYPE;
 use super::{
     AlertClassification, AlertComment, AlertDetermination, AlertEvidence, AlertSeverity,
     AlertStatus, DetectionSource, ServiceSource,
 };
+use crate::wire::wire_struct;
 use crate::{Field, Timestamp};
 
-/// A potential security issue a detector found (`microsoft.graph.security.alert`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Alert {
-    /// The `@odata.type` annotation.
-    #[serde(
-        rename = "@odata.type",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
-    pub odata_type: Field<String>,
-    /// The alert's identifier.
-    pub id: String,
-    /// The alert's identifier in the product that raised it.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub provider_alert_id: Field<String>,
-    /// The incident the alert belongs to.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub incident_id: Field<String>,
-    /// The alert's state.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub status: Field<AlertStatus>,
-    /// How much harm the alert may do.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub severity: Field<AlertSeverity>,
-    /// Whether the alert is a real threat.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub classification: Field<AlertClassification>,
-    /// What the investigation found.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub determination: Field<AlertDetermination>,
-    /// The product that created the alert.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub service_source: Field<ServiceSource>,
-    /// The detector or sensor that raised the alert.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub detection_source: Field<DetectionSource>,
-    /// The detection rule that fired.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub detector_id: Field<String>,
-    /// The tenant the alert belongs to.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub tenant_id: Field<String>,
-    /// A short name for the alert.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub title: Field<String>,
-    /// What the alert is about.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub description: Field<String>,
-    /// What to do about it.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub recommended_actions: Field<String>,
-    /// The MITRE ATT&CK kill-chain category.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub category: Field<String>,
-    /// The owner, or `null` when unassigned.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub assigned_to: Field<String>,
-    /// The alert's page in the portal.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub alert_web_url: Field<String>,
-    /// The incident's page in the portal.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub incident_web_url: Field<String>,
-    /// The adversary or activity group behind the alert.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub actor_display_name: Field<String>,
-    /// The threat behind the alert.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub threat_display_name: Field<String>,
-    /// The threat's family.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub threat_family_name: Field<String>,
-    /// MITRE ATT&CK technique identifiers.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub mitre_techniques: Field<Vec<String>>,
-    /// When the alert was created.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub created_date_time: Field<Timestamp>,
-    /// When the alert last changed.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub last_update_date_time: Field<Timestamp>,
-    /// When the alert was resolved.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub resolved_date_time: Field<Timestamp>,
-    /// The earliest activity the alert covers.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub first_activity_date_time: Field<Timestamp>,
-    /// The latest activity the alert covers.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub last_activity_date_time: Field<Timestamp>,
-    /// Comments analysts left while working the alert.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub comments: Field<Vec<AlertComment>>,
-    /// The entities involved (devices, users, files, ...).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub evidence: Field<Vec<AlertEvidence>>,
-    /// Tags the service sets.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub system_tags: Field<Vec<String>>,
-    /// Members this version of Tandem does not name, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+wire_struct! {
+    /// A potential security issue a detector found (`microsoft.graph.security.alert`).
+    #[serde(rename_all = "camelCase")]
+    pub struct Alert {
+        /// The `@odata.type` annotation.
+        #[serde(rename = "@odata.type")]
+        odata_type: String,
+        /// The alert's identifier.
+        required id: String,
+        /// The alert's identifier in the product that raised it.
+        provider_alert_id: String,
+        /// The incident the alert belongs to.
+        incident_id: String,
+        /// The alert's state.
+        status: AlertStatus,
+        /// How much harm the alert may do.
+        severity: AlertSeverity,
+        /// Whether the alert is a real threat.
+        classification: AlertClassification,
+        /// What the investigation found.
+        determination: AlertDetermination,
+        /// The product that created the alert.
+        service_source: ServiceSource,
+        /// The detector or sensor that raised the alert.
+        detection_source: DetectionSource,
+        /// The detection rule that fired.
+        detector_id: String,
+        /// The tenant the alert belongs to.
+        tenant_id: String,
+        /// A short name for the alert.
+        title: String,
+        /// What the alert is about.
+        description: String,
+        /// What to do about it.
+        recommended_actions: String,
+        /// The MITRE ATT&CK kill-chain category.
+        category: String,
+        /// The owner, or `null` when unassigned.
+        assigned_to: String,
+        /// The alert's page in the portal.
+        alert_web_url: String,
+        /// The incident's page in the portal.
+        incident_web_url: String,
+        /// The adversary or activity group behind the alert.
+        actor_display_name: String,
+        /// The threat behind the alert.
+        threat_display_name: String,
+        /// The threat's family.
+        threat_family_name: String,
+        /// MITRE ATT&CK technique identifiers.
+        mitre_techniques: Vec<String>,
+        /// When the alert was created.
+        created_date_time: Timestamp,
+        /// When the alert last changed.
+        last_update_date_time: Timestamp,
+        /// When the alert was resolved.
+        resolved_date_time: Timestamp,
+        /// The earliest activity the alert covers.
+        first_activity_date_time: Timestamp,
+        /// The latest activity the alert covers.
+        last_activity_date_time: Timestamp,
+        /// Comments analysts left while working the alert.
+        comments: Vec<AlertComment>,
+        /// The entities involved (devices, users, files, ...).
+        evidence: Vec<AlertEvidence>,
+        /// Tags the service sets.
+        system_tags: Vec<String>,
+    }
 }
 
 impl Alert {

@@ -1,39 +1,31 @@
 //! Comments on incidents and alerts, as read and as posted.
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Map;
 
 use super::legacy::{self, with_legacy_members};
 use super::odata::ALERT_COMMENT_TYPE;
+use crate::wire::wire_struct;
 use crate::{Field, Timestamp};
 
-/// A comment left on an incident or alert (`alertComment`).
-///
-/// Graph sends two shapes: the documented `{comment, createdByDisplayName, createdDateTime}` and the
-/// older `{comment, createdBy, createdTime}` still seen in incident examples. Both are read; the
-/// documented one is written (an older member sent beside its documented one stays in `extra`).
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(remote = "Self", rename_all = "camelCase")]
-pub struct AlertComment {
-    /// The `@odata.type` annotation, as sent.
-    #[serde(
-        rename = "@odata.type",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
-    pub odata_type: Field<String>,
-    /// The text.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub comment: Field<String>,
-    /// Who wrote it (a person's or an app's name).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub created_by_display_name: Field<String>,
-    /// When it was written.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub created_date_time: Field<Timestamp>,
-    /// Members this version of Tandem does not name, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+wire_struct! {
+    /// A comment left on an incident or alert (`alertComment`).
+    ///
+    /// Graph sends two shapes: the documented `{comment, createdByDisplayName, createdDateTime}` and the
+    /// older `{comment, createdBy, createdTime}` still seen in incident examples. Both are read; the
+    /// documented one is written (an older member sent beside its documented one stays in `extra`).
+    #[derive(Default)]
+    #[serde(remote = "Self", rename_all = "camelCase")]
+    pub struct AlertComment {
+        /// The `@odata.type` annotation, as sent.
+        #[serde(rename = "@odata.type")]
+        odata_type: String,
+        /// The text.
+        comment: String,
+        /// Who wrote it (a person's or an app's name).
+        created_by_display_name: String,
+        /// When it was written.
+        created_date_time: Timestamp,
+    }
 }
 
 with_legacy_members!(AlertComment, |comment: &mut AlertComment| {
@@ -61,24 +53,18 @@ impl AlertComment {
     }
 }
 
-/// The body of `POST /security/incidents/{id}/comments` and `POST /security/alerts_v2/{id}/comments`.
-///
-/// The response is the resource's whole comment list, a [`Collection`](super::Collection) of
-/// [`AlertComment`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct NewComment {
-    /// The `@odata.type` annotation (`microsoft.graph.security.alertComment` in the docs).
-    #[serde(
-        rename = "@odata.type",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
-    pub odata_type: Field<String>,
-    /// The text to add.
-    pub comment: String,
-    /// Members this version of Tandem does not name, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+wire_struct! {
+    /// The body of `POST /security/incidents/{id}/comments` and `POST /security/alerts_v2/{id}/comments`.
+    ///
+    /// The response is the resource's whole comment list, a [`Collection`](super::Collection) of
+    /// [`AlertComment`].
+    pub struct NewComment {
+        /// The `@odata.type` annotation (`microsoft.graph.security.alertComment` in the docs).
+        #[serde(rename = "@odata.type")]
+        odata_type: String,
+        /// The text to add.
+        required comment: String,
+    }
 }
 
 impl NewComment {

@@ -3,7 +3,6 @@
 
 use super::object::wire_object;
 use super::{FileHashAlgorithm, VmCloudProvider};
-use crate::Field;
 
 wire_object! {
     /// A file on disk (`fileDetails`).

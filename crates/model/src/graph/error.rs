@@ -1,8 +1,9 @@
 //! Graph's error body: `{"error": {"code", "message", "innerError": {"request-id", "date", ...}}}`.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Map;
 
+use crate::wire::wire_struct;
 use crate::{Field, Timestamp, wire_enum};
 
 wire_enum! {
@@ -79,58 +80,35 @@ impl ErrorResponse {
     }
 }
 
-/// The `error` member of a Graph error response.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ErrorBody {
-    /// What went wrong, for programs to branch on.
-    pub code: ErrorCode,
-    /// What went wrong, for developers to read.
-    pub message: String,
-    /// Request details and more specific codes (read from `innererror` too).
-    #[serde(
-        rename = "innerError",
-        alias = "innererror",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
-    pub inner_error: Field<InnerError>,
-    /// Members this version of Tandem does not name, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+wire_struct! {
+    /// The `error` member of a Graph error response.
+    pub struct ErrorBody {
+        /// What went wrong, for programs to branch on.
+        required code: ErrorCode,
+        /// What went wrong, for developers to read.
+        required message: String,
+        /// Request details and more specific codes (read from `innererror` too).
+        #[serde(rename = "innerError", alias = "innererror")]
+        inner_error: InnerError,
+    }
 }
 
-/// The `innerError` member: the request's identifiers, its time, and possibly a more specific error.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct InnerError {
-    /// A more specific error code.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub code: Field<String>,
-    /// The identifier the service gave the request.
-    #[serde(
-        rename = "request-id",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
-    pub request_id: Field<String>,
-    /// The identifier the client gave the request.
-    #[serde(
-        rename = "client-request-id",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
-    pub client_request_id: Field<String>,
-    /// When the error happened.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub date: Field<Timestamp>,
-    /// A still more specific error.
-    #[serde(
-        rename = "innerError",
-        alias = "innererror",
-        default,
-        skip_serializing_if = "Field::is_absent"
-    )]
-    pub inner_error: Field<Box<InnerError>>,
-    /// Members this version of Tandem does not name, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+wire_struct! {
+    /// The `innerError` member: the request's identifiers, its time, and possibly a more specific error.
+    #[derive(Default)]
+    pub struct InnerError {
+        /// A more specific error code.
+        code: String,
+        /// The identifier the service gave the request.
+        #[serde(rename = "request-id")]
+        request_id: String,
+        /// The identifier the client gave the request.
+        #[serde(rename = "client-request-id")]
+        client_request_id: String,
+        /// When the error happened.
+        date: Timestamp,
+        /// A still more specific error.
+        #[serde(rename = "innerError", alias = "innererror")]
+        inner_error: Box<InnerError>,
+    }
 }

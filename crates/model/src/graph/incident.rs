@@ -1,84 +1,62 @@
 //! The incident resource (`/security/incidents`) and the body that updates one.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Map;
 
 use super::legacy::{self, with_legacy_members};
 use super::odata::{self, INCIDENT_TYPE};
 use super::{
     Alert, AlertClassification, AlertComment, AlertDetermination, AlertSeverity, IncidentStatus,
 };
+use crate::wire::wire_struct;
 use crate::{Field, Timestamp};
 
-/// A group of correlated alerts that tells the story of one attack (`microsoft.graph.security.incident`).
-///
-/// `@odata.type` is read in its legacy spelling `#microsoft.graph.incident` too and written as
-/// `#microsoft.graph.security.incident`; `tags` is read as `customTags` (when both are sent, `tags` stays
-/// in `extra`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(remote = "Self", rename_all = "camelCase")]
-pub struct Incident {
-    /// The `@odata.type` annotation.
-    #[serde(
-        rename = "@odata.type",
-        default,
-        skip_serializing_if = "Field::is_absent",
-        deserialize_with = "odata::incident_type"
-    )]
-    pub odata_type: Field<String>,
-    /// The incident's identifier.
-    pub id: String,
-    /// The incident's page in the portal.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub incident_web_url: Field<String>,
-    /// The tenant the incident belongs to.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub tenant_id: Field<String>,
-    /// The incident this one was merged into (set when `status` is `redirected`).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub redirect_incident_id: Field<String>,
-    /// The incident's name.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub display_name: Field<String>,
-    /// A rich-text description.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub description: Field<String>,
-    /// When the incident was created.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub created_date_time: Field<Timestamp>,
-    /// When the incident last changed.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub last_update_date_time: Field<Timestamp>,
-    /// The owner (free text), or `null` when unassigned.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub assigned_to: Field<String>,
-    /// Whether the incident is a real threat.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub classification: Field<AlertClassification>,
-    /// What the investigation found.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub determination: Field<AlertDetermination>,
-    /// The incident's state.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub status: Field<IncidentStatus>,
-    /// How much harm the incident may do.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub severity: Field<AlertSeverity>,
-    /// Tags analysts set (read from `tags` too).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub custom_tags: Field<Vec<String>>,
-    /// Tags the service sets.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub system_tags: Field<Vec<String>>,
-    /// Comments analysts left while working the incident.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub comments: Field<Vec<AlertComment>>,
-    /// The incident's alerts, present when the request asked for `$expand=alerts`.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub alerts: Field<Vec<Alert>>,
-    /// Members this version of Tandem does not name, kept verbatim.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+wire_struct! {
+    /// A group of correlated alerts that tells the story of one attack (`microsoft.graph.security.incident`).
+    ///
+    /// `@odata.type` is read in its legacy spelling `#microsoft.graph.incident` too and written as
+    /// `#microsoft.graph.security.incident`; `tags` is read as `customTags` (when both are sent, `tags` stays
+    /// in `extra`).
+    #[serde(remote = "Self", rename_all = "camelCase")]
+    pub struct Incident {
+        /// The `@odata.type` annotation.
+        #[serde(rename = "@odata.type", deserialize_with = "odata::incident_type")]
+        odata_type: String,
+        /// The incident's identifier.
+        required id: String,
+        /// The incident's page in the portal.
+        incident_web_url: String,
+        /// The tenant the incident belongs to.
+        tenant_id: String,
+        /// The incident this one was merged into (set when `status` is `redirected`).
+        redirect_incident_id: String,
+        /// The incident's name.
+        display_name: String,
+        /// A rich-text description.
+        description: String,
+        /// When the incident was created.
+        created_date_time: Timestamp,
+        /// When the incident last changed.
+        last_update_date_time: Timestamp,
+        /// The owner (free text), or `null` when unassigned.
+        assigned_to: String,
+        /// Whether the incident is a real threat.
+        classification: AlertClassification,
+        /// What the investigation found.
+        determination: AlertDetermination,
+        /// The incident's state.
+        status: IncidentStatus,
+        /// How much harm the incident may do.
+        severity: AlertSeverity,
+        /// Tags analysts set (read from `tags` too).
+        custom_tags: Vec<String>,
+        /// Tags the service sets.
+        system_tags: Vec<String>,
+        /// Comments analysts left while working the incident.
+        comments: Vec<AlertComment>,
+        /// The incident's alerts, present when the request asked for `$expand=alerts`.
+        alerts: Vec<Alert>,
+    }
 }
 
 with_legacy_members!(Incident, |incident: &mut Incident| legacy::adopt(

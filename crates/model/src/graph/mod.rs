@@ -27,3 +27,4 @@ pub use enums::*;
 pub use error::{ErrorBody, ErrorCode, ErrorResponse, InnerError};
 pub use evidence::*;
 pub use incident::{Incident, IncidentUpdate};
+pub use odata::{ALERT_COMMENT_TYPE, ALERT_TYPE, INCIDENT_TYPE};

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::wire::wire_struct;
 use crate::wire::{Field, Timestamp};
 
 /// An ARM resource: identity and concurrency members around the resource's own `properties`.
@@ -89,41 +90,31 @@ crate::wire_enum! {
     }
 }
 
-/// ARM's `systemData`: creation and last-change audit members.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SystemData {
-    /// Identity that created the resource.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub created_by: Field<String>,
-    /// Kind of that identity.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub created_by_type: Field<CreatedByType>,
-    /// When the resource was created.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub created_at: Field<Timestamp>,
-    /// Identity that changed the resource last.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub last_modified_by: Field<String>,
-    /// Kind of that identity.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub last_modified_by_type: Field<CreatedByType>,
-    /// When the resource was changed last.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub last_modified_at: Field<Timestamp>,
-    /// Members this model does not name.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+wire_struct! {
+    /// ARM's `systemData`: creation and last-change audit members.
+    #[serde(rename_all = "camelCase")]
+    pub struct SystemData {
+        /// Identity that created the resource.
+        created_by: String,
+        /// Kind of that identity.
+        created_by_type: CreatedByType,
+        /// When the resource was created.
+        created_at: Timestamp,
+        /// Identity that changed the resource last.
+        last_modified_by: String,
+        /// Kind of that identity.
+        last_modified_by_type: CreatedByType,
+        /// When the resource was changed last.
+        last_modified_at: Timestamp,
+    }
 }
 
-/// ARM's error response: `{"error": {"code", "message", "target", "details"}}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CloudError {
-    /// The error itself.
-    pub error: CloudErrorBody,
-    /// Members this model does not name.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+wire_struct! {
+    /// ARM's error response: `{"error": {"code", "message", "target", "details"}}`.
+    pub struct CloudError {
+        /// The error itself.
+        required error: CloudErrorBody,
+    }
 }
 
 impl CloudError {
@@ -151,25 +142,19 @@ impl CloudError {
     }
 }
 
-/// The body of an ARM error; `details` nests further bodies.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CloudErrorBody {
-    /// Machine-readable error code.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub code: Field<String>,
-    /// Human-readable description.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub message: Field<String>,
-    /// The member or resource the error is about.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub target: Field<String>,
-    /// Finer errors behind this one.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub details: Field<Vec<CloudErrorBody>>,
-    /// Members this model does not name (such as `additionalInfo`).
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+wire_struct! {
+    /// The body of an ARM error; `details` nests further bodies.
+    #[serde(rename_all = "camelCase")]
+    pub struct CloudErrorBody {
+        /// Machine-readable error code.
+        code: String,
+        /// Human-readable description.
+        message: String,
+        /// The member or resource the error is about.
+        target: String,
+        /// Finer errors behind this one.
+        details: Vec<CloudErrorBody>,
+    }
 }
 
 impl CloudErrorBody {

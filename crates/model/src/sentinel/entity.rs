@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use super::arm::List;
 use super::comment::ClientInfo;
 use super::incident::AttackTactic;
+use crate::wire::wire_struct;
 use crate::wire::{Field, ParseError, Timestamp, from_value};
 
 crate::wire_enum! {
@@ -790,29 +791,25 @@ impl From<Entity> for RawEntity {
 /// `SecurityAlert` or `Bookmark`.
 pub type IncidentAlertList = List<Entity>;
 
-/// The response of `incidents/{id}/entities`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct IncidentEntitiesResponse {
-    /// The entities.
-    pub entities: Vec<Entity>,
-    /// How many entities of each kind.
-    #[serde(rename = "metaData", default, skip_serializing_if = "Field::is_absent")]
-    pub meta_data: Field<Vec<IncidentEntitiesMetadata>>,
-    /// Members this model does not name.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+wire_struct! {
+    /// The response of `incidents/{id}/entities`.
+    #[serde(rename_all = "camelCase")]
+    pub struct IncidentEntitiesResponse {
+        /// The entities.
+        required entities: Vec<Entity>,
+        /// How many entities of each kind.
+        #[serde(rename = "metaData")]
+        meta_data: Vec<IncidentEntitiesMetadata>,
+    }
 }
 
-/// A per-kind count in [`IncidentEntitiesResponse`].
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct IncidentEntitiesMetadata {
-    /// The kind counted.
-    pub entity_kind: EntityKind,
-    /// How many entities of that kind.
-    pub count: i64,
-    /// Members this model does not name.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+wire_struct! {
+    /// A per-kind count in [`IncidentEntitiesResponse`].
+    #[serde(rename_all = "camelCase")]
+    pub struct IncidentEntitiesMetadata {
+        /// The kind counted.
+        required entity_kind: EntityKind,
+        /// How many entities of that kind.
+        required count: i64,
+    }
 }

@@ -1,9 +1,9 @@
 //! The Sentinel incident: its properties, their enums, owner, labels and the read-only additional data.
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Map;
 
 use super::arm::Resource;
+use crate::wire::wire_struct;
 use crate::wire::{Field, Timestamp};
 
 /// A Sentinel incident in its ARM envelope.
@@ -125,111 +125,81 @@ crate::wire_enum! {
     }
 }
 
-/// The members of a Sentinel incident.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct IncidentProperties {
-    /// Title.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub title: Field<String>,
-    /// Description.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub description: Field<String>,
-    /// Severity.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub severity: Field<IncidentSeverity>,
-    /// Life-cycle status.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub status: Field<IncidentStatus>,
-    /// Verdict, set when closing.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub classification: Field<IncidentClassification>,
-    /// Reason for the verdict.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub classification_reason: Field<IncidentClassificationReason>,
-    /// Free-text note on the verdict.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub classification_comment: Field<String>,
-    /// Who the incident is assigned to.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub owner: Field<IncidentOwner>,
-    /// Labels (tags).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub labels: Field<Vec<IncidentLabel>>,
-    /// Counts and product details (read-only).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub additional_data: Field<IncidentAdditionalData>,
-    /// The product that created the incident, such as `Azure Sentinel` (read-only).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub provider_name: Field<String>,
-    /// The incident's id in that product (read-only).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub provider_incident_id: Field<String>,
-    /// Sequential number in the workspace (read-only).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub incident_number: Field<i64>,
-    /// Portal link (read-only).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub incident_url: Field<String>,
-    /// Time of the first activity in the incident.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub first_activity_time_utc: Field<Timestamp>,
-    /// Time of the last activity in the incident.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub last_activity_time_utc: Field<Timestamp>,
-    /// When the incident was created (read-only).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub created_time_utc: Field<Timestamp>,
-    /// When the incident was changed last (read-only).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub last_modified_time_utc: Field<Timestamp>,
-    /// Analytics rules whose alerts are in the incident (read-only).
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub related_analytic_rule_ids: Field<Vec<String>>,
-    /// The Microsoft Teams team working the incident.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub team_information: Field<TeamInformation>,
-    /// Members this model does not name.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+wire_struct! {
+    /// The members of a Sentinel incident.
+    #[derive(Default)]
+    #[serde(rename_all = "camelCase")]
+    pub struct IncidentProperties {
+        /// Title.
+        title: String,
+        /// Description.
+        description: String,
+        /// Severity.
+        severity: IncidentSeverity,
+        /// Life-cycle status.
+        status: IncidentStatus,
+        /// Verdict, set when closing.
+        classification: IncidentClassification,
+        /// Reason for the verdict.
+        classification_reason: IncidentClassificationReason,
+        /// Free-text note on the verdict.
+        classification_comment: String,
+        /// Who the incident is assigned to.
+        owner: IncidentOwner,
+        /// Labels (tags).
+        labels: Vec<IncidentLabel>,
+        /// Counts and product details (read-only).
+        additional_data: IncidentAdditionalData,
+        /// The product that created the incident, such as `Azure Sentinel` (read-only).
+        provider_name: String,
+        /// The incident's id in that product (read-only).
+        provider_incident_id: String,
+        /// Sequential number in the workspace (read-only).
+        incident_number: i64,
+        /// Portal link (read-only).
+        incident_url: String,
+        /// Time of the first activity in the incident.
+        first_activity_time_utc: Timestamp,
+        /// Time of the last activity in the incident.
+        last_activity_time_utc: Timestamp,
+        /// When the incident was created (read-only).
+        created_time_utc: Timestamp,
+        /// When the incident was changed last (read-only).
+        last_modified_time_utc: Timestamp,
+        /// Analytics rules whose alerts are in the incident (read-only).
+        related_analytic_rule_ids: Vec<String>,
+        /// The Microsoft Teams team working the incident.
+        team_information: TeamInformation,
+    }
 }
 
-/// Who an incident is assigned to.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct IncidentOwner {
-    /// Directory object id of the owner.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub object_id: Field<String>,
-    /// Email address.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub email: Field<String>,
-    /// Display name the incident is assigned to.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub assigned_to: Field<String>,
-    /// User principal name.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub user_principal_name: Field<String>,
-    /// User or group.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub owner_type: Field<OwnerType>,
-    /// Members this model does not name.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+wire_struct! {
+    /// Who an incident is assigned to.
+    #[derive(Default)]
+    #[serde(rename_all = "camelCase")]
+    pub struct IncidentOwner {
+        /// Directory object id of the owner.
+        object_id: String,
+        /// Email address.
+        email: String,
+        /// Display name the incident is assigned to.
+        assigned_to: String,
+        /// User principal name.
+        user_principal_name: String,
+        /// User or group.
+        owner_type: OwnerType,
+    }
 }
 
-/// A label on an incident.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct IncidentLabel {
-    /// The label text.
-    pub label_name: String,
-    /// Who attached it.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub label_type: Field<IncidentLabelType>,
-    /// Members this model does not name.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+wire_struct! {
+    /// A label on an incident.
+    #[serde(rename_all = "camelCase")]
+    pub struct IncidentLabel {
+        /// The label text.
+        required label_name: String,
+        /// Who attached it.
+        label_type: IncidentLabelType,
+    }
 }
 
 impl IncidentLabel {
@@ -243,56 +213,42 @@ impl IncidentLabel {
     }
 }
 
-/// Read-only counts and product details of an incident.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct IncidentAdditionalData {
-    /// Number of alerts.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub alerts_count: Field<i64>,
-    /// Number of bookmarks.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub bookmarks_count: Field<i64>,
-    /// Number of comments.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub comments_count: Field<i64>,
-    /// Names of the products that raised the alerts.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub alert_product_names: Field<Vec<String>>,
-    /// ATT&CK tactics of the alerts.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub tactics: Field<Vec<AttackTactic>>,
-    /// ATT&CK technique ids of the alerts, such as `T1059`.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub techniques: Field<Vec<String>>,
-    /// Link to the incident in the product that created it.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub provider_incident_url: Field<String>,
-    /// Members this model does not name.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+wire_struct! {
+    /// Read-only counts and product details of an incident.
+    #[derive(Default)]
+    #[serde(rename_all = "camelCase")]
+    pub struct IncidentAdditionalData {
+        /// Number of alerts.
+        alerts_count: i64,
+        /// Number of bookmarks.
+        bookmarks_count: i64,
+        /// Number of comments.
+        comments_count: i64,
+        /// Names of the products that raised the alerts.
+        alert_product_names: Vec<String>,
+        /// ATT&CK tactics of the alerts.
+        tactics: Vec<AttackTactic>,
+        /// ATT&CK technique ids of the alerts, such as `T1059`.
+        techniques: Vec<String>,
+        /// Link to the incident in the product that created it.
+        provider_incident_url: String,
+    }
 }
 
-/// The Microsoft Teams team created for an incident.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TeamInformation {
-    /// Team id.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub team_id: Field<String>,
-    /// Link to the team's primary channel.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub primary_channel_url: Field<String>,
-    /// When the team was created.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub team_creation_time_utc: Field<Timestamp>,
-    /// Team name.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub name: Field<String>,
-    /// Team description.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub description: Field<String>,
-    /// Members this model does not name.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+wire_struct! {
+    /// The Microsoft Teams team created for an incident.
+    #[derive(Default)]
+    #[serde(rename_all = "camelCase")]
+    pub struct TeamInformation {
+        /// Team id.
+        team_id: String,
+        /// Link to the team's primary channel.
+        primary_channel_url: String,
+        /// When the team was created.
+        team_creation_time_utc: Timestamp,
+        /// Team name.
+        name: String,
+        /// Team description.
+        description: String,
+    }
 }

@@ -3,23 +3,20 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::wire::wire_struct;
 use crate::wire::{Field, ParseError, from_value};
 
-/// The body of `POST /v1/workspaces/{id}/query`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct QueryBody {
-    /// The KQL query.
-    pub query: String,
-    /// ISO 8601 duration or interval the query covers, such as `PT24H`.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub timespan: Field<String>,
-    /// Further workspaces to query.
-    #[serde(default, skip_serializing_if = "Field::is_absent")]
-    pub workspaces: Field<Vec<String>>,
-    /// Members this model does not name.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+wire_struct! {
+    /// The body of `POST /v1/workspaces/{id}/query`.
+    #[serde(rename_all = "camelCase")]
+    pub struct QueryBody {
+        /// The KQL query.
+        required query: String,
+        /// ISO 8601 duration or interval the query covers, such as `PT24H`.
+        timespan: String,
+        /// Further workspaces to query.
+        workspaces: Vec<String>,
+    }
 }
 
 /// The body of `POST /v1/$batch`: several queries, each with its own id and workspace.
@@ -67,42 +64,36 @@ pub struct BatchQueryResponse {
     pub body: Value,
 }
 
-/// A query answer: one or more result tables.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct QueryResponse {
-    /// Result tables; the first is `PrimaryResult`.
-    pub tables: Vec<QueryTable>,
-    /// Members this model does not name (`statistics`, `render`, `error`).
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+wire_struct! {
+    /// A query answer: one or more result tables.
+    #[serde(rename_all = "camelCase")]
+    pub struct QueryResponse {
+        /// Result tables; the first is `PrimaryResult`.
+        required tables: Vec<QueryTable>,
+    }
 }
 
-/// One result table.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct QueryTable {
-    /// Table name, such as `PrimaryResult`.
-    pub name: String,
-    /// Column names and types, in row order.
-    pub columns: Vec<QueryColumn>,
-    /// Rows: one cell per column.
-    pub rows: Vec<Vec<Value>>,
-    /// Members this model does not name.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+wire_struct! {
+    /// One result table.
+    pub struct QueryTable {
+        /// Table name, such as `PrimaryResult`.
+        required name: String,
+        /// Column names and types, in row order.
+        required columns: Vec<QueryColumn>,
+        /// Rows: one cell per column.
+        required rows: Vec<Vec<Value>>,
+    }
 }
 
-/// A result column.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct QueryColumn {
-    /// Column name.
-    pub name: String,
-    /// Kusto type: `string`, `datetime`, `long`, `int`, `real`, `bool`, `dynamic`, `guid`, `timespan`.
-    #[serde(rename = "type", default, skip_serializing_if = "Field::is_absent")]
-    pub column_type: Field<String>,
-    /// Members this model does not name.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
+wire_struct! {
+    /// A result column.
+    pub struct QueryColumn {
+        /// Column name.
+        required name: String,
+        /// Kusto type: `string`, `datetime`, `long`, `int`, `real`, `bool`, `dynamic`, `guid`, `timespan`.
+        #[serde(rename = "type")]
+        column_type: String,
+    }
 }
 
 impl QueryColumn {

@@ -2,10 +2,10 @@
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, params_from_iter};
-use serde_json::{Map, Value};
+use serde::de::DeserializeOwned;
 
 use super::StoreError;
-use super::rows::parse_doc;
+use super::rows::{doc_rows, parse_doc};
 use tandem_odata::filter::Param;
 use tandem_odata::{Cursor, Direction, ListQuery};
 
@@ -18,11 +18,11 @@ pub struct Table {
     pub seq: &'static str,
 }
 
-/// One page of a listing.
+/// One page of a listing of `T` (a Graph incident or alert).
 #[derive(Debug, Clone)]
-pub struct Page {
-    /// The row sequences and documents on this page, in order.
-    pub items: Vec<(i64, Map<String, Value>)>,
+pub struct Page<T> {
+    /// The row sequences and items on this page, in order.
+    pub items: Vec<(i64, T)>,
     /// Where the next page starts, if there is one.
     pub next: Option<Cursor>,
     /// The number of matching rows across all pages, when `$count=true`.
@@ -30,7 +30,11 @@ pub struct Page {
 }
 
 /// Lists `table` as `query` asks.
-pub fn list(conn: &Connection, table: &Table, query: &ListQuery) -> Result<Page, StoreError> {
+pub fn list<T: DeserializeOwned>(
+    conn: &Connection,
+    table: &Table,
+    query: &ListQuery,
+) -> Result<Page<T>, StoreError> {
     let column = query.order.field.column;
     let seq = table.seq;
     let (mut conditions, mut values) = filter_conditions(query);
@@ -61,19 +65,10 @@ pub fn list(conn: &Connection, table: &Table, query: &ListQuery) -> Result<Page,
     );
     values.push(SqlValue::Integer(query.top as i64 + 1));
     values.push(SqlValue::Integer(query.skip as i64));
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params_from_iter(values), |row| {
-        Ok((
-            row.get::<_, i64>(0)?,
-            row.get::<_, i64>(1)?,
-            row.get::<_, String>(2)?,
-        ))
-    })?;
     let mut items = Vec::new();
     let mut last = None;
     let mut more = false;
-    for row in rows {
-        let (seq, key, doc) = row?;
+    for (seq, key, doc) in doc_rows(conn, &sql, values)? {
         if items.len() == query.top {
             more = true;
             break;

@@ -1,7 +1,9 @@
 //! Persistence: one SQLite database (WAL) under the data dir.
 //!
-//! Each incident and alert is kept as its Graph JSON document plus the columns that `$filter`,
-//! `$orderby` and correlation use, derived from the document on every write so the two never disagree.
+//! Each incident and alert is kept as its Graph JSON document (written from and read into the model's
+//! typed [`Incident`](tandem_model::graph::Incident) and [`Alert`](tandem_model::graph::Alert)) plus
+//! the columns that `$filter`, `$orderby` and correlation use, derived on every write so the two never
+//! disagree.
 //! Writes run in one transaction at a time and take their `lastUpdateDateTime` from a single
 //! [`UpdateClock`], so change feeds see strictly increasing times.
 
@@ -31,7 +33,7 @@ pub enum StoreError {
     /// SQLite reported an error.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
-    /// A stored document is not valid JSON.
+    /// A stored document is not valid JSON, or not a Graph incident or alert.
     #[error("stored document is corrupt: {0}")]
     Corrupt(#[from] serde_json::Error),
     /// The database lock was poisoned by a panic in another request.

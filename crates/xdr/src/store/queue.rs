@@ -90,7 +90,7 @@ pub fn queue(
         let (id, doc) = row?;
         items.push(IncidentRecord {
             id,
-            doc: parse_doc(&doc)?,
+            incident: parse_doc(&doc)?,
         });
     }
     Ok((items, usize::try_from(total).unwrap_or_default()))

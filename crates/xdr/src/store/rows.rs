@@ -4,7 +4,10 @@ use std::collections::BTreeSet;
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
-use serde_json::{Map, Value};
+use serde::de::DeserializeOwned;
+use tandem_model::graph::{Alert, Incident};
+use tandem_model::wire::WireEnum;
+use tandem_model::{Field, Timestamp};
 
 use super::StoreError;
 use crate::clock;
@@ -62,24 +65,24 @@ CREATE TABLE IF NOT EXISTS alert_entities (
 ) WITHOUT ROWID;
 ";
 
-/// An incident row: its id and its Graph document.
+/// An incident row: its id and its Graph incident.
 #[derive(Debug, Clone, PartialEq)]
 pub struct IncidentRecord {
     /// The incident id (also its row sequence).
     pub id: i64,
-    /// The Graph document.
-    pub doc: Map<String, Value>,
+    /// The incident.
+    pub incident: Incident,
 }
 
-/// An alert row: its row sequence, its incident and its Graph document.
+/// An alert row: its row sequence, its incident and its Graph alert.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AlertRecord {
     /// The row sequence (insertion order).
     pub seq: i64,
     /// The incident the alert belongs to.
     pub incident_id: i64,
-    /// The Graph document.
-    pub doc: Map<String, Value>,
+    /// The alert.
+    pub alert: Alert,
 }
 
 /// One recorded change of an incident.
@@ -155,16 +158,17 @@ pub fn incident_by_id(conn: &Connection, id: i64) -> Result<Option<IncidentRecor
     doc.map(|doc| {
         Ok(IncidentRecord {
             id,
-            doc: parse_doc(&doc)?,
+            incident: parse_doc(&doc)?,
         })
     })
     .transpose()
 }
 
-/// Inserts or replaces an incident, deriving its columns from the document.
-pub fn save_incident(conn: &Connection, incident: &IncidentRecord) -> Result<(), StoreError> {
-    let doc = &incident.doc;
-    let severity = text(doc, "severity").unwrap_or("unknown");
+/// Inserts or replaces an incident, deriving its columns from it; the incident itself is kept as its
+/// Graph JSON.
+pub fn save_incident(conn: &Connection, record: &IncidentRecord) -> Result<(), StoreError> {
+    let incident = &record.incident;
+    let severity = text(&incident.severity).unwrap_or("unknown");
     conn.execute(
         "INSERT INTO incidents (id, status, severity, severity_rank, classification, determination,
                                 assigned_to, created_ns, last_update_ns, doc)
@@ -173,16 +177,16 @@ pub fn save_incident(conn: &Connection, incident: &IncidentRecord) -> Result<(),
              classification = ?5, determination = ?6, assigned_to = ?7, created_ns = ?8,
              last_update_ns = ?9, doc = ?10",
         params![
-            incident.id,
-            text(doc, "status").unwrap_or("active"),
+            record.id,
+            text(&incident.status).unwrap_or("active"),
             severity,
             severity_rank(severity),
-            text(doc, "classification"),
-            text(doc, "determination"),
-            text(doc, "assignedTo"),
-            instant_ns(doc, "createdDateTime").unwrap_or(0),
-            instant_ns(doc, "lastUpdateDateTime").unwrap_or(0),
-            serde_json::to_string(doc)?,
+            text(&incident.classification),
+            text(&incident.determination),
+            incident.assigned_to.get(),
+            instant_ns(&incident.created_date_time).unwrap_or(0),
+            instant_ns(&incident.last_update_date_time).unwrap_or(0),
+            serde_json::to_string(incident)?,
         ],
     )?;
     Ok(())
@@ -201,22 +205,18 @@ pub fn alert_by_id(conn: &Connection, id: &str) -> Result<Option<AlertRecord>, S
         Ok(AlertRecord {
             seq,
             incident_id,
-            doc: parse_doc(&doc)?,
+            alert: parse_doc(&doc)?,
         })
     })
     .transpose()
 }
 
-/// Inserts or replaces an alert (matched by its `id`), deriving its columns from the document; returns
-/// the row sequence.
-pub fn save_alert(
-    conn: &Connection,
-    incident_id: i64,
-    doc: &Map<String, Value>,
-) -> Result<i64, StoreError> {
-    let severity = text(doc, "severity").unwrap_or("unknown");
-    let created = instant_ns(doc, "createdDateTime").unwrap_or(0);
-    let first = instant_ns(doc, "firstActivityDateTime").unwrap_or(created);
+/// Inserts or replaces an alert (matched by its `id`), deriving its columns from it; returns the row
+/// sequence. The alert itself is kept as its Graph JSON.
+pub fn save_alert(conn: &Connection, incident_id: i64, alert: &Alert) -> Result<i64, StoreError> {
+    let severity = text(&alert.severity).unwrap_or("unknown");
+    let created = instant_ns(&alert.created_date_time).unwrap_or(0);
+    let first = instant_ns(&alert.first_activity_date_time).unwrap_or(created);
     Ok(conn.query_row(
         "INSERT INTO alerts (id, incident_id, status, severity, severity_rank, classification,
                              determination, assigned_to, service_source, created_ns, last_update_ns,
@@ -228,20 +228,20 @@ pub fn save_alert(
              last_activity_ns = ?13, doc = ?14
          RETURNING seq",
         params![
-            text(doc, "id").unwrap_or_default(),
+            alert.id,
             incident_id,
-            text(doc, "status").unwrap_or("new"),
+            text(&alert.status).unwrap_or("new"),
             severity,
             severity_rank(severity),
-            text(doc, "classification"),
-            text(doc, "determination"),
-            text(doc, "assignedTo"),
-            text(doc, "serviceSource"),
+            text(&alert.classification),
+            text(&alert.determination),
+            alert.assigned_to.get(),
+            text(&alert.service_source),
             created,
-            instant_ns(doc, "lastUpdateDateTime").unwrap_or(0),
+            instant_ns(&alert.last_update_date_time).unwrap_or(0),
             first,
-            instant_ns(doc, "lastActivityDateTime").unwrap_or(first),
-            serde_json::to_string(doc)?,
+            instant_ns(&alert.last_activity_date_time).unwrap_or(first),
+            serde_json::to_string(alert)?,
         ],
         |row| row.get(0),
     )?)
@@ -280,23 +280,29 @@ pub fn filtered_alerts_of_incidents(
         "SELECT seq, incident_id, doc FROM alerts WHERE incident_id IN ({}){condition} ORDER BY seq",
         placeholders(incident_ids.len())
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params_from_iter(values), |row| {
-        Ok((
-            row.get::<_, i64>(0)?,
-            row.get::<_, i64>(1)?,
-            row.get::<_, String>(2)?,
-        ))
-    })?;
-    rows.map(|row| {
-        let (seq, incident_id, doc) = row?;
-        Ok(AlertRecord {
-            seq,
-            incident_id,
-            doc: parse_doc(&doc)?,
+    doc_rows(conn, &sql, values)?
+        .into_iter()
+        .map(|(seq, incident_id, doc)| {
+            Ok(AlertRecord {
+                seq,
+                incident_id,
+                alert: parse_doc(&doc)?,
+            })
         })
-    })
-    .collect()
+        .collect()
+}
+
+/// The rows `sql` selects as two integers and a stored document, in order.
+pub(super) fn doc_rows(
+    conn: &Connection,
+    sql: &str,
+    values: Vec<SqlValue>,
+) -> Result<Vec<(i64, i64, String)>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params_from_iter(values), |row| {
+        Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
 }
 
 /// Records the strong entities of an alert.
@@ -352,7 +358,8 @@ pub fn links_for(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-pub(super) fn parse_doc(text: &str) -> Result<Map<String, Value>, StoreError> {
+/// Reads a stored Graph document.
+pub(super) fn parse_doc<T: DeserializeOwned>(text: &str) -> Result<T, StoreError> {
     Ok(serde_json::from_str(text)?)
 }
 
@@ -360,12 +367,11 @@ pub(super) fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
 }
 
-fn text<'a>(doc: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
-    doc.get(name).and_then(Value::as_str)
+/// The wire spelling of an enum-valued member, when it has a value.
+fn text<E: WireEnum>(field: &Field<E>) -> Option<&str> {
+    field.get().map(WireEnum::wire_text)
 }
 
-fn instant_ns(doc: &Map<String, Value>, name: &str) -> Option<i64> {
-    text(doc, name)
-        .and_then(clock::parse_instant)
-        .and_then(clock::to_nanos)
+fn instant_ns(field: &Field<Timestamp>) -> Option<i64> {
+    field.get().and_then(|t| clock::to_nanos(t.instant()))
 }
