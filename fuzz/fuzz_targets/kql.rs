@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use libfuzzer_sys::fuzz_target;
 use tandem_kql::datafusion::arrow::datatypes::Schema;
+use tandem_kql::datafusion::common::TableReference;
 use tandem_kql::datafusion::datasource::MemTable;
 use tandem_kql::datafusion::prelude::SessionContext;
 use tandem_kql::{KqlType, QueryOptions};
@@ -21,7 +22,7 @@ fn context() -> &'static SessionContext {
         ]));
         let ctx = SessionContext::new();
         if let Ok(table) = MemTable::try_new(schema, vec![vec![]]) {
-            let _ = ctx.register_table("T", Arc::new(table));
+            let _ = ctx.register_table(TableReference::bare("T"), Arc::new(table));
         }
         ctx
     })

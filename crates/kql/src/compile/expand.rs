@@ -8,7 +8,7 @@ use datafusion::functions::expr_fn::{coalesce, regexp_like, regexp_match};
 use datafusion::functions_nested::expr_fn::{array_element, array_slice};
 use datafusion::functions_window::expr_fn::row_number;
 use datafusion::logical_expr::expr_fn::try_cast;
-use datafusion::logical_expr::{ExprFunctionExt, lit};
+use datafusion::logical_expr::lit;
 use datafusion::prelude::DataFrame;
 
 use super::expr::{Context, convert};
@@ -108,12 +108,7 @@ impl Compiler {
         scope: &Scope,
     ) -> Result<DataFrame, KqlError> {
         let numbered = df
-            .window(vec![
-                row_number()
-                    .build()
-                    .map_err(engine)?
-                    .alias(ROW),
-            ])
+            .window(vec![row_number().alias(ROW)])
             .map_err(engine)?;
         let input = all_columns(&numbered);
         let (expanded, names) = self.mv_expand(numbered.clone(), expand, scope)?;

@@ -60,6 +60,11 @@ pub(crate) fn rank_within(
     keep: usize,
 ) -> Result<DataFrame, KqlError> {
     let columns = all_columns(&df);
+    let order = if order.is_empty() {
+        partition.iter().map(|key| key.clone().sort(true, true)).collect()
+    } else {
+        order
+    };
     let rank = row_number()
         .partition_by(partition)
         .order_by(order)

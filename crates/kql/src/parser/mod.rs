@@ -41,18 +41,6 @@ struct Parser {
     terms: usize,
 }
 
-/// Words that open a source other than a table name.
-const SOURCE_KEYWORDS: [&str; 8] = [
-    "union",
-    "datatable",
-    "range",
-    "print",
-    "search",
-    "find",
-    "externaldata",
-    "evaluate",
-];
-
 impl Parser {
     fn token(&self) -> &Token {
         &self.tokens[self.pos.min(self.tokens.len() - 1)]

@@ -500,6 +500,9 @@ impl Parser {
             if !self.eat_punct(",") {
                 return Ok(OperatorKind::TopNested(levels));
             }
+            if self.at_word("top") && self.punct_at(1, "-") && self.word_at(2, "nested") {
+                self.pos += 3;
+            }
         }
     }
 

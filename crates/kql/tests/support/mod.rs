@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use datafusion::arrow::array::{ArrayRef, BooleanArray, Int64Array, StringArray, TimestampNanosecondArray};
 use datafusion::arrow::datatypes::Schema;
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::TableReference;
 use datafusion::datasource::MemTable;
 use datafusion::prelude::SessionContext;
 use serde_json::Value;
@@ -56,7 +57,8 @@ pub fn register(ctx: &SessionContext, name: &str, columns: Vec<(&str, Column)>) 
     let schema = Arc::new(Schema::new(fields));
     let batch = RecordBatch::try_new(schema.clone(), arrays).unwrap();
     let table = MemTable::try_new(schema, vec![vec![batch]]).unwrap();
-    ctx.register_table(name, Arc::new(table)).unwrap();
+    ctx.register_table(TableReference::bare(name), Arc::new(table))
+        .unwrap();
 }
 
 /// A session holding a `SecurityIncident`-like history (three incidents, six versions) and a
