@@ -28,7 +28,10 @@ pub(crate) fn lookup(name: &str) -> Option<Builder> {
     let builder: Builder = match name {
         "count" => |name, args| {
             let args = between(name, args, 0, 1)?;
-            let counted = args.into_iter().next().map_or(lit(1_i64), |value| value.expr);
+            let counted = args
+                .into_iter()
+                .next()
+                .map_or(lit(1_i64), |value| value.expr);
             Ok(long(count(counted)))
         },
         "countif" => |name, args| {
@@ -53,7 +56,10 @@ pub(crate) fn lookup(name: &str) -> Option<Builder> {
         "sumif" => |name, args| {
             let [value, predicate] = exactly(name, args)?;
             let summed = summed(value);
-            Ok(TypedExpr::new(filtered(name, summed.expr, predicate)?, summed.kind))
+            Ok(TypedExpr::new(
+                filtered(name, summed.expr, predicate)?,
+                summed.kind,
+            ))
         },
         "avg" => |name, args| {
             let [value] = exactly(name, args)?;
@@ -73,11 +79,17 @@ pub(crate) fn lookup(name: &str) -> Option<Builder> {
         },
         "minif" => |name, args| {
             let [value, predicate] = exactly(name, args)?;
-            Ok(TypedExpr::new(filtered(name, min(value.expr), predicate)?, value.kind))
+            Ok(TypedExpr::new(
+                filtered(name, min(value.expr), predicate)?,
+                value.kind,
+            ))
         },
         "maxif" => |name, args| {
             let [value, predicate] = exactly(name, args)?;
-            Ok(TypedExpr::new(filtered(name, max(value.expr), predicate)?, value.kind))
+            Ok(TypedExpr::new(
+                filtered(name, max(value.expr), predicate)?,
+                value.kind,
+            ))
         },
         "stdev" => |name, args| {
             let [value] = exactly(name, args)?;
@@ -101,7 +113,10 @@ pub(crate) fn lookup(name: &str) -> Option<Builder> {
         },
         "take_anyif" | "anyif" => |name, args| {
             let [value, predicate] = exactly(name, args)?;
-            Ok(TypedExpr::new(filtered(name, any_value(value.expr), predicate)?, value.kind))
+            Ok(TypedExpr::new(
+                filtered(name, any_value(value.expr), predicate)?,
+                value.kind,
+            ))
         },
         "make_list" | "makelist" => |name, args| collection(name, args, Collection::List, false),
         "make_list_if" => |name, args| collection(name, args, Collection::List, true),
@@ -195,7 +210,10 @@ fn percent(name: &str, arg: &TypedExpr) -> Result<f64, FunctionError> {
     if (0.0..=100.0).contains(&percent) {
         Ok(percent)
     } else {
-        Err(invalid(name, format!("the percentile is {percent}; it must be from 0 to 100")))
+        Err(invalid(
+            name,
+            format!("the percentile is {percent}; it must be from 0 to 100"),
+        ))
     }
 }
 
@@ -209,7 +227,10 @@ fn percentile_input(name: &str, value: TypedExpr) -> Result<(Expr, DataType), Fu
             cast(cast(value.expr, DataType::Int64), DataType::Float64),
             value.kind.arrow_type(),
         )),
-        other => Err(invalid(name, format!("cannot take a percentile of a {other} value"))),
+        other => Err(invalid(
+            name,
+            format!("cannot take a percentile of a {other} value"),
+        )),
     }
 }
 
@@ -228,7 +249,9 @@ fn percentile(name: &str, args: Vec<TypedExpr>) -> Result<TypedExpr, FunctionErr
 fn percentiles(name: &str, args: Vec<TypedExpr>) -> Result<TypedExpr, FunctionError> {
     let mut args = between(name, args, 2, 101)?.into_iter();
     let value = first(name, args.next().into_iter().collect())?;
-    let percents = args.map(|arg| percent(name, &arg)).collect::<Result<Vec<_>, _>>()?;
+    let percents = args
+        .map(|arg| percent(name, &arg))
+        .collect::<Result<Vec<_>, _>>()?;
     let (values, value_type) = percentile_input(name, value)?;
     let expr = percentile_call("percentiles", percents, value_type, true, values);
     Ok(TypedExpr::new(expr, KqlType::Dynamic))
@@ -238,7 +261,11 @@ fn percentiles(name: &str, args: Vec<TypedExpr>) -> Result<TypedExpr, FunctionEr
 /// column reference to the result of `aggregate_call("percentiles", ...)`), the kind of `x` and
 /// the number of percents, the value at each percent as a value of `x`'s kind. Project each one
 /// under [`percentile_column_name`].
-pub fn percentiles_split(aggregated: TypedExpr, value_kind: KqlType, count: usize) -> Vec<TypedExpr> {
+pub fn percentiles_split(
+    aggregated: TypedExpr,
+    value_kind: KqlType,
+    count: usize,
+) -> Vec<TypedExpr> {
     (0..count)
         .map(|index| {
             let position = TypedExpr::new(lit(index as i64), KqlType::Long);

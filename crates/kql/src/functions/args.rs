@@ -62,7 +62,11 @@ fn constant(expr: &Expr) -> Option<&ScalarValue> {
 }
 
 /// A string argument that must be a constant (`what` names it in the error).
-pub(crate) fn constant_text(name: &str, arg: &TypedExpr, what: &str) -> Result<String, FunctionError> {
+pub(crate) fn constant_text(
+    name: &str,
+    arg: &TypedExpr,
+    what: &str,
+) -> Result<String, FunctionError> {
     match constant(&arg.expr) {
         Some(ScalarValue::Utf8(Some(text)))
         | Some(ScalarValue::LargeUtf8(Some(text)))
@@ -72,7 +76,11 @@ pub(crate) fn constant_text(name: &str, arg: &TypedExpr, what: &str) -> Result<S
 }
 
 /// A numeric argument that must be a constant (`what` names it in the error).
-pub(crate) fn constant_number(name: &str, arg: &TypedExpr, what: &str) -> Result<f64, FunctionError> {
+pub(crate) fn constant_number(
+    name: &str,
+    arg: &TypedExpr,
+    what: &str,
+) -> Result<f64, FunctionError> {
     let number = match constant(&arg.expr) {
         Some(ScalarValue::Int8(Some(n))) => Some(f64::from(*n)),
         Some(ScalarValue::Int16(Some(n))) => Some(f64::from(*n)),

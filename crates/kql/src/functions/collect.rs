@@ -17,7 +17,9 @@ use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::{DataFusionError, Result, ScalarValue};
 use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
 use datafusion::logical_expr::utils::format_state_name;
-use datafusion::logical_expr::{Accumulator, AggregateUDF, AggregateUDFImpl, Expr, Signature, Volatility};
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDF, AggregateUDFImpl, Expr, Signature, Volatility,
+};
 use serde_json::{Map, Value};
 
 use super::kernel;
@@ -134,7 +136,12 @@ pub(crate) enum Collection {
 }
 
 /// `make_list`, `make_set` or `make_bag` over JSON texts, keeping at most `max_items`.
-pub(crate) fn collect_call(name: &str, collection: Collection, max_items: usize, json: Expr) -> Expr {
+pub(crate) fn collect_call(
+    name: &str,
+    collection: Collection,
+    max_items: usize,
+    json: Expr,
+) -> Expr {
     let make: MakeAccumulator = Arc::new(move || {
         Box::new(Collector {
             collection,
@@ -203,7 +210,9 @@ impl Collector {
 impl Accumulator for Collector {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
         for column in values.iter().take(1) {
-            json_values(column)?.into_iter().for_each(|value| self.add(value));
+            json_values(column)?
+                .into_iter()
+                .for_each(|value| self.add(value));
         }
         Ok(())
     }
@@ -231,4 +240,3 @@ impl Accumulator for Collector {
         Ok(())
     }
 }
-

@@ -71,8 +71,14 @@ pub(crate) fn common_kind(kinds: impl IntoIterator<Item = KqlType>) -> Option<Kq
 }
 
 /// `CASE WHEN c1 THEN v1 ... ELSE otherwise END`, every branch converted to their common type.
-fn branches(arms: Vec<(Expr, TypedExpr)>, otherwise: TypedExpr) -> Result<TypedExpr, FunctionError> {
-    let kinds = arms.iter().map(|(_, value)| value.kind).chain([otherwise.kind]);
+fn branches(
+    arms: Vec<(Expr, TypedExpr)>,
+    otherwise: TypedExpr,
+) -> Result<TypedExpr, FunctionError> {
+    let kinds = arms
+        .iter()
+        .map(|(_, value)| value.kind)
+        .chain([otherwise.kind]);
     let kind = common_kind(kinds).unwrap_or(otherwise.kind);
     let typed = |value: TypedExpr| cast(convert_to(value, kind), kind.arrow_type());
     let mut arms = arms.into_iter();
@@ -123,7 +129,11 @@ fn coalesce_call(name: &str, args: Vec<TypedExpr>) -> Result<TypedExpr, Function
         .into_iter()
         .map(|arg| {
             let value = cast(convert_to(arg, kind), kind.arrow_type());
-            if textual { nullif(value, lit("")) } else { value }
+            if textual {
+                nullif(value, lit(""))
+            } else {
+                value
+            }
         })
         .collect();
     if kind == KqlType::String {
@@ -155,6 +165,10 @@ fn between_call(name: &str, args: Vec<TypedExpr>) -> Result<TypedExpr, FunctionE
     } else {
         high.expr
     };
-    let inside = value.expr.clone().gt_eq(low.expr).and(value.expr.lt_eq(high));
+    let inside = value
+        .expr
+        .clone()
+        .gt_eq(low.expr)
+        .and(value.expr.lt_eq(high));
     Ok(boolean(inside))
 }

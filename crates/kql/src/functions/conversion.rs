@@ -60,7 +60,10 @@ pub(crate) fn convert_to(value: TypedExpr, target: KqlType) -> Expr {
     if value.kind == target {
         return value.expr;
     }
-    let textual = matches!(value.kind, KqlType::String | KqlType::Guid | KqlType::Dynamic);
+    let textual = matches!(
+        value.kind,
+        KqlType::String | KqlType::Guid | KqlType::Dynamic
+    );
     match target {
         KqlType::String | KqlType::Guid => to_text(value),
         KqlType::Dynamic => to_json(value),
@@ -103,9 +106,21 @@ fn parse_text(text: Expr, target: KqlType) -> Expr {
 /// bare rather than quoted, any other `dynamic` as its JSON text.
 pub(crate) fn to_text(value: TypedExpr) -> Expr {
     match value.kind {
-        KqlType::String | KqlType::Guid => coalesce(vec![value.expr, lit("")]),
-        KqlType::Dynamic => call("tostring", DataType::Utf8, dynamic_text_kernel, vec![value.expr]),
-        _ => call("tostring", DataType::Utf8, scalar_text_kernel, vec![value.expr]),
+        KqlType::String | KqlType::Guid => {
+            cast(coalesce(vec![value.expr, lit("")]), DataType::Utf8)
+        }
+        KqlType::Dynamic => call(
+            "tostring",
+            DataType::Utf8,
+            dynamic_text_kernel,
+            vec![value.expr],
+        ),
+        _ => call(
+            "tostring",
+            DataType::Utf8,
+            scalar_text_kernel,
+            vec![value.expr],
+        ),
     }
 }
 
@@ -117,7 +132,12 @@ pub(crate) fn to_json(value: TypedExpr) -> Expr {
         KqlType::String | KqlType::Guid => {
             call("to_json", DataType::Utf8, quote_kernel, vec![value.expr])
         }
-        _ => call("to_json", DataType::Utf8, scalar_json_kernel, vec![value.expr]),
+        _ => call(
+            "to_json",
+            DataType::Utf8,
+            scalar_json_kernel,
+            vec![value.expr],
+        ),
     }
 }
 
@@ -154,11 +174,15 @@ fn write_scalars(array: &ArrayRef, write: ScalarWriter) -> Result<StringArray> {
     let written: Vec<Option<String>> = match array.data_type() {
         DataType::Timestamp(..) | DataType::Date32 | DataType::Date64 => {
             let at: TimestampNanosecondArray = kernel::instants(array)?;
-            (0..rows).map(|row| at.is_valid(row).then(|| (write.instant)(at.value(row)))).collect()
+            (0..rows)
+                .map(|row| at.is_valid(row).then(|| (write.instant)(at.value(row))))
+                .collect()
         }
         DataType::Duration(_) => {
             let spans: DurationNanosecondArray = kernel::durations(array)?;
-            (0..rows).map(|row| spans.is_valid(row).then(|| (write.span)(spans.value(row)))).collect()
+            (0..rows)
+                .map(|row| spans.is_valid(row).then(|| (write.span)(spans.value(row))))
+                .collect()
         }
         DataType::Float16 | DataType::Float32 | DataType::Float64 | DataType::Decimal128(..) => {
             let reals: Float64Array = kernel::reals(array)?;
@@ -166,7 +190,10 @@ fn write_scalars(array: &ArrayRef, write: ScalarWriter) -> Result<StringArray> {
         }
         DataType::Boolean => {
             let flags: BooleanArray = kernel::bools(array)?;
-            flags.iter().map(|value| value.map(|flag| flag.to_string())).collect()
+            flags
+                .iter()
+                .map(|value| value.map(|flag| flag.to_string()))
+                .collect()
         }
         DataType::Null => vec![None; rows],
         _ => kernel::texts(array)?
@@ -249,7 +276,9 @@ where
 }
 
 fn parse_int_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
-    parse_each::<i32, Int32Array>(args, |text| parse_long(text).and_then(|n| i32::try_from(n).ok()))
+    parse_each::<i32, Int32Array>(args, |text| {
+        parse_long(text).and_then(|n| i32::try_from(n).ok())
+    })
 }
 
 fn parse_long_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
@@ -266,7 +295,10 @@ fn parse_bool_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
 
 fn parse_instant_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
     let text = kernel::texts(arg(args, 0)?)?;
-    let parsed: TimestampNanosecondArray = text.iter().map(|value| value.and_then(parse_instant)).collect();
+    let parsed: TimestampNanosecondArray = text
+        .iter()
+        .map(|value| value.and_then(parse_instant))
+        .collect();
     done(parsed.with_timezone("UTC"))
 }
 

@@ -57,7 +57,12 @@ pub(crate) fn lookup(name: &str) -> Option<Builder> {
         "endofyear" => |name, args| boundary(name, args, end_of_year_kernel),
         "dayofweek" => |name, args| {
             let [at] = exactly(name, args)?;
-            let expr = call("dayofweek", KqlType::Timespan.arrow_type(), day_of_week_kernel, vec![at.expr]);
+            let expr = call(
+                "dayofweek",
+                KqlType::Timespan.arrow_type(),
+                day_of_week_kernel,
+                vec![at.expr],
+            );
             Ok(TypedExpr::new(expr, KqlType::Timespan))
         },
         "hourofday" => |name, args| part(name, args, hour_kernel),
@@ -68,24 +73,44 @@ pub(crate) fn lookup(name: &str) -> Option<Builder> {
         "datetime_diff" => |name, args| {
             let [period, later, earlier] = exactly(name, args)?;
             let period = period_arg(name, &period)?;
-            let expr = call("datetime_diff", DataType::Int64, datetime_diff_kernel, vec![lit(period), later.expr, earlier.expr]);
+            let expr = call(
+                "datetime_diff",
+                DataType::Int64,
+                datetime_diff_kernel,
+                vec![lit(period), later.expr, earlier.expr],
+            );
             Ok(TypedExpr::new(expr, KqlType::Long))
         },
         "datetime_add" => |name, args| {
             let [period, amount, at] = exactly(name, args)?;
             let period = period_arg(name, &period)?;
             let args = vec![lit(period), cast(amount.expr, DataType::Int64), at.expr];
-            let expr = call("datetime_add", KqlType::Datetime.arrow_type(), datetime_add_kernel, args);
+            let expr = call(
+                "datetime_add",
+                KqlType::Datetime.arrow_type(),
+                datetime_add_kernel,
+                args,
+            );
             Ok(TypedExpr::new(expr, KqlType::Datetime))
         },
         "format_datetime" => |name, args| {
             let [at, format] = exactly(name, args)?;
-            let expr = call("format_datetime", DataType::Utf8, format_datetime_kernel, vec![at.expr, to_text(format)]);
+            let expr = call(
+                "format_datetime",
+                DataType::Utf8,
+                format_datetime_kernel,
+                vec![at.expr, to_text(format)],
+            );
             Ok(TypedExpr::new(expr, KqlType::String))
         },
         "format_timespan" => |name, args| {
             let [span, format] = exactly(name, args)?;
-            let expr = call("format_timespan", DataType::Utf8, format_timespan_kernel, vec![span.expr, to_text(format)]);
+            let expr = call(
+                "format_timespan",
+                DataType::Utf8,
+                format_timespan_kernel,
+                vec![span.expr, to_text(format)],
+            );
             Ok(TypedExpr::new(expr, KqlType::String))
         },
         "unixtime_seconds_todatetime" => |name, args| from_unix(name, args, 1e9),
@@ -103,14 +128,29 @@ pub(crate) fn shift(at: Expr, span: Expr) -> Expr {
 
 fn from_unix(name: &str, args: Vec<TypedExpr>, scale: f64) -> Result<TypedExpr, FunctionError> {
     let [count] = exactly(name, args)?;
-    let nanos = cast(cast(count.expr, DataType::Float64) * lit(scale), DataType::Int64);
-    Ok(TypedExpr::new(cast(nanos, KqlType::Datetime.arrow_type()), KqlType::Datetime))
+    let nanos = cast(
+        cast(count.expr, DataType::Float64) * lit(scale),
+        DataType::Int64,
+    );
+    Ok(TypedExpr::new(
+        cast(nanos, KqlType::Datetime.arrow_type()),
+        KqlType::Datetime,
+    ))
 }
 
 /// The periods `datetime_diff` and `datetime_add` take.
 const PERIODS: [&str; 11] = [
-    "year", "quarter", "month", "week", "day", "hour", "minute", "second", "millisecond",
-    "microsecond", "nanosecond",
+    "year",
+    "quarter",
+    "month",
+    "week",
+    "day",
+    "hour",
+    "minute",
+    "second",
+    "millisecond",
+    "microsecond",
+    "nanosecond",
 ];
 
 fn period_arg(name: &str, period: &TypedExpr) -> Result<String, FunctionError> {
@@ -118,11 +158,21 @@ fn period_arg(name: &str, period: &TypedExpr) -> Result<String, FunctionError> {
     if PERIODS.contains(&text.as_str()) {
         Ok(text)
     } else {
-        Err(invalid(name, format!("period is '{text}'; it must be one of {}", PERIODS.join(", "))))
+        Err(invalid(
+            name,
+            format!(
+                "period is '{text}'; it must be one of {}",
+                PERIODS.join(", ")
+            ),
+        ))
     }
 }
 
-fn boundary(name: &str, args: Vec<TypedExpr>, kernel: kernel::Kernel) -> Result<TypedExpr, FunctionError> {
+fn boundary(
+    name: &str,
+    args: Vec<TypedExpr>,
+    kernel: kernel::Kernel,
+) -> Result<TypedExpr, FunctionError> {
     let mut args = between(name, args, 1, 2)?.into_iter();
     let mut exprs = Vec::with_capacity(2);
     exprs.extend(args.next().map(|at| at.expr));
@@ -131,9 +181,16 @@ fn boundary(name: &str, args: Vec<TypedExpr>, kernel: kernel::Kernel) -> Result<
     Ok(TypedExpr::new(expr, KqlType::Datetime))
 }
 
-fn part(name: &str, args: Vec<TypedExpr>, kernel: kernel::Kernel) -> Result<TypedExpr, FunctionError> {
+fn part(
+    name: &str,
+    args: Vec<TypedExpr>,
+    kernel: kernel::Kernel,
+) -> Result<TypedExpr, FunctionError> {
     let [at] = exactly(name, args)?;
-    Ok(TypedExpr::new(call("datetime_part", DataType::Int32, kernel, vec![at.expr]), KqlType::Int))
+    Ok(TypedExpr::new(
+        call("datetime_part", DataType::Int32, kernel, vec![at.expr]),
+        KqlType::Int,
+    ))
 }
 
 /// A calendar period.
@@ -151,7 +208,11 @@ fn period_start(at: DateTime<Utc>, period: Period, offset: i64) -> Option<DateTi
     let days = |count: i64| chrono::Duration::try_days(count);
     let months = |start: DateTime<Utc>, count: i64| {
         let magnitude = Months::new(u32::try_from(count.unsigned_abs()).ok()?);
-        if count < 0 { start.checked_sub_months(magnitude) } else { start.checked_add_months(magnitude) }
+        if count < 0 {
+            start.checked_sub_months(magnitude)
+        } else {
+            start.checked_add_months(magnitude)
+        }
     };
     match period {
         Period::Day => midnight.checked_add_signed(days(offset)?),
@@ -160,7 +221,10 @@ fn period_start(at: DateTime<Utc>, period: Period, offset: i64) -> Option<DateTi
             midnight.checked_add_signed(days(offset.checked_mul(7)?.checked_sub(back)?)?)
         }
         Period::Month => months(midnight.with_day(1)?, offset),
-        Period::Year => months(midnight.with_day(1)?.with_month(1)?, offset.checked_mul(12)?),
+        Period::Year => months(
+            midnight.with_day(1)?.with_month(1)?,
+            offset.checked_mul(12)?,
+        ),
     }
 }
 
@@ -219,12 +283,18 @@ fn end_of_year_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
 }
 
 /// Each row's instant mapped through `each`.
-fn map_instants<T, A>(args: &[ArrayRef], each: impl Fn(DateTime<Utc>) -> Option<T>) -> Result<ArrayRef>
+fn map_instants<T, A>(
+    args: &[ArrayRef],
+    each: impl Fn(DateTime<Utc>) -> Option<T>,
+) -> Result<ArrayRef>
 where
     A: FromIterator<Option<T>> + datafusion::arrow::array::Array + 'static,
 {
     let instants = kernel::instants(arg(args, 0)?)?;
-    let mapped: A = instants.iter().map(|value| value.and_then(|nanos| each(instant(nanos)))).collect();
+    let mapped: A = instants
+        .iter()
+        .map(|value| value.and_then(|nanos| each(instant(nanos))))
+        .collect();
     done(mapped)
 }
 
@@ -278,7 +348,10 @@ fn boundaries_crossed(period: &str, later: i64, earlier: i64) -> Option<i64> {
         "quarter" => Some(months(a).div_euclid(3) - months(b).div_euclid(3)),
         "month" => Some(months(a) - months(b)),
         // 1970-01-01 was a Thursday: shifting by four days puts each Sunday on a week boundary.
-        "week" => Some((later + 4 * NANOS_PER_DAY).div_euclid(7 * NANOS_PER_DAY) - (earlier + 4 * NANOS_PER_DAY).div_euclid(7 * NANOS_PER_DAY)),
+        "week" => Some(
+            (later + 4 * NANOS_PER_DAY).div_euclid(7 * NANOS_PER_DAY)
+                - (earlier + 4 * NANOS_PER_DAY).div_euclid(7 * NANOS_PER_DAY),
+        ),
         _ => {
             let unit = fixed_length(period)?;
             Some(later.div_euclid(unit) - earlier.div_euclid(unit))
@@ -292,7 +365,10 @@ fn datetime_diff_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
     let earlier = kernel::instants(arg(args, 2)?)?;
     let diffs: Int64Array = (0..later.len())
         .map(|row| {
-            let (a, b) = (later.is_valid(row).then(|| later.value(row))?, earlier.is_valid(row).then(|| earlier.value(row))?);
+            let (a, b) = (
+                later.is_valid(row).then(|| later.value(row))?,
+                earlier.is_valid(row).then(|| earlier.value(row))?,
+            );
             boundaries_crossed(periods.value(row), a, b)
         })
         .collect();
@@ -315,7 +391,11 @@ fn datetime_add_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
             };
             let magnitude = Months::new(u32::try_from(months.unsigned_abs()).ok()?);
             let start = instant(at);
-            let moved = if months < 0 { start.checked_sub_months(magnitude) } else { start.checked_add_months(magnitude) };
+            let moved = if months < 0 {
+                start.checked_sub_months(magnitude)
+            } else {
+                start.checked_add_months(magnitude)
+            };
             nanos_of(moved?)
         })
         .collect();
@@ -338,7 +418,11 @@ fn format_tokens(format: &str) -> Vec<(char, usize)> {
 fn fraction(nanos: u32, digits: usize, trim: bool) -> String {
     let digits = digits.min(9);
     let text = format!("{nanos:09}")[..digits].to_owned();
-    if trim { text.trim_end_matches('0').to_owned() } else { text }
+    if trim {
+        text.trim_end_matches('0').to_owned()
+    } else {
+        text
+    }
 }
 
 fn padded(value: impl std::fmt::Display, width: usize) -> String {
@@ -360,7 +444,10 @@ fn format_datetime(at: DateTime<Utc>, format: &str) -> String {
             's' => padded(at.second(), count.min(2)),
             'f' => fraction(at.nanosecond(), count, false),
             'F' => fraction(at.nanosecond(), count, true),
-            't' => if at.hour12().0 { "PM" } else { "AM" }.chars().take(count).collect(),
+            't' => if at.hour12().0 { "PM" } else { "AM" }
+                .chars()
+                .take(count)
+                .collect(),
             other => other.to_string().repeat(count),
         })
         .collect()
@@ -398,7 +485,10 @@ fn format_datetime_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
         .map(|row| {
             let at = instants.is_valid(row).then(|| instants.value(row));
             let format = or_empty(formats.is_valid(row).then(|| formats.value(row)));
-            Some(at.map(|nanos| format_datetime(instant(nanos), format)).unwrap_or_default())
+            Some(
+                at.map(|nanos| format_datetime(instant(nanos), format))
+                    .unwrap_or_default(),
+            )
         })
         .collect();
     done(written)
@@ -411,7 +501,10 @@ fn format_timespan_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
         .map(|row| {
             let span = spans.is_valid(row).then(|| spans.value(row));
             let format = or_empty(formats.is_valid(row).then(|| formats.value(row)));
-            Some(span.map(|nanos| format_timespan(nanos, format)).unwrap_or_default())
+            Some(
+                span.map(|nanos| format_timespan(nanos, format))
+                    .unwrap_or_default(),
+            )
         })
         .collect();
     done(written)
@@ -428,22 +521,59 @@ mod tests {
 
     #[test]
     fn diffs_count_boundaries_crossed() {
-        assert_eq!(boundaries_crossed("year", at("2017-01-01"), at("2000-12-31")), Some(17));
-        assert_eq!(boundaries_crossed("quarter", at("2017-07-01"), at("2017-03-30")), Some(2));
-        assert_eq!(boundaries_crossed("month", at("2017-01-01"), at("2015-12-30")), Some(13));
-        assert_eq!(boundaries_crossed("week", at("2017-10-29 00:00"), at("2017-09-30 23:59")), Some(5));
-        assert_eq!(boundaries_crossed("day", at("2017-10-29 00:00"), at("2017-09-30 23:59")), Some(29));
-        assert_eq!(boundaries_crossed("hour", at("2017-10-31 01:00"), at("2017-10-30 23:59")), Some(2));
-        assert_eq!(boundaries_crossed("minute", at("2017-10-30 23:05:01"), at("2017-10-30 23:00:59")), Some(5));
+        assert_eq!(
+            boundaries_crossed("year", at("2017-01-01"), at("2000-12-31")),
+            Some(17)
+        );
+        assert_eq!(
+            boundaries_crossed("quarter", at("2017-07-01"), at("2017-03-30")),
+            Some(2)
+        );
+        assert_eq!(
+            boundaries_crossed("month", at("2017-01-01"), at("2015-12-30")),
+            Some(13)
+        );
+        assert_eq!(
+            boundaries_crossed("week", at("2017-10-29 00:00"), at("2017-09-30 23:59")),
+            Some(5)
+        );
+        assert_eq!(
+            boundaries_crossed("day", at("2017-10-29 00:00"), at("2017-09-30 23:59")),
+            Some(29)
+        );
+        assert_eq!(
+            boundaries_crossed("hour", at("2017-10-31 01:00"), at("2017-10-30 23:59")),
+            Some(2)
+        );
+        assert_eq!(
+            boundaries_crossed(
+                "minute",
+                at("2017-10-30 23:05:01"),
+                at("2017-10-30 23:00:59")
+            ),
+            Some(5)
+        );
     }
 
     #[test]
     fn formats_follow_kusto_specifiers() {
         let moment = instant(at("2015-12-14 02:03:04.12345"));
-        assert_eq!(format_datetime(moment, "yy-MM-dd [HH:mm:ss]"), "15-12-14 [02:03:04]");
-        assert_eq!(format_datetime(moment, "yyyy-M-d [H:m:s]"), "2015-12-14 [2:3:4]");
-        assert_eq!(format_datetime(moment, "yy-MM-dd [hh:mm:ss tt]"), "15-12-14 [02:03:04 AM]");
-        assert_eq!(format_datetime(moment, "yyyy-MM-dd HH:mm:ss.fff"), "2015-12-14 02:03:04.123");
+        assert_eq!(
+            format_datetime(moment, "yy-MM-dd [HH:mm:ss]"),
+            "15-12-14 [02:03:04]"
+        );
+        assert_eq!(
+            format_datetime(moment, "yyyy-M-d [H:m:s]"),
+            "2015-12-14 [2:3:4]"
+        );
+        assert_eq!(
+            format_datetime(moment, "yy-MM-dd [hh:mm:ss tt]"),
+            "15-12-14 [02:03:04 AM]"
+        );
+        assert_eq!(
+            format_datetime(moment, "yyyy-MM-dd HH:mm:ss.fff"),
+            "2015-12-14 02:03:04.123"
+        );
         let span = 29 * NANOS_PER_HOUR + 6 * NANOS_PER_MINUTE + 5 * NANOS_PER_SECOND + 500_000_000;
         assert_eq!(format_timespan(span, "d:hh:mm:ss"), "1:05:06:05");
         assert_eq!(format_timespan(span, "dd.hh:mm:ss.FF"), "01.05:06:05.5");

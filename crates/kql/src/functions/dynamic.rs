@@ -32,7 +32,12 @@ pub(crate) fn lookup(name: &str) -> Option<Builder> {
         },
         "array_length" => |name, args| {
             let [array] = exactly(name, args)?;
-            let expr = call("array_length", DataType::Int64, array_length_kernel, vec![json(array)]);
+            let expr = call(
+                "array_length",
+                DataType::Int64,
+                array_length_kernel,
+                vec![json(array)],
+            );
             Ok(TypedExpr::new(expr, KqlType::Long))
         },
         "pack_array" => |_, args| Ok(json_call("pack_array", pack_array_kernel, args)),
@@ -72,7 +77,12 @@ pub fn element(base: TypedExpr, index: TypedExpr) -> TypedExpr {
             let args = vec![base, cast(index.expr, DataType::Int64)];
             dynamic(call("element", DataType::Utf8, index_kernel, args))
         }
-        _ => dynamic(call("member", DataType::Utf8, member_kernel, vec![base, to_text(index)])),
+        _ => dynamic(call(
+            "member",
+            DataType::Utf8,
+            member_kernel,
+            vec![base, to_text(index)],
+        )),
     }
 }
 
@@ -93,9 +103,12 @@ fn json(value: TypedExpr) -> Expr {
 /// empty string null. A value that is not text is converted as `dynamic` holds it.
 fn parse_json(value: TypedExpr) -> Expr {
     match value.kind {
-        KqlType::String | KqlType::Guid => {
-            call("parse_json", DataType::Utf8, parse_json_kernel, vec![value.expr])
-        }
+        KqlType::String | KqlType::Guid => call(
+            "parse_json",
+            DataType::Utf8,
+            parse_json_kernel,
+            vec![value.expr],
+        ),
         _ => to_json(value),
     }
 }
@@ -113,7 +126,12 @@ fn arrays(
     kernel: kernel::Kernel,
 ) -> Result<TypedExpr, FunctionError> {
     let args = between(name, args, 1, usize::MAX)?;
-    Ok(dynamic(call(plan_name, DataType::Utf8, kernel, args.into_iter().map(json).collect())))
+    Ok(dynamic(call(
+        plan_name,
+        DataType::Utf8,
+        kernel,
+        args.into_iter().map(json).collect(),
+    )))
 }
 
 fn pack(name: &str, args: Vec<TypedExpr>) -> Result<TypedExpr, FunctionError> {
@@ -127,7 +145,13 @@ fn pack(name: &str, args: Vec<TypedExpr>) -> Result<TypedExpr, FunctionError> {
     let args = args
         .into_iter()
         .enumerate()
-        .map(|(position, arg)| if position % 2 == 0 { to_text(arg) } else { to_json(arg) })
+        .map(|(position, arg)| {
+            if position % 2 == 0 {
+                to_text(arg)
+            } else {
+                to_json(arg)
+            }
+        })
         .collect();
     Ok(dynamic(call("bag_pack", DataType::Utf8, pack_kernel, args)))
 }
@@ -139,7 +163,12 @@ fn array_slice(name: &str, args: Vec<TypedExpr>) -> Result<TypedExpr, FunctionEr
         cast(start.expr, DataType::Int64),
         cast(end.expr, DataType::Int64),
     ];
-    Ok(dynamic(call("array_slice", DataType::Utf8, array_slice_kernel, args)))
+    Ok(dynamic(call(
+        "array_slice",
+        DataType::Utf8,
+        array_slice_kernel,
+        args,
+    )))
 }
 
 /// Parses JSON text; `None` for null or text that is not JSON.
@@ -153,7 +182,10 @@ pub(crate) fn write(value: Value) -> Option<String> {
 }
 
 /// Each row's arguments parsed as JSON, handed to `build`, its value written back.
-fn json_rows(args: &[ArrayRef], build: impl Fn(Vec<Option<Value>>) -> Option<Value>) -> Result<ArrayRef> {
+fn json_rows(
+    args: &[ArrayRef],
+    build: impl Fn(Vec<Option<Value>>) -> Option<Value>,
+) -> Result<ArrayRef> {
     let columns = args.iter().map(kernel::texts).collect::<Result<Vec<_>>>()?;
     let rows = args.first().map_or(0, |first| first.len());
     let built: StringArray = (0..rows)
@@ -217,7 +249,9 @@ fn index_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
 fn resolve_index(index: i64, len: usize) -> Option<usize> {
     let len = i64::try_from(len).ok()?;
     let position = if index < 0 { len + index } else { index };
-    (0..len).contains(&position).then(|| usize::try_from(position).ok())?
+    (0..len)
+        .contains(&position)
+        .then(|| usize::try_from(position).ok())?
 }
 
 fn array_length_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
@@ -234,14 +268,23 @@ fn array_length_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
 
 fn pack_array_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
     json_rows(args, |values| {
-        Some(Value::Array(values.into_iter().map(Option::unwrap_or_default).collect()))
+        Some(Value::Array(
+            values.into_iter().map(Option::unwrap_or_default).collect(),
+        ))
     })
 }
 
 fn pack_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
-    let keys = args.iter().step_by(2).map(kernel::texts).collect::<Result<Vec<_>>>()?;
+    let keys = args
+        .iter()
+        .step_by(2)
+        .map(kernel::texts)
+        .collect::<Result<Vec<_>>>()?;
     let values: Vec<ArrayRef> = args.iter().skip(1).step_by(2).cloned().collect();
-    let values = values.iter().map(kernel::texts).collect::<Result<Vec<_>>>()?;
+    let values = values
+        .iter()
+        .map(kernel::texts)
+        .collect::<Result<Vec<_>>>()?;
     let rows = args.first().map_or(0, |first| first.len());
     let bags: StringArray = (0..rows)
         .map(|row| {
@@ -271,7 +314,9 @@ fn array_items(values: Vec<Option<Value>>) -> Option<Vec<Vec<Value>>> {
 }
 
 fn array_concat_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
-    json_rows(args, |values| Some(Value::Array(array_items(values)?.concat())))
+    json_rows(args, |values| {
+        Some(Value::Array(array_items(values)?.concat()))
+    })
 }
 
 /// Values without repeats, in first-seen order.
@@ -284,7 +329,9 @@ fn distinct(values: impl IntoIterator<Item = Value>) -> Vec<Value> {
 }
 
 fn set_union_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
-    json_rows(args, |values| Some(Value::Array(distinct(array_items(values)?.concat()))))
+    json_rows(args, |values| {
+        Some(Value::Array(distinct(array_items(values)?.concat())))
+    })
 }
 
 fn set_intersect_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
@@ -294,16 +341,20 @@ fn set_intersect_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
         let others: Vec<HashSet<String>> = arrays
             .map(|items| items.iter().map(Value::to_string).collect())
             .collect();
-        let common = first
-            .into_iter()
-            .filter(|value| others.iter().all(|other| other.contains(&value.to_string())));
+        let common = first.into_iter().filter(|value| {
+            others
+                .iter()
+                .all(|other| other.contains(&value.to_string()))
+        });
         Some(Value::Array(common.collect()))
     })
 }
 
 fn bag_keys_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
     json_rows(args, |values| match values.into_iter().next()?? {
-        Value::Object(bag) => Some(Value::Array(bag.keys().cloned().map(Value::String).collect())),
+        Value::Object(bag) => Some(Value::Array(
+            bag.keys().cloned().map(Value::String).collect(),
+        )),
         _ => None,
     })
 }
@@ -318,10 +369,20 @@ fn array_slice_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
                 return None;
             };
             let len = i64::try_from(items.len()).ok()?;
-            let clamp = |index: i64| if index < 0 { (len + index).max(0) } else { index.min(len) };
-            let start = usize::try_from(clamp(starts.is_valid(row).then(|| starts.value(row))?)).ok()?;
-            let end = usize::try_from(clamp(ends.is_valid(row).then(|| ends.value(row))?) + 1).ok()?;
-            let slice = items.get(start..end.min(items.len()).max(start)).unwrap_or_default();
+            let clamp = |index: i64| {
+                if index < 0 {
+                    (len + index).max(0)
+                } else {
+                    index.min(len)
+                }
+            };
+            let start =
+                usize::try_from(clamp(starts.is_valid(row).then(|| starts.value(row))?)).ok()?;
+            let end =
+                usize::try_from(clamp(ends.is_valid(row).then(|| ends.value(row))?) + 1).ok()?;
+            let slice = items
+                .get(start..end.min(items.len()).max(start))
+                .unwrap_or_default();
             write(Value::Array(slice.to_vec()))
         })
         .collect();

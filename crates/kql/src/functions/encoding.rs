@@ -53,7 +53,10 @@ fn text_to(
     kernel: kernel::Kernel,
 ) -> Result<TypedExpr, FunctionError> {
     let [text] = exactly(name, args)?;
-    Ok(TypedExpr::new(call("encoding", kind.arrow_type(), kernel, vec![to_text(text)]), kind))
+    Ok(TypedExpr::new(
+        call("encoding", kind.arrow_type(), kernel, vec![to_text(text)]),
+        kind,
+    ))
 }
 
 fn hash(name: &str, args: Vec<TypedExpr>) -> Result<TypedExpr, FunctionError> {
@@ -61,7 +64,10 @@ fn hash(name: &str, args: Vec<TypedExpr>) -> Result<TypedExpr, FunctionError> {
     let mut exprs: Vec<Expr> = Vec::with_capacity(2);
     exprs.extend(args.next().map(to_text));
     exprs.extend(args.next().map(|modulo| cast(modulo.expr, DataType::Int64)));
-    Ok(TypedExpr::new(call("hash", DataType::Int64, hash_kernel, exprs), KqlType::Long))
+    Ok(TypedExpr::new(
+        call("hash", DataType::Int64, hash_kernel, exprs),
+        KqlType::Long,
+    ))
 }
 
 /// xxhash64 of the text, or its remainder by a positive modulus.
@@ -70,11 +76,15 @@ fn hash_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
     let moduli = args.get(1).map(kernel::longs).transpose()?;
     let hashes: Int64Array = (0..texts.len())
         .map(|row| {
-            let digest = XxHash64::oneshot(0, or_empty(texts.is_valid(row).then(|| texts.value(row))).as_bytes());
+            let digest = XxHash64::oneshot(
+                0,
+                or_empty(texts.is_valid(row).then(|| texts.value(row))).as_bytes(),
+            );
             match &moduli {
                 None => Some(i64::from_ne_bytes(digest.to_ne_bytes())),
                 Some(moduli) => {
-                    let modulus = u64::try_from(moduli.is_valid(row).then(|| moduli.value(row))?).ok()?;
+                    let modulus =
+                        u64::try_from(moduli.is_valid(row).then(|| moduli.value(row))?).ok()?;
                     (modulus > 0).then(|| i64::try_from(digest % modulus).ok())?
                 }
             }
@@ -92,8 +102,15 @@ fn map_text(args: &[ArrayRef], each: fn(&str) -> Option<String>) -> Result<Array
 
 fn base64_decode_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
     map_text(args, |text| {
-        let bytes = STANDARD.decode(text).or_else(|_| STANDARD_NO_PAD.decode(text)).ok();
-        Some(bytes.and_then(|bytes| String::from_utf8(bytes).ok()).unwrap_or_default())
+        let bytes = STANDARD
+            .decode(text)
+            .or_else(|_| STANDARD_NO_PAD.decode(text))
+            .ok();
+        Some(
+            bytes
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .unwrap_or_default(),
+        )
     })
 }
 
@@ -104,7 +121,9 @@ fn base64_encode_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
 fn url_decode_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
     map_text(args, |text| {
         let spaced = text.replace('+', " ");
-        let decoded = percent_encoding::percent_decode_str(&spaced).decode_utf8().ok();
+        let decoded = percent_encoding::percent_decode_str(&spaced)
+            .decode_utf8()
+            .ok();
         Some(decoded.map(|text| text.into_owned()).unwrap_or_default())
     })
 }
@@ -112,9 +131,16 @@ fn url_decode_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
 fn url_encode_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
     map_text(args, |text| {
         let encoded = text.bytes().map(|byte| match byte {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'!' | b'*' | b'(' | b')' => {
-                char::from(byte).to_string()
-            }
+            b'A'..=b'Z'
+            | b'a'..=b'z'
+            | b'0'..=b'9'
+            | b'-'
+            | b'_'
+            | b'.'
+            | b'!'
+            | b'*'
+            | b'('
+            | b')' => char::from(byte).to_string(),
             b' ' => "+".to_owned(),
             other => format!("%{other:02x}"),
         });
@@ -165,9 +191,13 @@ fn parse_url_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
 /// The parts of a file path as `parse_path` names them.
 fn path_parts(path: &str) -> Value {
     let (scheme, rest) = path.split_once("://").unwrap_or(("", path));
-    let (directory, file) = rest.rfind(['\\', '/']).map_or(("", rest), |at| (&rest[..at], &rest[at + 1..]));
+    let (directory, file) = rest
+        .rfind(['\\', '/'])
+        .map_or(("", rest), |at| (&rest[..at], &rest[at + 1..]));
     let (filename, stream) = file.split_once(':').unwrap_or((file, ""));
-    let extension = filename.rsplit_once('.').map_or("", |(_, extension)| extension);
+    let extension = filename
+        .rsplit_once('.')
+        .map_or("", |(_, extension)| extension);
     let root = match rest.as_bytes() {
         [drive, b':', ..] if drive.is_ascii_alphabetic() => &rest[..2],
         _ => "",

@@ -10,8 +10,8 @@ use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanArray, DurationNanosecondArray, Float64Array, Int64Array,
-    StringArray, TimestampNanosecondArray,
+    Array, ArrayRef, BooleanArray, DurationNanosecondArray, Float64Array, Int64Array, StringArray,
+    TimestampNanosecondArray,
 };
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, TimeUnit};

@@ -7,7 +7,9 @@
 //! negative number.
 
 use datafusion::arrow::array::Array;
-use datafusion::arrow::array::{ArrayRef, DurationNanosecondArray, Float64Array, Int64Array, TimestampNanosecondArray};
+use datafusion::arrow::array::{
+    ArrayRef, DurationNanosecondArray, Float64Array, Int64Array, TimestampNanosecondArray,
+};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
 use datafusion::functions::expr_fn::abs;
@@ -40,7 +42,10 @@ pub(crate) fn lookup(name: &str) -> Option<Builder> {
         "pow" => |name, args| {
             let [base, exponent] = exactly(name, args)?;
             let args = vec![real(base), real(exponent)];
-            Ok(TypedExpr::new(call("pow", DataType::Float64, pow_kernel, args), KqlType::Real))
+            Ok(TypedExpr::new(
+                call("pow", DataType::Float64, pow_kernel, args),
+                KqlType::Real,
+            ))
         },
         _ => return None,
     };
@@ -54,11 +59,23 @@ fn real(value: TypedExpr) -> Expr {
 fn bin(name: &str, args: Vec<TypedExpr>) -> Result<TypedExpr, FunctionError> {
     let [value, size] = exactly(name, args)?;
     let (kind, kernel, size): (KqlType, kernel::Kernel, Expr) = match (value.kind, size.kind) {
-        (KqlType::Datetime, _) => (KqlType::Datetime, bin_instant_kernel, cast(size.expr, DataType::Int64)),
-        (KqlType::Timespan, _) => (KqlType::Timespan, bin_span_kernel, cast(size.expr, DataType::Int64)),
+        (KqlType::Datetime, _) => (
+            KqlType::Datetime,
+            bin_instant_kernel,
+            cast(size.expr, DataType::Int64),
+        ),
+        (KqlType::Timespan, _) => (
+            KqlType::Timespan,
+            bin_span_kernel,
+            cast(size.expr, DataType::Int64),
+        ),
         (KqlType::Real, _) | (_, KqlType::Real) => (KqlType::Real, bin_real_kernel, real(size)),
         (kind, _) => (
-            if kind == KqlType::Int { KqlType::Int } else { KqlType::Long },
+            if kind == KqlType::Int {
+                KqlType::Int
+            } else {
+                KqlType::Long
+            },
             bin_long_kernel,
             cast(size.expr, DataType::Int64),
         ),
@@ -68,7 +85,10 @@ fn bin(name: &str, args: Vec<TypedExpr>) -> Result<TypedExpr, FunctionError> {
         KqlType::Datetime | KqlType::Timespan => value.expr,
         _ => cast(value.expr, DataType::Int64),
     };
-    Ok(TypedExpr::new(call("bin", kind.arrow_type(), kernel, vec![value, size]), kind))
+    Ok(TypedExpr::new(
+        call("bin", kind.arrow_type(), kernel, vec![value, size]),
+        kind,
+    ))
 }
 
 /// `value` rounded down to a multiple of `size` counted from `origin`, all in nanoseconds or
@@ -83,7 +103,11 @@ fn floor_to(value: i64, size: i64, origin: i128) -> Option<i64> {
 }
 
 /// Each row's whole value and size, binned from `origin`.
-fn bin_wholes(args: &[ArrayRef], values: Vec<Option<i64>>, origin: i128) -> Result<Vec<Option<i64>>> {
+fn bin_wholes(
+    args: &[ArrayRef],
+    values: Vec<Option<i64>>,
+    origin: i128,
+) -> Result<Vec<Option<i64>>> {
     let sizes = kernel::longs(arg(args, 1)?)?;
     Ok(values
         .into_iter()
@@ -94,18 +118,28 @@ fn bin_wholes(args: &[ArrayRef], values: Vec<Option<i64>>, origin: i128) -> Resu
 
 fn bin_instant_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
     let values = kernel::instants(arg(args, 0)?)?.iter().collect();
-    let binned: TimestampNanosecondArray = bin_wholes(args, values, EPOCH_OFFSET_NANOS)?.into_iter().collect();
+    let binned: TimestampNanosecondArray = bin_wholes(args, values, EPOCH_OFFSET_NANOS)?
+        .into_iter()
+        .collect();
     done(binned.with_timezone("UTC"))
 }
 
 fn bin_span_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
     let values = kernel::durations(arg(args, 0)?)?.iter().collect();
-    done(bin_wholes(args, values, 0)?.into_iter().collect::<DurationNanosecondArray>())
+    done(
+        bin_wholes(args, values, 0)?
+            .into_iter()
+            .collect::<DurationNanosecondArray>(),
+    )
 }
 
 fn bin_long_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
     let values = kernel::longs(arg(args, 0)?)?.iter().collect();
-    done(bin_wholes(args, values, 0)?.into_iter().collect::<Int64Array>())
+    done(
+        bin_wholes(args, values, 0)?
+            .into_iter()
+            .collect::<Int64Array>(),
+    )
 }
 
 fn bin_real_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
@@ -125,9 +159,16 @@ fn bin_real_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
 fn round(name: &str, args: Vec<TypedExpr>) -> Result<TypedExpr, FunctionError> {
     let args = between(name, args, 1, 2)?;
     let kind = args.first().map_or(KqlType::Real, |value| value.kind);
-    let kind = if matches!(kind, KqlType::Int | KqlType::Long) { kind } else { KqlType::Real };
+    let kind = if matches!(kind, KqlType::Int | KqlType::Long) {
+        kind
+    } else {
+        KqlType::Real
+    };
     let exprs = args.into_iter().map(real).collect();
-    Ok(TypedExpr::new(call("round", kind.arrow_type(), round_kernel, exprs), kind))
+    Ok(TypedExpr::new(
+        call("round", kind.arrow_type(), round_kernel, exprs),
+        kind,
+    ))
 }
 
 /// Rounds half away from zero to `precision` decimal places (negative rounds to tens, ...).
@@ -148,9 +189,16 @@ fn round_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
     done(rounded)
 }
 
-fn real_function(name: &str, args: Vec<TypedExpr>, kernel: kernel::Kernel) -> Result<TypedExpr, FunctionError> {
+fn real_function(
+    name: &str,
+    args: Vec<TypedExpr>,
+    kernel: kernel::Kernel,
+) -> Result<TypedExpr, FunctionError> {
     let [value] = exactly(name, args)?;
-    Ok(TypedExpr::new(call("math", DataType::Float64, kernel, vec![real(value)]), KqlType::Real))
+    Ok(TypedExpr::new(
+        call("math", DataType::Float64, kernel, vec![real(value)]),
+        KqlType::Real,
+    ))
 }
 
 /// Each real through `each`; a NaN result of a real input is null, as Kusto gives.

@@ -30,7 +30,12 @@ pub(crate) fn lookup(name: &str) -> Option<Builder> {
             let mut exprs = Vec::with_capacity(args.len());
             exprs.extend(args.next().map(to_text));
             exprs.extend(args.map(to_json));
-            let expr = call("ipv4_is_in_any_range", DataType::Boolean, in_any_range_kernel, exprs);
+            let expr = call(
+                "ipv4_is_in_any_range",
+                DataType::Boolean,
+                in_any_range_kernel,
+                exprs,
+            );
             Ok(TypedExpr::new(expr, KqlType::Bool))
         },
         _ => return None,
@@ -47,7 +52,10 @@ fn network(
 ) -> Result<TypedExpr, FunctionError> {
     let args = between(name, args, min, max)?;
     let exprs = args.into_iter().map(to_text).collect();
-    Ok(TypedExpr::new(call("ipv4", DataType::Boolean, kernel, exprs), KqlType::Bool))
+    Ok(TypedExpr::new(
+        call("ipv4", DataType::Boolean, kernel, exprs),
+        KqlType::Bool,
+    ))
 }
 
 /// An address with its prefix length (32 when none is written).
@@ -91,7 +99,11 @@ fn test_blocks(args: &[ArrayRef], test: fn(&[Block]) -> bool) -> Result<ArrayRef
         .map(|row| {
             let blocks = columns
                 .iter()
-                .map(|column| column.is_valid(row).then(|| Block::parse(column.value(row)))?)
+                .map(|column| {
+                    column
+                        .is_valid(row)
+                        .then(|| Block::parse(column.value(row)))?
+                })
                 .collect::<Option<Vec<Block>>>()?;
             Some(test(&blocks))
         })
@@ -102,9 +114,9 @@ fn test_blocks(args: &[ArrayRef], test: fn(&[Block]) -> bool) -> Result<ArrayRef
 fn is_private_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
     test_blocks(args, |blocks| {
         blocks.first().is_some_and(|block| {
-            PRIVATE
-                .iter()
-                .any(|&(address, prefix)| block.prefix >= prefix && block.within(Block { address, prefix }))
+            PRIVATE.iter().any(|&(address, prefix)| {
+                block.prefix >= prefix && block.within(Block { address, prefix })
+            })
         })
     })
 }
@@ -128,9 +140,13 @@ fn is_match_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
     let addresses = [kernel::texts(arg(args, 0)?)?, kernel::texts(arg(args, 1)?)?];
     let results: BooleanArray = (0..prefixes.len())
         .map(|row| {
-            let prefix = u32::try_from(prefixes.is_valid(row).then(|| prefixes.value(row))?).ok()?;
-            let [left, right] = [&addresses[0], &addresses[1]]
-                .map(|column| column.is_valid(row).then(|| Block::parse(column.value(row)))?);
+            let prefix =
+                u32::try_from(prefixes.is_valid(row).then(|| prefixes.value(row))?).ok()?;
+            let [left, right] = [&addresses[0], &addresses[1]].map(|column| {
+                column
+                    .is_valid(row)
+                    .then(|| Block::parse(column.value(row)))?
+            });
             let (left, right) = (left?, right?);
             let prefix = prefix.min(32);
             Some(Block { prefix, ..left }.within(Block { prefix, ..right }))
@@ -141,7 +157,10 @@ fn is_match_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
 
 fn in_any_range_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
     let addresses = kernel::texts(arg(args, 0)?)?;
-    let ranges = args[1..].iter().map(kernel::texts).collect::<Result<Vec<_>>>()?;
+    let ranges = args[1..]
+        .iter()
+        .map(kernel::texts)
+        .collect::<Result<Vec<_>>>()?;
     let results: BooleanArray = (0..addresses.len())
         .map(|row| {
             let address = Block::parse(addresses.is_valid(row).then(|| addresses.value(row))?)?;

@@ -28,7 +28,11 @@ pub(crate) fn percentile_call(
     values: Expr,
 ) -> Expr {
     let identity = format!("{percents:?}:{value_type}:{as_array}");
-    let returns = if as_array { DataType::Utf8 } else { value_type.clone() };
+    let returns = if as_array {
+        DataType::Utf8
+    } else {
+        value_type.clone()
+    };
     let make = Arc::new(move || -> Box<dyn Accumulator> {
         Box::new(NearestRank {
             percents: percents.clone(),
@@ -75,7 +79,9 @@ impl NearestRank {
     /// A picked value as the JSON a `dynamic` holds for the value's type.
     fn json(&self, value: f64) -> Value {
         match self.value_type {
-            DataType::Float64 => serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number),
+            DataType::Float64 => {
+                serde_json::Number::from_f64(value).map_or(Value::Null, Value::Number)
+            }
             DataType::Timestamp(..) => Value::from(format_instant(value.round() as i64)),
             DataType::Duration(_) => Value::from(format_span(value.round() as i64)),
             _ => Value::from(value.round() as i64),
@@ -92,7 +98,8 @@ impl Accumulator for NearestRank {
             .as_any()
             .downcast_ref::<Float64Array>()
             .ok_or_else(|| DataFusionError::Internal("percentile expects reals".to_owned()))?;
-        self.values.extend(numbers.iter().flatten().filter(|value| !value.is_nan()));
+        self.values
+            .extend(numbers.iter().flatten().filter(|value| !value.is_nan()));
         Ok(())
     }
 

@@ -35,28 +35,41 @@ pub(crate) fn lookup(name: &str) -> Option<Builder> {
         "string_size" => |name, args| text_function(name, args, KqlType::Long, string_size_kernel),
         "tolower" => |name, args| {
             let [text] = exactly(name, args)?;
-            Ok(string(lower(to_text(text))))
+            Ok(string(cast(lower(to_text(text)), DataType::Utf8)))
         },
         "toupper" => |name, args| {
             let [text] = exactly(name, args)?;
-            Ok(string(upper(to_text(text))))
+            Ok(string(cast(upper(to_text(text)), DataType::Utf8)))
         },
         "strcat" => |name, args| {
             let args = between(name, args, 1, 64)?;
-            Ok(string(concat(args.into_iter().map(to_text).collect())))
+            Ok(string(cast(
+                concat(args.into_iter().map(to_text).collect()),
+                DataType::Utf8,
+            )))
         },
         "substring" => substring,
         "split" => split,
         "replace_string" => |name, args| {
             let [text, lookup, rewrite] = exactly(name, args)?;
             let args = vec![to_text(text), to_text(lookup), to_text(rewrite)];
-            Ok(string(call("replace_string", DataType::Utf8, replace_string_kernel, args)))
+            Ok(string(call(
+                "replace_string",
+                DataType::Utf8,
+                replace_string_kernel,
+                args,
+            )))
         },
         "replace_regex" => |name, args| {
             let [text, pattern, rewrite] = exactly(name, args)?;
             let pattern = regex_arg(name, pattern)?;
             let args = vec![to_text(text), pattern, to_text(rewrite)];
-            Ok(string(call("replace_regex", DataType::Utf8, replace_regex_kernel, args)))
+            Ok(string(call(
+                "replace_regex",
+                DataType::Utf8,
+                replace_regex_kernel,
+                args,
+            )))
         },
         "trim" => |name, args| trim(name, args, trim_kernel),
         "trim_start" => |name, args| trim(name, args, trim_start_kernel),
@@ -85,7 +98,12 @@ pub(crate) fn lookup(name: &str) -> Option<Builder> {
         "matches_regex" => |name, args| {
             let [text, pattern] = exactly(name, args)?;
             let args = vec![to_text(text), regex_arg(name, pattern)?];
-            Ok(boolean(call("matches_regex", DataType::Boolean, matches_regex_kernel, args)))
+            Ok(boolean(call(
+                "matches_regex",
+                DataType::Boolean,
+                matches_regex_kernel,
+                args,
+            )))
         },
         "has_any" => |name, args| list_operator(name, args, has_any_kernel),
         "has_all" => |name, args| list_operator(name, args, has_all_kernel),
@@ -122,7 +140,12 @@ fn operator(
     kernel: kernel::Kernel,
 ) -> Result<TypedExpr, FunctionError> {
     let [text, needle] = exactly(name, args)?;
-    Ok(boolean(call(name, DataType::Boolean, kernel, vec![to_text(text), to_text(needle)])))
+    Ok(boolean(call(
+        name,
+        DataType::Boolean,
+        kernel,
+        vec![to_text(text), to_text(needle)],
+    )))
 }
 
 /// An operator over a value and a list (`has_any`, `has_all`, `in~`): each list argument is a
@@ -142,7 +165,8 @@ fn list_operator(
 /// A regular expression argument: checked now when constant, read as text.
 fn regex_arg(name: &str, pattern: TypedExpr) -> Result<Expr, FunctionError> {
     if let Ok(text) = constant_text(name, &pattern, "the regular expression") {
-        Regex::new(&text).map_err(|error| invalid(name, format!("invalid regular expression: {error}")))?;
+        Regex::new(&text)
+            .map_err(|error| invalid(name, format!("invalid regular expression: {error}")))?;
     }
     Ok(to_text(pattern))
 }
@@ -152,7 +176,12 @@ fn substring(name: &str, args: Vec<TypedExpr>) -> Result<TypedExpr, FunctionErro
     let mut exprs = Vec::with_capacity(3);
     exprs.extend(args.next().map(to_text));
     exprs.extend(args.map(|arg| cast(arg.expr, DataType::Int64)));
-    Ok(string(call("substring", DataType::Utf8, substring_kernel, exprs)))
+    Ok(string(call(
+        "substring",
+        DataType::Utf8,
+        substring_kernel,
+        exprs,
+    )))
 }
 
 fn split(name: &str, args: Vec<TypedExpr>) -> Result<TypedExpr, FunctionError> {
@@ -165,7 +194,11 @@ fn split(name: &str, args: Vec<TypedExpr>) -> Result<TypedExpr, FunctionError> {
     Ok(TypedExpr::new(expr, KqlType::Dynamic))
 }
 
-fn trim(name: &str, args: Vec<TypedExpr>, kernel: kernel::Kernel) -> Result<TypedExpr, FunctionError> {
+fn trim(
+    name: &str,
+    args: Vec<TypedExpr>,
+    kernel: kernel::Kernel,
+) -> Result<TypedExpr, FunctionError> {
     let [pattern, text] = exactly(name, args)?;
     let args = vec![regex_arg(name, pattern)?, to_text(text)];
     Ok(string(call("trim", DataType::Utf8, kernel, args)))
@@ -173,8 +206,17 @@ fn trim(name: &str, args: Vec<TypedExpr>, kernel: kernel::Kernel) -> Result<Type
 
 fn extract(name: &str, args: Vec<TypedExpr>) -> Result<TypedExpr, FunctionError> {
     let [pattern, group, text] = exactly(name, args)?;
-    let args = vec![regex_arg(name, pattern)?, cast(group.expr, DataType::Int64), to_text(text)];
-    Ok(string(call("extract", DataType::Utf8, extract_kernel, args)))
+    let args = vec![
+        regex_arg(name, pattern)?,
+        cast(group.expr, DataType::Int64),
+        to_text(text),
+    ];
+    Ok(string(call(
+        "extract",
+        DataType::Utf8,
+        extract_kernel,
+        args,
+    )))
 }
 
 fn extract_all(name: &str, args: Vec<TypedExpr>) -> Result<TypedExpr, FunctionError> {
@@ -196,7 +238,12 @@ fn countof(name: &str, args: Vec<TypedExpr>) -> Result<TypedExpr, FunctionError>
         Some(kind) => match constant_text(name, kind, "the kind")?.as_str() {
             "normal" => false,
             "regex" => true,
-            other => return Err(invalid(name, format!("kind is '{other}'; it must be 'normal' or 'regex'"))),
+            other => {
+                return Err(invalid(
+                    name,
+                    format!("kind is '{other}'; it must be 'normal' or 'regex'"),
+                ));
+            }
         },
         None => false,
     };
@@ -207,7 +254,12 @@ fn countof(name: &str, args: Vec<TypedExpr>) -> Result<TypedExpr, FunctionError>
     } else {
         (to_text(search), countof_kernel)
     };
-    let expr = call("countof", DataType::Int64, kernel, vec![to_text(text), search]);
+    let expr = call(
+        "countof",
+        DataType::Int64,
+        kernel,
+        vec![to_text(text), search],
+    );
     Ok(TypedExpr::new(expr, KqlType::Long))
 }
 
@@ -222,7 +274,13 @@ where
         .map(|row| {
             let texts: Vec<&str> = columns
                 .iter()
-                .map(|column| if column.is_valid(row) { column.value(row) } else { "" })
+                .map(|column| {
+                    if column.is_valid(row) {
+                        column.value(row)
+                    } else {
+                        ""
+                    }
+                })
                 .collect();
             each(&texts)
         })
@@ -246,7 +304,9 @@ where
     for pattern in patterns.iter().map(or_empty) {
         if compiled.as_ref().is_none_or(|(last, _)| last != pattern) {
             let regex = Regex::new(pattern).map_err(|error| {
-                DataFusionError::Execution(format!("invalid regular expression '{pattern}': {error}"))
+                DataFusionError::Execution(format!(
+                    "invalid regular expression '{pattern}': {error}"
+                ))
             })?;
             compiled = Some((pattern.to_owned(), regex));
         }
@@ -276,15 +336,29 @@ fn substring_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
         .map(|row| {
             let chars: Vec<char> = text.value(row).chars().collect();
             let len = i64::try_from(chars.len()).ok()?;
-            let start = if starts.is_valid(row) { starts.value(row) } else { 0 };
-            let start = if start < 0 { (len + start).max(0) } else { start.min(len) };
+            let start = if starts.is_valid(row) {
+                starts.value(row)
+            } else {
+                0
+            };
+            let start = if start < 0 {
+                (len + start).max(0)
+            } else {
+                start.min(len)
+            };
             let take = match &lengths {
                 Some(lengths) if lengths.is_valid(row) => lengths.value(row).max(0),
                 _ => len,
             };
             let end = start.saturating_add(take).min(len);
             let range = usize::try_from(start).ok()?..usize::try_from(end).ok()?;
-            Some(chars.get(range).unwrap_or_default().iter().collect::<String>())
+            Some(
+                chars
+                    .get(range)
+                    .unwrap_or_default()
+                    .iter()
+                    .collect::<String>(),
+            )
         })
         .collect();
     done(parts)
@@ -299,7 +373,9 @@ fn split_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
         } else {
             texts[0].split(texts[1]).map(Value::from).collect()
         };
-        let index = indexes.as_ref().map(|indexes| indexes.is_valid(row).then(|| indexes.value(row)));
+        let index = indexes
+            .as_ref()
+            .map(|indexes| indexes.is_valid(row).then(|| indexes.value(row)));
         row += 1;
         let parts = match index {
             None => parts,
@@ -342,7 +418,11 @@ fn rewrite_template(rewrite: &str) -> String {
 
 fn replace_regex_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
     map_with_regex::<Option<String>, StringArray>(args, 1, |regex, texts| {
-        Some(regex.replace_all(texts[0], rewrite_template(texts[2]).as_str()).into_owned())
+        Some(
+            regex
+                .replace_all(texts[0], rewrite_template(texts[2]).as_str())
+                .into_owned(),
+        )
     })
 }
 
@@ -387,7 +467,9 @@ fn extract_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
         let group = groups.is_valid(row).then(|| groups.value(row));
         row += 1;
         let group = usize::try_from(group?).ok()?;
-        let found = regex.captures(texts[2]).and_then(|captures| captures.get(group));
+        let found = regex
+            .captures(texts[2])
+            .and_then(|captures| captures.get(group));
         Some(found.map(|m| m.as_str().to_owned()).unwrap_or_default())
     })
 }
@@ -398,7 +480,11 @@ fn extract_all_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
     map_with_regex::<Option<String>, StringArray>(&args[..2.min(args.len())], 0, |regex, texts| {
         let groups: Vec<usize> = match &chosen {
             Some(chosen) => match parse(chosen.is_valid(row).then(|| chosen.value(row))) {
-                Some(Value::Array(items)) => items.iter().filter_map(Value::as_u64).filter_map(|g| usize::try_from(g).ok()).collect(),
+                Some(Value::Array(items)) => items
+                    .iter()
+                    .filter_map(Value::as_u64)
+                    .filter_map(|g| usize::try_from(g).ok())
+                    .collect(),
                 _ => Vec::new(),
             },
             None => (1..regex.captures_len()).collect(),
@@ -408,9 +494,9 @@ fn extract_all_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
         let matches: Vec<Value> = regex
             .captures_iter(texts[1])
             .map(|captures| {
-                let mut values = groups.iter().map(|&group| {
-                    Value::from(captures.get(group).map_or("", |m| m.as_str()))
-                });
+                let mut values = groups
+                    .iter()
+                    .map(|&group| Value::from(captures.get(group).map_or("", |m| m.as_str())));
                 match groups.len() {
                     1 => values.next().unwrap_or_default(),
                     _ => Value::Array(values.collect()),
@@ -427,7 +513,9 @@ fn countof_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
         if search.is_empty() {
             return Some(0);
         }
-        let starts = text.char_indices().filter(|(at, _)| text[*at..].starts_with(search));
+        let starts = text
+            .char_indices()
+            .filter(|(at, _)| text[*at..].starts_with(search));
         i64::try_from(starts.count()).ok()
     })
 }
@@ -446,7 +534,9 @@ fn indexof_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
 }
 
 fn matches_regex_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
-    map_with_regex::<Option<bool>, BooleanArray>(args, 1, |regex, texts| Some(regex.is_match(texts[0])))
+    map_with_regex::<Option<bool>, BooleanArray>(args, 1, |regex, texts| {
+        Some(regex.is_match(texts[0]))
+    })
 }
 
 /// Applies a two-text test to every row.
@@ -523,7 +613,9 @@ fn hassuffix_cs_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
 }
 
 fn contains_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
-    test_texts(args, |text, needle| folded(text, needle, |t, n| t.contains(n)))
+    test_texts(args, |text, needle| {
+        folded(text, needle, |t, n| t.contains(n))
+    })
 }
 
 fn contains_cs_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
@@ -531,7 +623,9 @@ fn contains_cs_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
 }
 
 fn startswith_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
-    test_texts(args, |text, needle| folded(text, needle, |t, n| t.starts_with(n)))
+    test_texts(args, |text, needle| {
+        folded(text, needle, |t, n| t.starts_with(n))
+    })
 }
 
 fn startswith_cs_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
@@ -539,7 +633,9 @@ fn startswith_cs_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
 }
 
 fn endswith_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
-    test_texts(args, |text, needle| folded(text, needle, |t, n| t.ends_with(n)))
+    test_texts(args, |text, needle| {
+        folded(text, needle, |t, n| t.ends_with(n))
+    })
 }
 
 fn endswith_cs_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
@@ -559,7 +655,10 @@ fn list_items(json: &str) -> Vec<String> {
 /// lowercased text and item). The list is parsed again only when it changes from the last row.
 fn list_test(args: &[ArrayRef], all: bool, test: fn(&str, &str) -> bool) -> Result<ArrayRef> {
     let text = kernel::texts(arg(args, 0)?)?;
-    let lists = args[1..].iter().map(kernel::texts).collect::<Result<Vec<_>>>()?;
+    let lists = args[1..]
+        .iter()
+        .map(kernel::texts)
+        .collect::<Result<Vec<_>>>()?;
     let mut last: Option<(Vec<Option<String>>, Vec<String>)> = None;
     let results: BooleanArray = (0..text.len())
         .map(|row| {
@@ -568,11 +667,23 @@ fn list_test(args: &[ArrayRef], all: bool, test: fn(&str, &str) -> bool) -> Resu
                 .map(|list| list.is_valid(row).then(|| list.value(row).to_owned()))
                 .collect();
             if last.as_ref().is_none_or(|(previous, _)| previous != &raw) {
-                let items = raw.iter().flatten().flat_map(|json| list_items(json)).map(|item| item.to_lowercase()).collect();
+                let items = raw
+                    .iter()
+                    .flatten()
+                    .flat_map(|json| list_items(json))
+                    .map(|item| item.to_lowercase())
+                    .collect();
                 last = Some((raw, items));
             }
-            let items = last.as_ref().map(|(_, items)| items.as_slice()).unwrap_or_default();
-            let value = text.is_valid(row).then(|| text.value(row)).unwrap_or("").to_lowercase();
+            let items = last
+                .as_ref()
+                .map(|(_, items)| items.as_slice())
+                .unwrap_or_default();
+            let value = text
+                .is_valid(row)
+                .then(|| text.value(row))
+                .unwrap_or("")
+                .to_lowercase();
             Some(if all {
                 items.iter().all(|item| test(&value, item))
             } else {

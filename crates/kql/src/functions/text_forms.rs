@@ -226,8 +226,14 @@ mod tests {
         assert_eq!(parse_instant("Thu, 31 Dec 2015 23:59:59 GMT"), expected);
         assert_eq!(parse_instant("2015-12-31"), Some(1_451_520_000_000_000_000));
         assert_eq!(parse_instant("yesterday"), None);
-        assert_eq!(format_instant(1_451_606_399_000_000_000), "2015-12-31T23:59:59Z");
-        assert_eq!(format_instant(1_451_606_399_100_000_000), "2015-12-31T23:59:59.1000000Z");
+        assert_eq!(
+            format_instant(1_451_606_399_000_000_000),
+            "2015-12-31T23:59:59Z"
+        );
+        assert_eq!(
+            format_instant(1_451_606_399_100_000_000),
+            "2015-12-31T23:59:59.1000000Z"
+        );
     }
 
     #[test]
