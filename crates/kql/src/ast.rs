@@ -138,7 +138,7 @@ pub enum UnionTable {
     /// A table or let name, possibly with `*` wildcards.
     Pattern(String),
     /// A parenthesised pipeline.
-    Pipeline(Pipeline),
+    Pipeline(Box<Pipeline>),
 }
 
 /// `search [in (T1, T2)] predicate`.

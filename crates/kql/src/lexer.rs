@@ -136,7 +136,9 @@ impl<'a> Lexer<'a> {
 
     fn skip_blank_and_comments(&mut self) {
         loop {
-            let trimmed = self.rest().trim_start();
+            let trimmed = self.rest().trim_start_matches(|c: char| {
+                c.is_whitespace() || c == '\u{200B}' || c == '\u{FEFF}'
+            });
             self.pos = self.text.len() - trimmed.len();
             if !trimmed.starts_with("//") {
                 return;
@@ -178,8 +180,7 @@ impl<'a> Lexer<'a> {
                 return self.quoted_string(verbatim);
             }
         }
-        if c.is_ascii_digit() || (c == '.' && rest[1..].starts_with(|d: char| d.is_ascii_digit()))
-        {
+        if c.is_ascii_digit() || (c == '.' && rest[1..].starts_with(|d: char| d.is_ascii_digit())) {
             return self.number(offset);
         }
         if is_word_start(c) {
@@ -259,7 +260,10 @@ impl<'a> Lexer<'a> {
         self.pos += len + unit_len;
         if !unit.is_empty() {
             return timespan(number, unit).ok_or_else(|| {
-                syntax(offset, format!("'{number}{unit}' is not a number or timespan"))
+                syntax(
+                    offset,
+                    format!("'{number}{unit}' is not a number or timespan"),
+                )
             });
         }
         if real {
@@ -353,7 +357,8 @@ fn timespan(number: &str, unit: &str) -> Option<TokenKind> {
     let scale = TIMESPAN_UNITS.iter().find(|(name, _)| *name == unit)?.1;
     let value: f64 = number.parse().ok()?;
     let nanos = value * scale as f64;
-    (nanos.is_finite() && nanos.abs() < i64::MAX as f64).then(|| TokenKind::Timespan(nanos as i64))
+    (nanos.is_finite() && nanos.abs() < i64::MAX as f64)
+        .then_some(TokenKind::Timespan(nanos as i64))
 }
 
 #[cfg(test)]
@@ -390,8 +395,10 @@ mod tests {
     #[test]
     fn strings_take_every_literal_form() {
         assert_eq!(
-            kinds(r#""a\"b" 'c' @"d\e""f" h"g" ```x
-y```"#),
+            kinds(
+                r#""a\"b" 'c' @"d\e""f" h"g" ```x
+y```"#
+            ),
             vec![
                 TokenKind::Str("a\"b".into()),
                 TokenKind::Str("c".into()),

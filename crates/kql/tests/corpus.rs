@@ -25,8 +25,15 @@ fn the_corpus_parses() {
         if let Err(error) = parse(&text) {
             let name = file.file_name().unwrap().to_string_lossy().into_owned();
             let reason = error.to_string();
-            let reason = reason.split(" at offset").next().unwrap_or(&reason).to_owned();
-            failures.entry(reason).or_default().push(format!("{name}: {error}"));
+            let reason = reason
+                .split(" at offset")
+                .next()
+                .unwrap_or(&reason)
+                .to_owned();
+            failures
+                .entry(reason)
+                .or_default()
+                .push(format!("{name}: {error}"));
         }
     }
     let failed: usize = failures.values().map(Vec::len).sum();
@@ -38,7 +45,15 @@ fn the_corpus_parses() {
             println!("      {name}");
         }
     }
-    assert!(files.len() >= 150, "the corpus holds {} queries", files.len());
+    assert!(
+        files.len() >= 150,
+        "the corpus holds {} queries",
+        files.len()
+    );
     let share = parsed as f64 / files.len() as f64;
-    assert!(share >= REQUIRED_SHARE, "only {parsed} of {} parse", files.len());
+    assert!(
+        share >= REQUIRED_SHARE,
+        "only {parsed} of {} parse",
+        files.len()
+    );
 }

@@ -25,17 +25,49 @@ fn table(values: Value) -> Vec<Vec<Value>> {
 async fn arg_max_star_keeps_each_incidents_latest_version() {
     let ctx = incidents();
     let query = "SecurityIncident | summarize arg_max(TimeGenerated, *) by IncidentNumber | sort by IncidentNumber asc";
-    let names: Vec<String> = columns(&ctx, query).await.into_iter().map(|c| c.0).collect();
+    let names: Vec<String> = columns(&ctx, query)
+        .await
+        .into_iter()
+        .map(|c| c.0)
+        .collect();
     assert_eq!(
         names,
-        ["IncidentNumber", "TimeGenerated", "Title", "Status", "Severity", "AlertIds"]
+        [
+            "IncidentNumber",
+            "TimeGenerated",
+            "Title",
+            "Status",
+            "Severity",
+            "AlertIds"
+        ]
     );
     assert_eq!(
         rows(&ctx, query).await,
         table(json!([
-            [1, "2024-01-01T02:00:00.0000000Z", "Phish", "Closed", "High", "[\"a1\",\"a2\"]"],
-            [2, "2024-01-01T03:00:00.0000000Z", "Malware", "Active", "Low", "[\"a3\"]"],
-            [3, "2024-01-02T00:00:00.0000000Z", "Recon", "New", "Low", "[]"],
+            [
+                1,
+                "2024-01-01T02:00:00.0000000Z",
+                "Phish",
+                "Closed",
+                "High",
+                "[\"a1\",\"a2\"]"
+            ],
+            [
+                2,
+                "2024-01-01T03:00:00.0000000Z",
+                "Malware",
+                "Active",
+                "Low",
+                "[\"a3\"]"
+            ],
+            [
+                3,
+                "2024-01-02T00:00:00.0000000Z",
+                "Recon",
+                "New",
+                "Low",
+                "[]"
+            ],
         ]))
     );
 }
@@ -52,7 +84,11 @@ async fn arg_min_returns_the_named_columns_of_the_earliest_row() {
             [3, "2024-01-02T00:00:00.0000000Z", "New"],
         ]))
     );
-    let names: Vec<String> = columns(&ctx, query).await.into_iter().map(|c| c.0).collect();
+    let names: Vec<String> = columns(&ctx, query)
+        .await
+        .into_iter()
+        .map(|c| c.0)
+        .collect();
     assert_eq!(names, ["IncidentNumber", "First", "FirstStatus"]);
 }
 
@@ -69,7 +105,10 @@ async fn where_filters_with_comparisons_and_case_insensitive_equality() {
 #[tokio::test]
 async fn count_and_summarize_count_take_their_default_names() {
     let ctx = incidents();
-    assert_eq!(rows(&ctx, "SecurityIncident | count").await, table(json!([[6]])));
+    assert_eq!(
+        rows(&ctx, "SecurityIncident | count").await,
+        table(json!([[6]]))
+    );
     assert_eq!(
         columns(&ctx, "SecurityIncident | count").await,
         vec![("Count".to_owned(), KqlType::Long)]
@@ -79,7 +118,11 @@ async fn count_and_summarize_count_take_their_default_names() {
         rows(&ctx, query).await,
         table(json!([["High", 3], ["Low", 2], ["Medium", 1]]))
     );
-    let names: Vec<String> = columns(&ctx, query).await.into_iter().map(|c| c.0).collect();
+    let names: Vec<String> = columns(&ctx, query)
+        .await
+        .into_iter()
+        .map(|c| c.0)
+        .collect();
     assert_eq!(names, ["Severity", "count_"]);
 }
 
@@ -92,7 +135,11 @@ async fn summarize_computes_expressions_over_aggregates() {
         table(json!([[1, 6, 3], [2, 4, 2], [3, 2, 1]]))
     );
     assert_eq!(
-        rows(&ctx, "SecurityIncident | summarize by Title | sort by Title asc").await,
+        rows(
+            &ctx,
+            "SecurityIncident | summarize by Title | sort by Title asc"
+        )
+        .await,
         table(json!([["Malware"], ["Phish"], ["Recon"]]))
     );
 }
@@ -101,19 +148,37 @@ async fn summarize_computes_expressions_over_aggregates() {
 async fn take_top_and_sort_order_rows_descending_unless_told() {
     let ctx = incidents();
     assert_eq!(
-        rows(&ctx, "SecurityIncident | top 2 by TimeGenerated | project IncidentNumber, Status").await,
+        rows(
+            &ctx,
+            "SecurityIncident | top 2 by TimeGenerated | project IncidentNumber, Status"
+        )
+        .await,
         table(json!([[3, "New"], [2, "Active"]]))
     );
     assert_eq!(
-        rows(&ctx, "SecurityAlert | sort by AlertName | project SystemAlertId").await,
+        rows(
+            &ctx,
+            "SecurityAlert | sort by AlertName | project SystemAlertId"
+        )
+        .await,
         table(json!([["a1"], ["a3"], ["a2"], ["a4"]]))
     );
     assert_eq!(
-        rows(&ctx, "SecurityAlert | order by AlertName asc nulls last | project SystemAlertId").await,
+        rows(
+            &ctx,
+            "SecurityAlert | order by AlertName asc nulls last | project SystemAlertId"
+        )
+        .await,
         table(json!([["a2"], ["a3"], ["a1"], ["a4"]]))
     );
-    assert_eq!(rows(&ctx, "SecurityIncident | take 4 | count").await, table(json!([[4]])));
-    assert_eq!(rows(&ctx, "SecurityIncident | limit 0 | count").await, table(json!([[0]])));
+    assert_eq!(
+        rows(&ctx, "SecurityIncident | take 4 | count").await,
+        table(json!([[4]]))
+    );
+    assert_eq!(
+        rows(&ctx, "SecurityIncident | limit 0 | count").await,
+        table(json!([[0]]))
+    );
 }
 
 #[tokio::test]
@@ -121,7 +186,12 @@ async fn distinct_keeps_one_row_per_value() {
     let ctx = incidents();
     assert_eq!(
         sorted_rows(&ctx, "SecurityIncident | distinct Title, Severity").await,
-        table(json!([["Malware", "Low"], ["Malware", "Medium"], ["Phish", "High"], ["Recon", "Low"]]))
+        table(json!([
+            ["Malware", "Low"],
+            ["Malware", "Medium"],
+            ["Phish", "High"],
+            ["Recon", "Low"]
+        ]))
     );
 }
 
@@ -149,18 +219,34 @@ async fn extend_does_datetime_and_timespan_arithmetic() {
 async fn extend_replaces_a_column_in_place_and_sees_earlier_assignments() {
     let ctx = incidents();
     let query = "SecurityIncident | where IncidentNumber == 3 | extend IncidentNumber = IncidentNumber * 10, Next = IncidentNumber + 1 | project-away AlertIds, TimeGenerated";
-    let names: Vec<String> = columns(&ctx, query).await.into_iter().map(|c| c.0).collect();
-    assert_eq!(names, ["IncidentNumber", "Title", "Status", "Severity", "Next"]);
-    assert_eq!(rows(&ctx, query).await, table(json!([[30, "Recon", "New", "Low", 31]])));
+    let names: Vec<String> = columns(&ctx, query)
+        .await
+        .into_iter()
+        .map(|c| c.0)
+        .collect();
+    assert_eq!(
+        names,
+        ["IncidentNumber", "Title", "Status", "Severity", "Next"]
+    );
+    assert_eq!(
+        rows(&ctx, query).await,
+        table(json!([[30, "Recon", "New", "Low", 31]]))
+    );
 }
 
 #[tokio::test]
 async fn the_project_family_renames_reorders_and_keeps_columns() {
     let ctx = incidents();
     let query = "SecurityAlert | project-rename Id = SystemAlertId | project-reorder AlertName, Id | project-keep Alert*, Id | take 1";
-    let names: Vec<String> = columns(&ctx, query).await.into_iter().map(|c| c.0).collect();
+    let names: Vec<String> = columns(&ctx, query)
+        .await
+        .into_iter()
+        .map(|c| c.0)
+        .collect();
     assert_eq!(names, ["AlertName", "Id"]);
-    let unknown = run(&ctx, "SecurityAlert | project-away Nope").await.unwrap_err();
+    let unknown = run(&ctx, "SecurityAlert | project-away Nope")
+        .await
+        .unwrap_err();
     assert!(matches!(unknown, KqlError::Semantic { .. }), "{unknown}");
 }
 
@@ -171,11 +257,22 @@ async fn join_kinds_match_their_kusto_definitions() {
     let ctx = incidents();
     let cases = [
         ("inner", json!([[1, "x", 1, "p"], [1, "y", 1, "p"]])),
-        ("leftouter", json!([[1, "x", 1, "p"], [1, "y", 1, "p"], [2, "z", null, null]])),
-        ("rightouter", json!([[1, "x", 1, "p"], [1, "y", 1, "p"], [null, null, 3, "q"]])),
+        (
+            "leftouter",
+            json!([[1, "x", 1, "p"], [1, "y", 1, "p"], [2, "z", null, null]]),
+        ),
+        (
+            "rightouter",
+            json!([[1, "x", 1, "p"], [1, "y", 1, "p"], [null, null, 3, "q"]]),
+        ),
         (
             "fullouter",
-            json!([[1, "x", 1, "p"], [1, "y", 1, "p"], [2, "z", null, null], [null, null, 3, "q"]]),
+            json!([
+                [1, "x", 1, "p"],
+                [1, "y", 1, "p"],
+                [2, "z", null, null],
+                [null, null, 3, "q"]
+            ]),
         ),
         ("leftsemi", json!([[1, "x"], [1, "y"]])),
         ("leftanti", json!([[2, "z"]])),
@@ -223,7 +320,11 @@ async fn lookup_adds_the_right_columns_without_repeating_keys() {
 async fn union_stacks_columns_by_name_with_its_source() {
     let ctx = incidents();
     let query = format!("{SIDES} union withsource=Source L, R");
-    let names: Vec<String> = columns(&ctx, &query).await.into_iter().map(|c| c.0).collect();
+    let names: Vec<String> = columns(&ctx, &query)
+        .await
+        .into_iter()
+        .map(|c| c.0)
+        .collect();
     assert_eq!(names, ["Source", "k", "a", "b"]);
     assert_eq!(
         sorted_rows(&ctx, &query).await,
@@ -259,7 +360,10 @@ async fn mv_expand_turns_array_elements_into_rows() {
 async fn mv_apply_runs_its_subquery_over_each_rows_elements() {
     let ctx = incidents();
     let query = "datatable(id: long, xs: dynamic)[1, dynamic([10, 20, 30]), 2, dynamic([5])] | mv-apply x = xs on (summarize n = count()) | project id, n";
-    assert_eq!(sorted_rows(&ctx, query).await, table(json!([[1, 3], [2, 1]])));
+    assert_eq!(
+        sorted_rows(&ctx, query).await,
+        table(json!([[1, 3], [2, 1]]))
+    );
     let top = "datatable(id: long, xs: dynamic)[1, dynamic([10, 20, 30])] | mv-apply x = xs on (take 2) | count";
     assert_eq!(rows(&ctx, top).await, table(json!([[2]])));
 }
@@ -271,10 +375,16 @@ async fn parse_extracts_typed_columns_and_parse_where_drops_misses() {
     let query = format!("{data} | parse s with 'user=' User ' (' N: long ')' *");
     assert_eq!(
         sorted_rows(&ctx, &query).await,
-        table(json!([["nothing", "", null], ["user=alice (3) ok", "alice", 3]]))
+        table(json!([
+            ["nothing", "", null],
+            ["user=alice (3) ok", "alice", 3]
+        ]))
     );
     let filtered = format!("{data} | parse-where s with * '(' N: long ')' Rest");
-    assert_eq!(rows(&ctx, &filtered).await, table(json!([["user=alice (3) ok", 3, " ok"]])));
+    assert_eq!(
+        rows(&ctx, &filtered).await,
+        table(json!([["user=alice (3) ok", 3, " ok"]]))
+    );
     let regex = format!("{data} | parse kind=regex s with 'user=' Name '\\\\s'");
     assert_eq!(sorted_rows(&ctx, &regex).await[1][1], json!("alice"));
 }
@@ -292,7 +402,11 @@ async fn make_series_fills_missing_bins_with_the_default() {
             ["Medium", "[1,0,0,0]", axis],
         ]))
     );
-    let types: Vec<KqlType> = columns(&ctx, query).await.into_iter().map(|c| c.1).collect();
+    let types: Vec<KqlType> = columns(&ctx, query)
+        .await
+        .into_iter()
+        .map(|c| c.1)
+        .collect();
     assert_eq!(types, [KqlType::String, KqlType::Dynamic, KqlType::Dynamic]);
     let unbounded = "SecurityIncident | where IncidentNumber == 1 | make-series count() on TimeGenerated step 1h";
     assert_eq!(rows(&ctx, unbounded).await[0][0], json!("[1,1,1]"));
@@ -302,8 +416,20 @@ async fn make_series_fills_missing_bins_with_the_default() {
 async fn top_nested_keeps_the_top_values_within_each_level() {
     let ctx = incidents();
     let query = "SecurityIncident | top-nested 2 of Severity by count(), top-nested 1 of Status by count() | sort by aggregated_Severity desc";
-    let names: Vec<String> = columns(&ctx, query).await.into_iter().map(|c| c.0).collect();
-    assert_eq!(names, ["Severity", "aggregated_Severity", "Status", "aggregated_Status"]);
+    let names: Vec<String> = columns(&ctx, query)
+        .await
+        .into_iter()
+        .map(|c| c.0)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Severity",
+            "aggregated_Severity",
+            "Status",
+            "aggregated_Status"
+        ]
+    );
     let result = rows(&ctx, query).await;
     assert_eq!(result.len(), 2);
     assert_eq!(result[0][..2], [json!("High"), json!(3)]);
@@ -327,7 +453,8 @@ async fn in_takes_lists_dynamic_arrays_and_subqueries() {
     let ctx = incidents();
     let list = "SecurityIncident | where IncidentNumber in (1, 3) | summarize by IncidentNumber | sort by IncidentNumber asc";
     assert_eq!(rows(&ctx, list).await, table(json!([[1], [3]])));
-    let dynamic = "let ids = dynamic([2]); SecurityIncident | where IncidentNumber !in (ids) | count";
+    let dynamic =
+        "let ids = dynamic([2]); SecurityIncident | where IncidentNumber !in (ids) | count";
     assert_eq!(rows(&ctx, dynamic).await, table(json!([[4]])));
     let subquery = "SecurityAlert | where SystemAlertId in (datatable(id: string)['a2', 'a4'] | project id) | project SystemAlertId | sort by SystemAlertId asc";
     assert_eq!(rows(&ctx, subquery).await, table(json!([["a2"], ["a4"]])));
@@ -341,7 +468,11 @@ async fn datatable_range_print_and_getschema_make_tables() {
         table(json!([[1], [3], [5]]))
     );
     assert_eq!(
-        rows(&ctx, "range t from datetime(2024-01-01) to datetime(2024-01-01T01:00:00Z) step 30m").await,
+        rows(
+            &ctx,
+            "range t from datetime(2024-01-01) to datetime(2024-01-01T01:00:00Z) step 30m"
+        )
+        .await,
         table(json!([
             ["2024-01-01T00:00:00.0000000Z"],
             ["2024-01-01T00:30:00.0000000Z"],
@@ -353,10 +484,16 @@ async fn datatable_range_print_and_getschema_make_tables() {
         table(json!([[1, "two", true]]))
     );
     assert_eq!(
-        rows(&ctx, "SecurityAlert | getschema | where ColumnName == 'IsIncident'").await,
+        rows(
+            &ctx,
+            "SecurityAlert | getschema | where ColumnName == 'IsIncident'"
+        )
+        .await,
         table(json!([["IsIncident", 3, "System.SByte", "bool"]]))
     );
-    let too_big = run(&ctx, "range x from 1 to 100000000 step 1").await.unwrap_err();
+    let too_big = run(&ctx, "range x from 1 to 100000000 step 1")
+        .await
+        .unwrap_err();
     assert!(matches!(too_big, KqlError::Limit(_)), "{too_big}");
 }
 
@@ -375,7 +512,9 @@ async fn the_time_window_filters_right_above_each_scan() {
         "2024-01-01T00:30:00Z".parse().unwrap(),
         "2024-01-01T02:00:00Z".parse().unwrap(),
     ));
-    let result = tandem_kql::run("SecurityIncident | count", &ctx, &options).await.unwrap();
+    let result = tandem_kql::run("SecurityIncident | count", &ctx, &options)
+        .await
+        .unwrap();
     assert_eq!(result.rows, table(json!([[3]])));
     let plan = tandem_kql::compile("SecurityIncident | project Title", &ctx, &options)
         .await
@@ -402,7 +541,11 @@ async fn values_answer_in_log_analytics_json_forms() {
             "6f4ab9e2-1b17-4f2b-9a9e-ffffffffffff"
         ]))]
     );
-    let types: Vec<KqlType> = columns(&ctx, query).await.into_iter().map(|c| c.1).collect();
+    let types: Vec<KqlType> = columns(&ctx, query)
+        .await
+        .into_iter()
+        .map(|c| c.1)
+        .collect();
     assert_eq!(
         types,
         [
@@ -428,9 +571,16 @@ async fn errors_name_what_is_wrong_and_where() {
             message: "unknown table or tabular let 'Nope'".into()
         }
     );
-    let column = run(&ctx, "SecurityAlert | where Missing == 1").await.unwrap_err();
-    assert!(matches!(column, KqlError::Semantic { offset: 22, .. }), "{column}");
-    let evaluate = run(&ctx, "SecurityAlert | evaluate bag_unpack(x)").await.unwrap_err();
+    let column = run(&ctx, "SecurityAlert | where Missing == 1")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(column, KqlError::Semantic { offset: 22, .. }),
+        "{column}"
+    );
+    let evaluate = run(&ctx, "SecurityAlert | evaluate bag_unpack(x)")
+        .await
+        .unwrap_err();
     assert_eq!(
         evaluate,
         KqlError::Unsupported {

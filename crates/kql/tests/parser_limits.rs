@@ -8,7 +8,11 @@ use tandem_kql::{KqlError, parse};
 #[test]
 fn two_thousand_nested_parentheses_are_a_limit_error() {
     let text = format!("T | where {}x == 1{}", "(".repeat(2_000), ")".repeat(2_000));
-    assert!(matches!(parse(&text), Err(KqlError::Limit(_))), "{:?}", parse(&text));
+    assert!(
+        matches!(parse(&text), Err(KqlError::Limit(_))),
+        "{:?}",
+        parse(&text)
+    );
     let pipelines = format!("{}T{}", "(".repeat(2_000), ")".repeat(2_000));
     assert!(matches!(parse(&pipelines), Err(KqlError::Limit(_))));
     let negations = format!("print {}1", "-".repeat(2_000));
@@ -34,10 +38,46 @@ fn queries_within_the_limits_parse() {
 
 /// Pieces of KQL that random queries are built from.
 const VOCABULARY: [&str; 40] = [
-    "T", "|", "where", "project", "extend", "summarize", "by", "join", "on", "(", ")", "[", "]",
-    "{", "}", ",", "=", "==", "and", "or", "!", "has", "in", "between", "..", "1", "1.5", "1d",
-    "'s'", "\"", "@'v'", "datetime(2024-01-01)", "dynamic([1,{'a':2}])", "let", ";", "mv-expand",
-    "parse", "with", "*", "$left.",
+    "T",
+    "|",
+    "where",
+    "project",
+    "extend",
+    "summarize",
+    "by",
+    "join",
+    "on",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    "=",
+    "==",
+    "and",
+    "or",
+    "!",
+    "has",
+    "in",
+    "between",
+    "..",
+    "1",
+    "1.5",
+    "1d",
+    "'s'",
+    "\"",
+    "@'v'",
+    "datetime(2024-01-01)",
+    "dynamic([1,{'a':2}])",
+    "let",
+    ";",
+    "mv-expand",
+    "parse",
+    "with",
+    "*",
+    "$left.",
 ];
 
 proptest! {

@@ -107,12 +107,11 @@ impl Compiler {
         offset: usize,
         scope: &Scope,
     ) -> Result<DataFrame, KqlError> {
-        let numbered = df
-            .window(vec![row_number().alias(ROW)])
-            .map_err(engine)?;
+        let numbered = df.window(vec![row_number().alias(ROW)]).map_err(engine)?;
         let input = all_columns(&numbered);
         let (expanded, names) = self.mv_expand(numbered.clone(), expand, scope)?;
-        let mut kept: Vec<(String, TypedExpr)> = vec![(ROW.to_owned(), typed_column(ROW, KqlType::Long))];
+        let mut kept: Vec<(String, TypedExpr)> =
+            vec![(ROW.to_owned(), typed_column(ROW, KqlType::Long))];
         for (name, kind) in all_columns(&expanded) {
             if names.contains(&name) {
                 kept.push((name.clone(), typed_column(&name, kind)));
@@ -304,4 +303,3 @@ mod tests {
         );
     }
 }
-

@@ -117,7 +117,11 @@ fn is_numeric(kind: KqlType) -> bool {
 
 /// `value` as `kind`: unchanged if it already is, a cast between numbers, otherwise the
 /// conversion function.
-pub(crate) fn convert(value: TypedExpr, kind: KqlType, offset: usize) -> Result<TypedExpr, KqlError> {
+pub(crate) fn convert(
+    value: TypedExpr,
+    kind: KqlType,
+    offset: usize,
+) -> Result<TypedExpr, KqlError> {
     if value.kind == kind {
         return Ok(value);
     }
@@ -302,7 +306,8 @@ impl Compiler {
             scope,
         }) = cx.scope.lookup(name)
         {
-            let body_scope = self.bind_arguments(lambda, args, offset, cx.scope, scope, cx.schema)?;
+            let body_scope =
+                self.bind_arguments(lambda, args, offset, cx.scope, scope, cx.schema)?;
             let body = Context {
                 schema: cx.schema,
                 scope: &body_scope,
@@ -430,10 +435,12 @@ impl Compiler {
     ) -> Result<TypedExpr, KqlError> {
         let offset = value.offset;
         let value = self.expr(value, cx)?;
-        if let [query @ ast::Expr {
-            kind: ExprKind::Pipeline(_),
-            ..
-        }] = list
+        if let [
+            query @ ast::Expr {
+                kind: ExprKind::Pipeline(_),
+                ..
+            },
+        ] = list
         {
             let (plan, kind) = self.first_column_plan(query, cx.scope, None)?;
             let value = convert(value, kind, offset)?;
@@ -605,7 +612,11 @@ pub(crate) fn arithmetic(
     let left = dynamic_as_number(left, offset)?;
     let right = dynamic_as_number(right, offset)?;
     let on_nanos = |result: fn(Expr) -> Expr, kind| {
-        let expr = binary_expr(nanos(left.expr.clone()), operator, nanos(right.expr.clone()));
+        let expr = binary_expr(
+            nanos(left.expr.clone()),
+            operator,
+            nanos(right.expr.clone()),
+        );
         Ok(typed(result(expr), kind))
     };
     use KqlType::{Datetime, Int, Long, Real, Timespan};

@@ -8,9 +8,7 @@ use datafusion::logical_expr::{Expr, ExprFunctionExt, SortExpr, lit};
 use datafusion::prelude::DataFrame;
 
 use super::operators::glob_match;
-use super::{
-    Compiler, Scope, all_columns, column, engine, select, semantic, typed_column,
-};
+use super::{Compiler, Scope, all_columns, column, engine, select, semantic, typed_column};
 use crate::ast::{JoinKey, Pipeline, Union, UnionTable};
 use crate::error::KqlError;
 use crate::functions::TypedExpr;
@@ -61,7 +59,10 @@ pub(crate) fn rank_within(
 ) -> Result<DataFrame, KqlError> {
     let columns = all_columns(&df);
     let order = if order.is_empty() {
-        partition.iter().map(|key| key.clone().sort(true, true)).collect()
+        partition
+            .iter()
+            .map(|key| key.clone().sort(true, true))
+            .collect()
     } else {
         order
     };
@@ -220,7 +221,11 @@ impl Compiler {
             .into_iter()
             .filter(|(name, _)| !keys.iter().any(|(_, r)| r == name))
             .collect();
-        let join_type = if inner { JoinType::Inner } else { JoinType::Left };
+        let join_type = if inner {
+            JoinType::Inner
+        } else {
+            JoinType::Left
+        };
         let joined = equi_join(left, right, join_type, &keys, offset)?;
         project_sides(joined, &left_columns, &right_columns)
     }
@@ -252,7 +257,12 @@ impl Compiler {
                 }
             }
         }
-        union_legs(legs, union.outer, union.with_source.as_deref(), union.offset)
+        union_legs(
+            legs,
+            union.outer,
+            union.with_source.as_deref(),
+            union.offset,
+        )
     }
 }
 

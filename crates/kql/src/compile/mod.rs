@@ -133,9 +133,7 @@ pub(crate) fn column(name: &str) -> Expr {
 /// `expr AS name`, the KQL type recorded in the field metadata.
 pub(crate) fn typed_alias(typed: TypedExpr, name: &str) -> Expr {
     let metadata = BTreeMap::from([(KQL_TYPE_KEY.to_owned(), typed.kind.name().to_owned())]);
-    typed
-        .expr
-        .alias_with_metadata(name, Some(metadata.into()))
+    typed.expr.alias_with_metadata(name, Some(metadata.into()))
 }
 
 /// The columns of `df`, each with its KQL type.
@@ -161,7 +159,10 @@ pub(crate) fn all_columns(df: &DataFrame) -> Vec<(String, KqlType)> {
 }
 
 /// `df` with its columns selected as `(name, expr)` pairs, each typed.
-pub(crate) fn select(df: DataFrame, columns: Vec<(String, TypedExpr)>) -> Result<DataFrame, KqlError> {
+pub(crate) fn select(
+    df: DataFrame,
+    columns: Vec<(String, TypedExpr)>,
+) -> Result<DataFrame, KqlError> {
     let exprs: Vec<Expr> = columns
         .into_iter()
         .map(|(name, typed)| typed_alias(typed, &name))
@@ -240,7 +241,9 @@ impl Compiler {
             Some(Binding::Let {
                 value: LetValue::Function(lambda),
                 scope: defined,
-            }) if lambda.params.is_empty() => self.tabular_expr(&lambda.body, &defined.with_lets(&lambda.lets)),
+            }) if lambda.params.is_empty() => {
+                self.tabular_expr(&lambda.body, &defined.with_lets(&lambda.lets))
+            }
             Some(_) => Err(semantic(offset, format!("'{name}' is not a table"))),
             None => self.scan(name, offset),
         }
@@ -259,16 +262,23 @@ impl Compiler {
         let Some((start, end)) = self.window else {
             return Ok(df);
         };
-        let time_column = ["TimeGenerated", "Timestamp"].into_iter().find(|candidate| {
-            df.schema()
-                .fields()
-                .iter()
-                .any(|f| f.name() == candidate && KqlType::of_field(f) == KqlType::Datetime)
-        });
+        let time_column = ["TimeGenerated", "Timestamp"]
+            .into_iter()
+            .find(|candidate| {
+                df.schema()
+                    .fields()
+                    .iter()
+                    .any(|f| f.name() == candidate && KqlType::of_field(f) == KqlType::Datetime)
+            });
         let Some(time_column) = time_column else {
             return Ok(df);
         };
-        let instant = |nanos| lit(ScalarValue::TimestampNanosecond(Some(nanos), Some("UTC".into())));
+        let instant = |nanos| {
+            lit(ScalarValue::TimestampNanosecond(
+                Some(nanos),
+                Some("UTC".into()),
+            ))
+        };
         df.filter(
             column(time_column)
                 .gt_eq(instant(start))

@@ -7,9 +7,7 @@ use datafusion::logical_expr::{SortExpr, lit};
 use datafusion::prelude::DataFrame;
 
 use super::expr::{Context, convert};
-use super::{
-    Binding, Compiler, Scope, all_columns, engine, select, semantic, typed_column,
-};
+use super::{Binding, Compiler, Scope, all_columns, engine, select, semantic, typed_column};
 use crate::ast::{self, Assignment, Operator, OperatorKind, SortKey};
 use crate::error::KqlError;
 use crate::functions::TypedExpr;
@@ -80,9 +78,7 @@ impl Compiler {
             OperatorKind::Extend(assignments) | OperatorKind::Serialize(assignments) => {
                 self.extend(df, assignments, scope)
             }
-            OperatorKind::Summarize { aggregates, by } => {
-                self.summarize(df, aggregates, by, scope)
-            }
+            OperatorKind::Summarize { aggregates, by } => self.summarize(df, aggregates, by, scope),
             OperatorKind::Count => count(df),
             OperatorKind::Distinct(columns) => self.distinct(df, columns, scope),
             OperatorKind::Take(count) | OperatorKind::Sample(count) => {
@@ -282,7 +278,8 @@ impl Compiler {
         )];
         all_args.extend(args.iter().cloned());
         let empty = datafusion::common::DFSchema::empty();
-        let body_scope = self.bind_arguments(&lambda, &all_args, offset, &caller, &defined, &empty)?;
+        let body_scope =
+            self.bind_arguments(&lambda, &all_args, offset, &caller, &defined, &empty)?;
         self.tabular_expr(&lambda.body, &body_scope)
     }
 }
@@ -348,7 +345,11 @@ fn keep_columns(
 }
 
 /// `project-rename new = old, ...`.
-fn rename(df: DataFrame, renames: &[(String, String)], offset: usize) -> Result<DataFrame, KqlError> {
+fn rename(
+    df: DataFrame,
+    renames: &[(String, String)],
+    offset: usize,
+) -> Result<DataFrame, KqlError> {
     let columns = all_columns(&df);
     for (_, old) in renames {
         if !columns.iter().any(|(name, _)| name == old) {
@@ -404,4 +405,3 @@ fn dotnet_type(kind: KqlType) -> &'static str {
         KqlType::Dynamic => "System.Object",
     }
 }
-

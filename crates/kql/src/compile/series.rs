@@ -92,12 +92,14 @@ impl Compiler {
             .iter()
             .enumerate()
             .map(|(index, (aggregate, _))| Assignment {
-                names: vec![aggregate
-                    .names
-                    .first()
-                    .cloned()
-                    .or_else(|| aggregate_name(&aggregate.expr))
-                    .unwrap_or_else(|| format!("Column{}", index + 1))],
+                names: vec![
+                    aggregate
+                        .names
+                        .first()
+                        .cloned()
+                        .or_else(|| aggregate_name(&aggregate.expr))
+                        .unwrap_or_else(|| format!("Column{}", index + 1)),
+                ],
                 expr: aggregate.expr.clone(),
             })
             .collect();
@@ -135,18 +137,14 @@ impl Compiler {
             .zip(key_kinds)
             .map(|(name, kind)| (name.clone(), typed_column(name, kind)))
             .collect();
-        for ((name, kind), (_, default)) in aggregate_names
-            .iter()
-            .zip(kinds)
-            .zip(&series.aggregates)
+        for ((name, kind), (_, default)) in
+            aggregate_names.iter().zip(kinds).zip(&series.aggregates)
         {
             let default = match default {
                 Some(default) => self.constant(default, scope)?,
                 None => ScalarValue::Int64(Some(0)),
             };
-            let default = default
-                .cast_to(&series_type(kind))
-                .map_err(engine)?;
+            let default = default.cast_to(&series_type(kind)).map_err(engine)?;
             let filled = series_fill(vec![
                 column(BIN),
                 column(name),

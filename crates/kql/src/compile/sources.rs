@@ -74,7 +74,7 @@ impl Compiler {
         values: &[ast::Expr],
         scope: &Scope,
     ) -> Result<DataFrame, KqlError> {
-        if columns.is_empty() || values.len() % columns.len() != 0 {
+        if columns.is_empty() || !values.len().is_multiple_of(columns.len()) {
             let offset = values.first().map_or(0, |v| v.offset);
             return Err(semantic(
                 offset,
@@ -119,9 +119,11 @@ impl Compiler {
             self.constant(step, scope)?,
         );
         let (kind, first, last, increment) = match bounds {
-            (ScalarValue::Int64(Some(a)), ScalarValue::Int64(Some(b)), ScalarValue::Int64(Some(s))) => {
-                (KqlType::Long, a, b, s)
-            }
+            (
+                ScalarValue::Int64(Some(a)),
+                ScalarValue::Int64(Some(b)),
+                ScalarValue::Int64(Some(s)),
+            ) => (KqlType::Long, a, b, s),
             (
                 ScalarValue::TimestampNanosecond(Some(a), _),
                 ScalarValue::TimestampNanosecond(Some(b), _),
@@ -168,9 +170,7 @@ impl Compiler {
         assignments: &[Assignment],
         scope: &Scope,
     ) -> Result<DataFrame, KqlError> {
-        let plan = LogicalPlanBuilder::empty(true)
-            .build()
-            .map_err(engine)?;
+        let plan = LogicalPlanBuilder::empty(true).build().map_err(engine)?;
         let one_row = DataFrame::new(self.state.clone(), plan);
         let cx_schema = one_row.schema().clone();
         let cx = Context::new(&cx_schema, scope);
@@ -189,7 +189,11 @@ impl Compiler {
 
     /// `search [in (T1, T2)] predicate` as a source: every table named (all when none), stacked
     /// with a `$table` column, then searched.
-    pub(crate) fn search_source(&self, search: &Search, scope: &Scope) -> Result<DataFrame, KqlError> {
+    pub(crate) fn search_source(
+        &self,
+        search: &Search,
+        scope: &Scope,
+    ) -> Result<DataFrame, KqlError> {
         let mut legs = Vec::new();
         let patterns: Vec<String> = if search.tables.is_empty() {
             vec!["*".to_owned()]
@@ -202,7 +206,10 @@ impl Compiler {
                     legs.push((name.clone(), self.named_table(name, search.offset, scope)?));
                 }
             } else {
-                legs.push((pattern.clone(), self.named_table(pattern, search.offset, scope)?));
+                legs.push((
+                    pattern.clone(),
+                    self.named_table(pattern, search.offset, scope)?,
+                ));
             }
         }
         let stacked = union_legs(legs, true, Some("$table"), search.offset)?;

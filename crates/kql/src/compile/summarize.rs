@@ -65,10 +65,10 @@ pub(crate) fn aggregate_name(expr: &ast::Expr) -> Option<String> {
         .first()
         .and_then(ast::Expr::derived_name)
         .unwrap_or_default();
-    if prefix == "percentile" {
-        if let Some(ExprKind::Literal(ast::Literal::Long(p))) = args.get(1).map(|a| &a.kind) {
-            return Some(format!("percentile_{argument}_{p}"));
-        }
+    if prefix == "percentile"
+        && let Some(ExprKind::Literal(ast::Literal::Long(p))) = args.get(1).map(|a| &a.kind)
+    {
+        return Some(format!("percentile_{argument}_{p}"));
     }
     Some(format!("{prefix}_{argument}"))
 }
@@ -180,7 +180,10 @@ impl Compiler {
     ) -> Result<(), KqlError> {
         let offset = assignment.expr.offset;
         let Some((target_arg, returned)) = args.split_first() else {
-            return Err(semantic(offset, "arg_max/arg_min take an expression to rank by"));
+            return Err(semantic(
+                offset,
+                "arg_max/arg_min take an expression to rank by",
+            ));
         };
         let cx = Context::new(df.schema(), scope);
         let target = self.expr(target_arg, &cx)?;

@@ -285,8 +285,14 @@ mod tests {
 
     #[test]
     fn elements_split_arrays_bags_and_scalars() {
-        assert_eq!(elements_of(r#"[1,"a",{"b":2}]"#), vec!["1", "\"a\"", r#"{"b":2}"#]);
-        assert_eq!(elements_of(r#"{"x":1,"y":2}"#), vec![r#"{"x":1}"#, r#"{"y":2}"#]);
+        assert_eq!(
+            elements_of(r#"[1,"a",{"b":2}]"#),
+            vec!["1", "\"a\"", r#"{"b":2}"#]
+        );
+        assert_eq!(
+            elements_of(r#"{"x":1,"y":2}"#),
+            vec![r#"{"x":1}"#, r#"{"y":2}"#]
+        );
         assert_eq!(elements_of("5"), vec!["5"]);
         assert!(elements_of("[]").is_empty());
         assert_eq!(elements_of("plain"), vec!["\"plain\""]);
@@ -301,4 +307,3 @@ mod tests {
         assert!(bin_count(0, i64::MAX / 2, 1).is_err());
     }
 }
-

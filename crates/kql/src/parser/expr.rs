@@ -12,7 +12,7 @@ use crate::literal::{format_datetime, format_timespan, parse_datetime, parse_tim
 use crate::types::KqlType;
 
 /// String operators, each named as the function it resolves to.
-const STRING_OPERATORS: [&str; 16] = [
+const STRING_OPERATORS: [&str; 14] = [
     "has",
     "has_cs",
     "hasprefix",
@@ -27,8 +27,6 @@ const STRING_OPERATORS: [&str; 16] = [
     "endswith_cs",
     "has_any",
     "has_all",
-    "like",
-    "notlike",
 ];
 
 /// Comparison symbols and their operators.
@@ -107,15 +105,22 @@ impl Parser {
             let right = self.additive()?;
             return Ok(binary(*op, left, right, offset));
         }
-        let negated = self.at_punct("!") && matches!(self.kind_at(1), TokenKind::Ident(_));
-        let word = match self.kind_at(usize::from(negated)) {
+        let bang = self.at_punct("!") && matches!(self.kind_at(1), TokenKind::Ident(_));
+        let word = match self.kind_at(usize::from(bang)) {
             TokenKind::Ident(word) => word.clone(),
             _ => return Ok(left),
         };
+        let (negated, word) = match word.strip_prefix("not") {
+            Some(rest) if !bang && matches!(rest, "contains" | "contains_cs" | "between") => {
+                (true, rest.to_owned())
+            }
+            _ => (bang, word),
+        };
+        let skip = 1 + usize::from(bang);
         let value = Box::new(left);
         let kind = match word.as_str() {
             "in" | "in~" => {
-                self.pos += 1 + usize::from(negated);
+                self.pos += skip;
                 ExprKind::In {
                     value,
                     list: self.parenthesised_list()?,
@@ -124,7 +129,7 @@ impl Parser {
                 }
             }
             "between" => {
-                self.pos += 1 + usize::from(negated);
+                self.pos += skip;
                 self.expect_punct("(")?;
                 let low = Box::new(self.additive()?);
                 self.expect_punct("..")?;
@@ -147,7 +152,7 @@ impl Parser {
                 }
             }
             op if STRING_OPERATORS.contains(&op) => {
-                self.pos += 1 + usize::from(negated);
+                self.pos += skip;
                 let right = if matches!(op, "has_any" | "has_all") && self.at_punct("(") {
                     self.parenthesised_list()?
                 } else {
@@ -178,7 +183,7 @@ impl Parser {
         Ok(items)
     }
 
-    fn additive(&mut self) -> Result<Expr, KqlError> {
+    pub(super) fn additive(&mut self) -> Result<Expr, KqlError> {
         self.arithmetic_chain(
             &[("+", BinaryOp::Add), ("-", BinaryOp::Subtract)],
             Self::multiplicative,

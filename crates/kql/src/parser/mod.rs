@@ -303,10 +303,11 @@ impl Parser {
     fn type_name(&mut self) -> Result<KqlType, KqlError> {
         let offset = self.offset();
         let name = self.name()?;
-        name.parse().map_err(|e: crate::types::UnknownType| KqlError::Syntax {
-            offset,
-            message: e.to_string(),
-        })
+        name.parse()
+            .map_err(|e: crate::types::UnknownType| KqlError::Syntax {
+                offset,
+                message: e.to_string(),
+            })
     }
 
     /// Skips a parenthesised group, nested groups included.
@@ -329,8 +330,7 @@ impl Parser {
 
     /// Skips to the next `|` (or the end of the enclosing group), over balanced groups.
     fn skip_to_pipe(&mut self) -> Result<(), KqlError> {
-        while !self.at_end() && !self.at_punct("|") && !self.at_punct(")") && !self.at_punct(";")
-        {
+        while !self.at_end() && !self.at_punct("|") && !self.at_punct(")") && !self.at_punct(";") {
             if self.at_punct("(") || self.at_punct("[") || self.at_punct("{") {
                 self.skip_balanced()?;
             } else {
@@ -473,13 +473,13 @@ impl Parser {
                 self.advance();
                 let pipeline = self.pipeline()?;
                 self.expect_punct(")")?;
-                UnionTable::Pipeline(pipeline)
+                UnionTable::Pipeline(Box::new(pipeline))
             } else if matches!(self.kind_at(0), TokenKind::Ident(_)) && self.punct_at(1, "(") {
                 let call = self.expr()?;
-                UnionTable::Pipeline(Pipeline {
+                UnionTable::Pipeline(Box::new(Pipeline {
                     source: self.source_of(call)?,
                     operators: Vec::new(),
-                })
+                }))
             } else {
                 UnionTable::Pattern(self.joined_name(true)?)
             };

@@ -2,8 +2,8 @@
 
 use super::Parser;
 use crate::ast::{
-    Assignment, ExprKind, JoinKey, MakeSeries, MvExpand, MvItem, Operator, OperatorKind,
-    Parse, ParsePart, Pipeline, SortKey, Source, TopNestedLevel,
+    Assignment, ExprKind, JoinKey, MakeSeries, MvExpand, MvItem, Operator, OperatorKind, Parse,
+    ParsePart, Pipeline, SortKey, Source, TopNestedLevel,
 };
 use crate::error::KqlError;
 use crate::lexer::TokenKind;
@@ -61,7 +61,9 @@ impl Parser {
             "union" => OperatorKind::Union(self.union_body(offset)?),
             "mv-expand" => OperatorKind::MvExpand(self.mv_expand()?),
             "mv-apply" => self.mv_apply()?,
-            "parse" | "parse-where" => OperatorKind::Parse(self.parse_operator(name == "parse-where")?),
+            "parse" | "parse-where" => {
+                OperatorKind::Parse(self.parse_operator(name == "parse-where")?)
+            }
             "make-series" => OperatorKind::MakeSeries(self.make_series()?),
             "top-nested" => self.top_nested()?,
             "as" => {
@@ -386,8 +388,7 @@ impl Parser {
         let expr = self.expr()?;
         self.expect_word("with")?;
         let mut pattern = Vec::new();
-        while !self.at_end() && !self.at_punct("|") && !self.at_punct(")") && !self.at_punct(";")
-        {
+        while !self.at_end() && !self.at_punct("|") && !self.at_punct(")") && !self.at_punct(";") {
             let part = match self.kind_at(0).clone() {
                 TokenKind::Str(_) => ParsePart::Literal(self.adjacent_strings()),
                 TokenKind::Punct("*") => {
@@ -432,7 +433,7 @@ impl Parser {
             }
         }
         self.expect_word("on")?;
-        let on = self.expr()?;
+        let on = self.additive()?;
         let (mut from, mut to, step);
         if self.eat_word("in") {
             self.expect_word("range")?;

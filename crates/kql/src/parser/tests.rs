@@ -16,14 +16,19 @@ fn operators(text: &str) -> Vec<OperatorKind> {
 #[test]
 fn a_pipeline_reads_its_source_and_operators() {
     let query = parse("SecurityIncident | where Severity == 'High' | take 5").unwrap();
-    assert!(matches!(query.body.source, Source::Name { ref name, .. } if name == "SecurityIncident"));
+    assert!(
+        matches!(query.body.source, Source::Name { ref name, .. } if name == "SecurityIncident")
+    );
     assert_eq!(query.body.operators.len(), 2);
 }
 
 #[test]
 fn hyphenated_operators_are_one_name_and_blank_separated_minus_is_not() {
     let ops = operators("T | project-away A, B* | extend x = a - b");
-    assert_eq!(ops[0], OperatorKind::ProjectAway(vec!["A".into(), "B*".into()]));
+    assert_eq!(
+        ops[0],
+        OperatorKind::ProjectAway(vec!["A".into(), "B*".into()])
+    );
     let OperatorKind::Extend(assignments) = &ops[1] else {
         panic!("{ops:?}")
     };
@@ -43,13 +48,17 @@ fn lets_bind_scalars_tables_and_functions() {
     )
     .unwrap();
     assert_eq!(query.lets.len(), 3);
-    assert!(matches!(query.lets[1].value, LetValue::Expr(ref e) if matches!(e.kind, ExprKind::Pipeline(_))));
+    assert!(
+        matches!(query.lets[1].value, LetValue::Expr(ref e) if matches!(e.kind, ExprKind::Pipeline(_)))
+    );
     assert!(matches!(query.lets[2].value, LetValue::Function(_)));
 }
 
 #[test]
 fn string_operators_and_negations_resolve_to_function_names() {
-    let ops = operators("T | where a !has 'x' and b in~ ('y', 'z') and c matches regex 'q' and d between (1 .. 2)");
+    let ops = operators(
+        "T | where a !has 'x' and b in~ ('y', 'z') and c matches regex 'q' and d between (1 .. 2)",
+    );
     let OperatorKind::Where(predicate) = &ops[0] else {
         panic!()
     };
@@ -80,16 +89,27 @@ fn literals_take_their_kql_forms() {
         panic!()
     };
     let values: Vec<&ExprKind> = list.iter().map(|a| &a.expr.kind).collect();
-    assert_eq!(values[0], &ExprKind::Literal(Literal::Datetime(1_704_067_200_000_000_000)));
-    assert_eq!(values[1], &ExprKind::Literal(Literal::Timespan(3_600_000_000_000)));
-    assert_eq!(values[2], &ExprKind::Literal(Literal::Dynamic(r#"{"k":[1,2]}"#.into())));
+    assert_eq!(
+        values[0],
+        &ExprKind::Literal(Literal::Datetime(1_704_067_200_000_000_000))
+    );
+    assert_eq!(
+        values[1],
+        &ExprKind::Literal(Literal::Timespan(3_600_000_000_000))
+    );
+    assert_eq!(
+        values[2],
+        &ExprKind::Literal(Literal::Dynamic(r#"{"k":[1,2]}"#.into()))
+    );
     assert_eq!(values[3], &ExprKind::Literal(Literal::Null(KqlType::Int)));
     assert_eq!(values[4], &ExprKind::Literal(Literal::Long(-3)));
 }
 
 #[test]
 fn summarize_reads_tuples_and_by_keys() {
-    let ops = operators("T | summarize (t, id) = arg_max(TimeGenerated, Id), count() by bin(TimeGenerated, 1h)");
+    let ops = operators(
+        "T | summarize (t, id) = arg_max(TimeGenerated, Id), count() by bin(TimeGenerated, 1h)",
+    );
     let OperatorKind::Summarize { aggregates, by } = &ops[0] else {
         panic!()
     };

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use datafusion::arrow::array::{ArrayRef, BooleanArray, Int64Array, StringArray, TimestampNanosecondArray};
+use datafusion::arrow::array::{
+    ArrayRef, BooleanArray, Int64Array, StringArray, TimestampNanosecondArray,
+};
 use datafusion::arrow::datatypes::Schema;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::common::TableReference;
@@ -80,26 +82,50 @@ pub fn incidents() -> SessionContext {
                     Some("2024-01-02T00:00:00Z"),
                 ]),
             ),
-            ("IncidentNumber", Column::Long(vec![Some(1), Some(1), Some(1), Some(2), Some(2), Some(3)])),
+            (
+                "IncidentNumber",
+                Column::Long(vec![Some(1), Some(1), Some(1), Some(2), Some(2), Some(3)]),
+            ),
             (
                 "Title",
                 Column::Text(
                     KqlType::String,
-                    vec![Some("Phish"), Some("Phish"), Some("Phish"), Some("Malware"), Some("Malware"), Some("Recon")],
+                    vec![
+                        Some("Phish"),
+                        Some("Phish"),
+                        Some("Phish"),
+                        Some("Malware"),
+                        Some("Malware"),
+                        Some("Recon"),
+                    ],
                 ),
             ),
             (
                 "Status",
                 Column::Text(
                     KqlType::String,
-                    vec![Some("New"), Some("Active"), Some("Closed"), Some("New"), Some("Active"), Some("New")],
+                    vec![
+                        Some("New"),
+                        Some("Active"),
+                        Some("Closed"),
+                        Some("New"),
+                        Some("Active"),
+                        Some("New"),
+                    ],
                 ),
             ),
             (
                 "Severity",
                 Column::Text(
                     KqlType::String,
-                    vec![Some("High"), Some("High"), Some("High"), Some("Medium"), Some("Low"), Some("Low")],
+                    vec![
+                        Some("High"),
+                        Some("High"),
+                        Some("High"),
+                        Some("Medium"),
+                        Some("Low"),
+                        Some("Low"),
+                    ],
                 ),
             ),
             (
@@ -133,16 +159,27 @@ pub fn incidents() -> SessionContext {
             ),
             (
                 "SystemAlertId",
-                Column::Text(KqlType::String, vec![Some("a1"), Some("a2"), Some("a3"), Some("a4")]),
+                Column::Text(
+                    KqlType::String,
+                    vec![Some("a1"), Some("a2"), Some("a3"), Some("a4")],
+                ),
             ),
             (
                 "AlertName",
                 Column::Text(
                     KqlType::String,
-                    vec![Some("Suspicious login"), Some("Mail forward"), Some("Malware found"), None],
+                    vec![
+                        Some("Suspicious login"),
+                        Some("Mail forward"),
+                        Some("Malware found"),
+                        None,
+                    ],
                 ),
             ),
-            ("IsIncident", Column::Bool(vec![Some(true), Some(true), Some(true), Some(false)])),
+            (
+                "IsIncident",
+                Column::Bool(vec![Some(true), Some(true), Some(true), Some(false)]),
+            ),
         ],
     );
     ctx
