@@ -83,20 +83,3 @@ pub fn aggregate_call(name: &str, args: Vec<TypedExpr>) -> Result<TypedExpr, Fun
         aggregates::lookup(name).ok_or_else(|| FunctionError::Unknown(name.to_owned()))?;
     builder(name, args)
 }
-
-/// `x.key` on a dynamic value. Placeholder (a null `dynamic`) until the dynamic family lands.
-pub fn member(_base: TypedExpr, _key: &str) -> TypedExpr {
-    null_dynamic()
-}
-
-/// `x[index]` on a dynamic value. Placeholder (a null `dynamic`) until the dynamic family lands.
-pub fn element(_base: TypedExpr, _index: TypedExpr) -> TypedExpr {
-    null_dynamic()
-}
-
-fn null_dynamic() -> TypedExpr {
-    TypedExpr {
-        expr: datafusion::logical_expr::lit(datafusion::common::ScalarValue::Utf8(None)),
-        kind: KqlType::Dynamic,
-    }
-}
