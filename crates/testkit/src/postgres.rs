@@ -149,12 +149,14 @@ fn error_with_cause(error: &tokio_postgres::Error) -> String {
 
 impl Drop for TestSchema {
     /// Ends the connections made with [`TestSchema::url`] that are still open (a test's runtime may be
-    /// stopped with a rollback still unsent, which would hold locks), then drops the schema; from a
-    /// thread of its own, so that it works inside or outside a runtime.
+    /// stopped with a rollback still unsent, which would hold locks), then drops the schema, failing
+    /// rather than waiting past a lock timeout; from a thread of its own, so that it works inside or
+    /// outside a runtime.
     fn drop(&mut self) {
         let name = &self.name;
         let statement = format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+            "SET lock_timeout = '10s';
+             SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                 WHERE application_name = '{name}' AND pid <> pg_backend_pid();
              DROP SCHEMA IF EXISTS {name} CASCADE"
         );

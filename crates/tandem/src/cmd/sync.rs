@@ -8,9 +8,9 @@
 //! - `tandem sync status [--store URL | --data-dir DIR] [--json]` prints lag, last polls, conflicts,
 //!   quarantined items and writes set aside from the connector's store.
 //!
-//! The store is `--store URL` (or `TANDEM_SYNC_STORE`): `sqlite://PATH` or `postgres://…`; else
-//! `--data-dir DIR` (the embedded store in DIR); else, for the connector, the config's `[store] url`;
-//! else the embedded store in `./tandem-data/sync`. It is opened, and its schema migrated, at start: a
+//! The store is `--store URL` (`sqlite://PATH` or `postgres://…`); else `--data-dir DIR` (the embedded
+//! store in DIR); else the URL in `TANDEM_SYNC_STORE`; else, for the connector, the config's
+//! `[store] url`; else the embedded store in `./tandem-data/sync`. It is opened, and its schema migrated, at start: a
 //! bad URL or an unreachable database stops the command with an error naming the URL (password hidden).
 //!
 //! For crash tests, `TANDEM_SYNC_CRASH_AT=<step>:<n>` (read once at start) aborts the connector right
@@ -73,16 +73,16 @@ struct RunArgs {
     backfill_since: Option<String>,
 }
 
+/// The variable that names the store when neither `--store` nor `--data-dir` does (it keeps a
+/// password off the command line).
+const STORE_ENV: &str = "TANDEM_SYNC_STORE";
+
 /// Where the connector's state is: `--store URL` or `--data-dir DIR`.
 #[derive(Debug, Args)]
 struct StoreArgs {
-    /// The connector's store: sqlite://PATH (a database file) or postgres://USER[:PASSWORD]@HOST/DB.
-    #[arg(
-        long,
-        value_name = "URL",
-        env = "TANDEM_SYNC_STORE",
-        conflicts_with = "data_dir"
-    )]
+    /// The connector's store: sqlite://PATH (a database file) or postgres://USER[:PASSWORD]@HOST/DB
+    /// [env: TANDEM_SYNC_STORE, used when neither flag is given].
+    #[arg(long, value_name = "URL", conflicts_with = "data_dir")]
     store: Option<String>,
     /// Directory of the embedded store [default: ./tandem-data/sync].
     #[arg(long, value_name = "DIR")]
@@ -90,16 +90,19 @@ struct StoreArgs {
 }
 
 impl StoreArgs {
-    /// The store these flags name; `--store`, then `--data-dir`, then `configured`, then the default.
+    /// The store these flags name: `--store`, then `--data-dir`, then `TANDEM_SYNC_STORE`, then
+    /// `configured` (the config file's), then the embedded store in the default data dir.
     fn url(&self, configured: Option<StoreUrl>) -> anyhow::Result<StoreUrl> {
         if let Some(text) = &self.store {
             return StoreUrl::parse(text).context("--store");
         }
-        Ok(match (&self.data_dir, configured) {
-            (Some(dir), _) => StoreUrl::in_data_dir(dir),
-            (None, Some(url)) => url,
-            (None, None) => StoreUrl::in_data_dir(Path::new(DEFAULT_DATA_DIR)),
-        })
+        if let Some(dir) = &self.data_dir {
+            return Ok(StoreUrl::in_data_dir(dir));
+        }
+        if let Ok(text) = std::env::var(STORE_ENV) {
+            return StoreUrl::parse(&text).context(STORE_ENV);
+        }
+        Ok(configured.unwrap_or_else(|| StoreUrl::in_data_dir(Path::new(DEFAULT_DATA_DIR))))
     }
 }
 
