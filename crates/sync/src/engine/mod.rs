@@ -5,8 +5,8 @@
 //! every changed pair, several pairs at once (`sync.concurrency`). Each pair's work is a `PairSync`
 //! (`pair.rs`): read both sides, reconcile, store the plan and the new base in one transaction, perform
 //! each write idempotently on the states just read ([`sides`]), mark it done. The store's calls are
-//! async ([`SyncStore`]), whichever backend holds the state. Every so often a full reconciliation reads every XDR
-//! incident and its twin, repairs drift (missing twins, fields, comments or alerts) and reports how
+//! async ([`SyncStore`]), whichever backend holds the state. Every so often a full reconciliation
+//! reads every XDR incident and its twin, repairs drift (missing twins, fields, comments or alerts) and reports how
 //! many pairs it repaired. A write that fails for a passing reason waits in the outbox with a growing
 //! backoff and is set aside after `sync.max_write_attempts`, so one broken write never holds back the
 //! rest. [`metrics`] counts, [`status`] reports from the store, [`http`] serves both, [`progress`]
