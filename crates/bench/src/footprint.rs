@@ -104,7 +104,7 @@ async fn one_size(
     eprintln!("footprint: seeding {pairs} pairs into the connector's store…");
     let tenant = xdr.credential("TANDEM_TENANT_ID")?.to_owned();
     let started = Instant::now();
-    let store_path = seed_store(&files.data_dir, &tenant, pairs)?;
+    let store_path = seed_store(&files.data_dir, &tenant, pairs).await?;
     let seed_seconds = started.elapsed().as_secs_f64();
     let store_mib = file_mib(&store_path);
     let mut connector = Connector::start(&work, &files).await?;
@@ -174,12 +174,12 @@ impl Idle {
 }
 
 /// Writes `pairs` synced pairs and both watermarks into the store in `data_dir`; returns its file.
-fn seed_store(
+async fn seed_store(
     data_dir: &Path,
     tenant: &str,
     pairs: usize,
 ) -> Result<std::path::PathBuf, BenchError> {
-    let mut store = SqliteStore::open(data_dir)?;
+    let store = SqliteStore::open(data_dir)?;
     let now = Timestamp::now();
     let mut next = 0;
     while next < pairs {
@@ -192,25 +192,29 @@ fn seed_store(
                 conflicts: Vec::new(),
             })
             .collect();
-        store.commit(&Commit {
-            at: Some(now.clone()),
-            plans,
-            poll: None,
-        })?;
+        store
+            .commit(&Commit {
+                at: Some(now.clone()),
+                plans,
+                poll: None,
+            })
+            .await?;
         next = end;
     }
     for side in Side::BOTH {
-        store.commit(&Commit {
-            at: Some(now.clone()),
-            plans: Vec::new(),
-            poll: Some(PollRecord {
-                side,
-                watermark: now.clone(),
-                polled_at: now.clone(),
-                items: 0,
-                lag: None,
-            }),
-        })?;
+        store
+            .commit(&Commit {
+                at: Some(now.clone()),
+                plans: Vec::new(),
+                poll: Some(PollRecord {
+                    side,
+                    watermark: now.clone(),
+                    polled_at: now.clone(),
+                    items: 0,
+                    lag: None,
+                }),
+            })
+            .await?;
     }
     Ok(store.path().to_owned())
 }

@@ -28,6 +28,9 @@
 //! dcr_immutable_id = "dcr-…"
 //! [logs_ingestion.client]   # scope https://monitor.azure.com/.default
 //!
+//! [store]                       # where the connector keeps its state (default: sqlite in --data-dir)
+//! url = "postgres://tandem@db.internal/tandem?options=-c%20search_path%3Dsync"
+//!
 //! [sync]
 //! poll_interval_ms = 5000
 //! concurrency = 8               # pairs synced at once
@@ -45,6 +48,7 @@ use crate::reconcile::ConflictPolicy;
 use crate::sides::graph::GraphConfig;
 use crate::sides::logs_ingestion::LogsIngestionConfig;
 use crate::sides::sentinel::SentinelConfig;
+use crate::store::{StoreError, StoreUrl, redact};
 
 /// The token scope of Microsoft Graph.
 pub const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
@@ -66,6 +70,35 @@ pub struct SyncConfig {
     /// Timing and conflict settings.
     #[serde(default)]
     pub sync: SyncSettings,
+    /// Where the connector keeps its state.
+    #[serde(default)]
+    pub store: StoreSettings,
+}
+
+/// `[store]`: the database that holds the connector's state.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSettings {
+    /// `sqlite://PATH` or `postgres://…` ([`StoreUrl`]); unset, the embedded store in the data dir.
+    pub url: Option<String>,
+}
+
+impl StoreSettings {
+    /// The store the config names, if it names one.
+    pub fn store_url(&self) -> Result<Option<StoreUrl>, SyncConfigError> {
+        self.url
+            .as_deref()
+            .map(|text| {
+                StoreUrl::parse(text).map_err(|e| {
+                    let reason = match e {
+                        StoreError::BadUrl { reason, .. } => reason,
+                        other => other.to_string(),
+                    };
+                    SyncConfigError::invalid("store.url", &redact(text), &reason)
+                })
+            })
+            .transpose()
+    }
 }
 
 /// `[sync]`: how often to poll and how conflicts are settled.
@@ -215,6 +248,7 @@ impl SyncConfig {
         self.xdr.validate()?;
         self.siem.validate()?;
         self.logs_ingestion.validate()?;
+        self.store.store_url()?;
         self.sync.validate()
     }
 }

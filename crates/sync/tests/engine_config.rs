@@ -16,7 +16,7 @@ use tandem_sync::reconcile::{
     Base, Classification, Comment, CommentOrigin, CommentWrite, ConflictPolicy, PairKey,
     PlannedWrite, Severity, Side, SideVersion, Status, SyncedFields,
 };
-use tandem_sync::store::{Commit, PlanCommit, PollRecord, SqliteStore, SyncStore};
+use tandem_sync::store::{Commit, PlanCommit, PollRecord, SqliteStore, StoreUrl, SyncStore};
 
 fn pairs(items: &[(&str, &str)]) -> Vec<(String, String)> {
     items
@@ -198,11 +198,38 @@ fn bad_values_are_refused_naming_field_and_value() {
             "poll_interval_ms = 5000\nconflict_policy = \"coin-toss\"",
             "coin-toss",
         ),
+        (
+            "[sync]",
+            "[store]\nurl = \"mysql://sync:hunter2@db/tandem\"\n[sync]",
+            "store.url = \"mysql://sync:***@db/tandem\": expected sqlite://PATH or postgres://",
+        ),
+        (
+            "[sync]",
+            "[store]\nurl = \"postgres://sync:hunter2@db:port/tandem\"\n[sync]",
+            "store.url = \"postgres://sync:***@db:port/tandem\": not a PostgreSQL URL",
+        ),
     ];
     for (from, to, expected) in cases {
         let error = with_line(from, to).unwrap_err().to_string();
         assert!(error.contains(expected), "{to}: {error}");
+        assert!(!error.contains("hunter2"), "{error}");
     }
+}
+
+#[test]
+fn the_store_section_names_the_database() {
+    let config = with_line(
+        "[sync]",
+        "[store]\nurl = \"postgres://sync@127.0.0.1/tandem\"\n[sync]",
+    )
+    .unwrap();
+    assert_eq!(
+        config.store.store_url().unwrap(),
+        Some(StoreUrl::Postgres(
+            "postgres://sync@127.0.0.1/tandem".into()
+        ))
+    );
+    assert_eq!(generated().store.store_url().unwrap(), None);
 }
 
 #[test]
@@ -227,10 +254,10 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-#[test]
-fn status_reports_polls_failures_and_quarantine() {
+#[tokio::test]
+async fn status_reports_polls_failures_and_quarantine() {
     let dir = temp_dir("status");
-    let mut store = SqliteStore::open(&dir).unwrap();
+    let store = SqliteStore::open(&dir).unwrap();
     let polled_at = Timestamp::parse("2026-01-01T00:00:10Z").unwrap();
     store
         .commit(&Commit {
@@ -244,10 +271,12 @@ fn status_reports_polls_failures_and_quarantine() {
                 lag: Some(Duration::from_secs(2)),
             }),
         })
+        .await
         .unwrap();
     let failed_at = Timestamp::parse("2026-01-01T00:00:20Z").unwrap();
     store
         .record_poll_failure(Side::Siem, &failed_at, "HTTP 503")
+        .await
         .unwrap();
     store
         .quarantine(
@@ -256,8 +285,9 @@ fn status_reports_polls_failures_and_quarantine() {
             "status = \"paused\": not a status",
             &failed_at,
         )
+        .await
         .unwrap();
-    let status = status::read(&store).unwrap();
+    let status = status::read(&store).await.unwrap();
     let xdr = &status.directions[0];
     assert_eq!(xdr.name, "XDR → SIEM");
     assert_eq!(xdr.lag_seconds, Some(2.0));
@@ -285,14 +315,15 @@ async fn a_cycle_against_unreachable_services_is_a_recorded_poll_failure() {
         .port();
     let text = with_config_urls(&format!("http://127.0.0.1:{port}"));
     let config = SyncConfig::parse(&text).unwrap();
-    let mut store = SqliteStore::open(&dir).unwrap();
-    store.commit(&planned_comment()).unwrap();
-    let connector = Connector::new(&config, Box::new(store)).unwrap();
+    let store = SqliteStore::open(&dir).unwrap();
+    store.commit(&planned_comment()).await.unwrap();
+    let connector = Connector::new(&config, store).unwrap();
     assert!(connector.run_once().await.is_err());
     assert_eq!(
         SqliteStore::open(&dir)
             .unwrap()
             .pending_writes()
+            .await
             .unwrap()
             .len(),
         1,
@@ -304,7 +335,7 @@ async fn a_cycle_against_unreachable_services_is_a_recorded_poll_failure() {
         "{metrics}"
     );
     let store = SqliteStore::open(&dir).unwrap();
-    let status = status::read(&store).unwrap();
+    let status = status::read(&store).await.unwrap();
     assert!(status.directions[0].last_error.is_some());
     std::fs::remove_dir_all(dir).ok();
 }

@@ -80,14 +80,13 @@ async fn a_poison_incident_is_quarantined_and_the_cycle_goes_on() {
         std::process::id(),
         Timestamp::now().as_str().replace([':', '.'], "")
     ));
-    let connector =
-        Connector::new(&config(&url), Box::new(SqliteStore::open(&dir).unwrap())).unwrap();
+    let connector = Connector::new(&config(&url), SqliteStore::open(&dir).unwrap()).unwrap();
     let report = connector.run_once().await.expect("the cycle succeeds");
     assert_eq!(report.xdr.items, 1);
     assert_eq!(report.xdr.quarantined, 1);
     assert_eq!(report.xdr.deferred, 0);
     let store = SqliteStore::open(&dir).unwrap();
-    let quarantined = store.quarantined().unwrap();
+    let quarantined = store.quarantined().await.unwrap();
     assert_eq!(quarantined.len(), 1);
     assert_eq!(quarantined[0].side, Side::Xdr);
     assert_eq!(quarantined[0].item, "7");
@@ -96,7 +95,7 @@ async fn a_poison_incident_is_quarantined_and_the_cycle_goes_on() {
         "{}",
         quarantined[0].error
     );
-    let status = status::read(&store).unwrap();
+    let status = status::read(&store).await.unwrap();
     assert_eq!(status.quarantined[0].item, "xdr incident 7");
     assert!(
         connector
@@ -104,6 +103,10 @@ async fn a_poison_incident_is_quarantined_and_the_cycle_goes_on() {
             .contains("tandem_sync_quarantined_total 1")
     );
     let again = connector.run_once().await.expect("the next cycle");
-    assert_eq!(store.quarantined().unwrap()[0].attempts, 2, "{again:?}");
+    assert_eq!(
+        store.quarantined().await.unwrap()[0].attempts,
+        2,
+        "{again:?}"
+    );
     std::fs::remove_dir_all(dir).ok();
 }

@@ -8,6 +8,9 @@
 //! once in the SIEM; an assignment made in the SIEM must reach the XDR. Each is awaited with a 10 s
 //! deadline. Finally, once everything is quiet, the connector's write count must stay put: nothing
 //! bounces between the sides.
+//!
+//! The run is made twice: with the connector's state in its embedded SQLite store (`--data-dir`), and in
+//! PostgreSQL (`--store postgres://…`, a schema of the test's own), where it must converge the same way.
 
 mod sync_support;
 
@@ -15,13 +18,14 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::Duration;
 
-use sync_support::{Stack, TempDir, free_port, http_get, tandem, wait_for};
+use sync_support::{Stack, TempDir, free_port, http_get, run_tandem, tandem, wait_for};
 use tandem_model::graph::{self, NewComment};
 use tandem_model::mapping::{SiemVerdict, verdict_to_xdr};
 use tandem_model::sentinel::{
     self, IncidentClassification, IncidentClassificationReason, IncidentOwner, IncidentStatus,
 };
 use tandem_model::{Field, Timestamp};
+use tandem_testkit::postgres::TestSchema;
 use tandem_testkit::{ChildOutput, ChildProcess};
 
 /// The stack and a `tandem sync` process run with the generated config at default settings.
@@ -33,8 +37,16 @@ struct Setup {
     _sync_dir: TempDir,
 }
 
+/// Where the connector keeps its state.
+enum StoreFlag<'a> {
+    /// The embedded store, in a data dir of the test's own.
+    DataDir,
+    /// `--store URL`.
+    Url(&'a str),
+}
+
 impl Setup {
-    async fn start() -> Setup {
+    async fn start(store: StoreFlag<'_>) -> Setup {
         let stack = Stack::start().await;
         let sync_dir = TempDir::new("sync");
         let config_file = sync_dir.0.join("sync.toml");
@@ -45,11 +57,12 @@ impl Setup {
         let mut command = tandem();
         command
             .args(["sync", "--listen", &listen, "--config"])
-            .arg(&config_file)
-            .arg("--data-dir")
-            .arg(sync_dir.0.join("store"))
-            .stdout(Stdio::null())
-            .stderr(log_file);
+            .arg(&config_file);
+        match store {
+            StoreFlag::DataDir => command.arg("--data-dir").arg(sync_dir.0.join("store")),
+            StoreFlag::Url(url) => command.args(["--store", url]),
+        };
+        command.stdout(Stdio::null()).stderr(log_file);
         let sync = ChildProcess::spawn(&mut command, ChildOutput::AsConfigured)
             .expect("spawn tandem sync");
         Setup {
@@ -91,7 +104,22 @@ impl Setup {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn multi_stage_attack_syncs_both_ways_without_echo() {
-    let setup = Setup::start().await;
+    syncs_both_ways_without_echo(StoreFlag::DataDir).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn multi_stage_attack_syncs_both_ways_without_echo_with_the_state_in_postgres() {
+    let schema = TestSchema::create().await.expect("a PostgreSQL schema");
+    syncs_both_ways_without_echo(StoreFlag::Url(schema.url())).await;
+    // The state is in PostgreSQL: `tandem sync status` reads both directions' polls from there.
+    let status = run_tandem(&["sync", "status", "--store", schema.url()]);
+    assert!(status.contains("XDR → SIEM: lag"), "{status}");
+    assert!(status.contains("SIEM → XDR: lag"), "{status}");
+}
+
+/// The scenario, awaited both ways, then quiescence.
+async fn syncs_both_ways_without_echo(store: StoreFlag<'_>) {
+    let setup = Setup::start(store).await;
     let incidents = setup.stack.xdr_incidents().await;
     assert!(!incidents.is_empty(), "the scenario made no incident");
     let alerts: usize = incidents.iter().map(|i| i.alerts().len()).sum();

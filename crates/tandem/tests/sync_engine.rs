@@ -30,7 +30,7 @@ fn connector_with(stack: &Stack, store_dir: &Path, settings: &str) -> Connector 
         .replace("[sync]\n", &format!("[sync]\n{settings}\n"));
     let config = SyncConfig::parse(&text).expect("the generated config");
     let store = SqliteStore::open(store_dir).expect("open the store");
-    Connector::new(&config, Box::new(store)).expect("the connector")
+    Connector::new(&config, store).expect("the connector")
 }
 
 fn store(dir: &Path) -> SqliteStore {
@@ -54,7 +54,7 @@ async fn a_dry_run_plans_the_twins_and_writes_nothing() {
         .count();
     assert_eq!(creations, incidents.len(), "{:#?}", report.planned);
     assert!(stack.twins().await.is_empty());
-    assert_eq!(store(&dir.0).watermark(Side::Xdr).unwrap(), None);
+    assert_eq!(store(&dir.0).watermark(Side::Xdr).await.unwrap(), None);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -75,7 +75,7 @@ async fn a_cycle_creates_every_twin_and_the_next_cycle_is_quiet() {
     }
     let second = connector.run_once().await.expect("second cycle");
     assert_eq!(second.xdr.writes + second.siem.writes, 0, "{second:?}");
-    let status = status::read(&store(&dir.0)).unwrap();
+    let status = status::read(&store(&dir.0)).await.unwrap();
     assert!(status.directions.iter().all(|d| d.last_success.is_some()));
     assert!(status.directions.iter().all(|d| d.pending_writes == 0));
     let metrics = connector.render_metrics();
@@ -120,6 +120,7 @@ async fn undone_writes_are_replayed_once_after_a_crash() {
             }],
             poll: None,
         })
+        .await
         .unwrap();
     // The connector had posted the XDR comment when it crashed, before marking the write done.
     let url = format!("{}/{}/comments", stack.incidents_url, xdr.id);
@@ -131,7 +132,7 @@ async fn undone_writes_are_replayed_once_after_a_crash() {
 
     let replayed = connector(&stack, &dir.0).replay().await.expect("replay");
     assert!(replayed >= 2, "replayed {replayed}");
-    assert!(store(&dir.0).pending_writes().unwrap().is_empty());
+    assert!(store(&dir.0).pending_writes().await.unwrap().is_empty());
     assert!(stack.twin(&xdr.id).await.is_some());
     let posted = stack
         .xdr_incident(&xdr.id)
@@ -200,7 +201,7 @@ async fn a_backfill_reports_every_page_and_sets_the_watermark() {
         .iter()
         .filter_map(|i| i.last_update_date_time.get().cloned())
         .max();
-    assert_eq!(store(&dir.0).watermark(Side::Xdr).unwrap(), newest);
+    assert_eq!(store(&dir.0).watermark(Side::Xdr).await.unwrap(), newest);
     for incident in &incidents {
         assert!(stack.twin(&incident.id).await.is_some());
     }

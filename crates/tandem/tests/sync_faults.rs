@@ -258,6 +258,7 @@ async fn a_write_that_keeps_failing_is_set_aside_and_the_rest_goes_on() {
     let watermark = SqliteStore::open(&runs.store)
         .expect("the store")
         .watermark(Side::Xdr)
+        .await
         .expect("read the watermark")
         .expect("a watermark");
     let refused_at = stack.xdr_incident(&refused).await;

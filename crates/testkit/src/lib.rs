@@ -8,6 +8,8 @@
 //! - [`python`] / [`run_python`]: Microsoft's Python SDKs in the workspace venv, against our servers;
 //!   [`node_command`]: scripts using npm packages installed beside them; [`sdk_script`]: where the
 //!   scripts live (`sdk/python/`, `sdk/js/`).
+//! - [`postgres`]: the machine's PostgreSQL, started when down, and a fresh schema per test
+//!   ([`postgres::TestSchema`]).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -16,6 +18,7 @@ use tandem_server::{Prepared, Router, RunningServer, ServerConfig, ServerOptions
 use tempfile::TempDir;
 
 mod child;
+pub mod postgres;
 
 pub use child::{ChildOutput, ChildProcess, ChildServer, Launch};
 
@@ -66,6 +69,9 @@ pub enum TestkitError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The test PostgreSQL server could not be reached or used.
+    #[error("PostgreSQL: {0}")]
+    Postgres(String),
     /// A script's npm packages are not installed.
     #[error("no node_modules beside {0}: run scripts/test (it runs `npm ci` there)")]
     NoNodeModules(PathBuf),

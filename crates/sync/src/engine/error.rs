@@ -21,9 +21,6 @@ pub enum EngineError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The store's work was stopped before it finished (the runtime is shutting down).
-    #[error("sync store: the work was stopped: {0}")]
-    StoreStopped(String),
     /// The XDR incident of a pair no longer exists.
     #[error("XDR incident {0} no longer exists")]
     Gone(String),
@@ -74,9 +71,7 @@ impl EngineError {
             | EngineError::Sentinel(_)
             | EngineError::Gone(_)
             | EngineError::GaveUp { .. } => Disposition::Poison,
-            EngineError::Store(_) | EngineError::StoreStopped(_) | EngineError::Backoff { .. } => {
-                Disposition::Transient
-            }
+            EngineError::Store(_) | EngineError::Backoff { .. } => Disposition::Transient,
         }
     }
 }

@@ -47,7 +47,7 @@ async fn metrics(State(connector): State<Arc<Connector>>) -> Response {
 }
 
 async fn status(State(connector): State<Arc<Connector>>) -> Response {
-    match connector.with_store(|s| report::read(s)).await {
+    match report::read(connector.store()).await {
         Ok(status) => axum::Json(status).into_response(),
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.to_string()).into_response(),
     }

@@ -4,9 +4,9 @@
 //! One cycle replays the outbox's undone writes, then polls the XDR and the SIEM ([`poll`]) and syncs
 //! every changed pair, several pairs at once (`sync.concurrency`). Each pair's work is a `PairSync`
 //! (`pair.rs`): read both sides, reconcile, store the plan and the new base in one transaction, perform
-//! each write idempotently on the states just read ([`sides`]), mark it done. The store is called on
-//! blocking threads, off the async workers. Every so often a full reconciliation reads every XDR
-//! incident and its twin, repairs drift (missing twins, fields, comments or alerts) and reports how
+//! each write idempotently on the states just read ([`sides`]), mark it done. The store's calls are
+//! async ([`SyncStore`]), whichever backend holds the state. Every so often a full reconciliation
+//! reads every XDR incident and its twin, repairs drift (missing twins, fields, comments or alerts) and reports how
 //! many pairs it repaired. A write that fails for a passing reason waits in the outbox with a growing
 //! backoff and is set aside after `sync.max_write_attempts`, so one broken write never holds back the
 //! rest. [`metrics`] counts, [`status`] reports from the store, [`http`] serves both, [`progress`]
@@ -41,11 +41,8 @@ pub use sides::{Sides, Twin};
 
 use crate::config::{SyncConfig, SyncConfigError, SyncSettings};
 use crate::reconcile::{IncidentReconciler, PairKey, Side};
-use crate::store::{OutboxEntry, StoreError, SyncStore};
+use crate::store::{OutboxEntry, Store, SyncStore};
 use poll::Scope;
-
-/// The store, shared by the pairs synced at once and the status endpoint.
-type SharedStore = Arc<Mutex<Box<dyn SyncStore>>>;
 
 /// What one cycle did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -76,7 +73,8 @@ pub struct RepairReport {
 /// The connector.
 pub struct Connector {
     sides: Sides,
-    store: SharedStore,
+    /// Shared by the pairs synced at once and the status endpoint.
+    store: Store,
     reconciler: IncidentReconciler,
     settings: SyncSettings,
     metrics: Arc<Metrics>,
@@ -96,10 +94,10 @@ impl std::fmt::Debug for Connector {
 
 impl Connector {
     /// A connector for `config` over `store`. Reads secrets and CA files now; sends nothing yet.
-    pub fn new(config: &SyncConfig, store: Box<dyn SyncStore>) -> Result<Self, SyncConfigError> {
+    pub fn new(config: &SyncConfig, store: impl Into<Store>) -> Result<Self, SyncConfigError> {
         Ok(Connector {
             sides: Sides::new(config)?,
-            store: Arc::new(Mutex::new(store)),
+            store: store.into(),
             reconciler: IncidentReconciler::new(config.sync.policy()),
             settings: config.sync.clone(),
             metrics: Arc::new(Metrics::default()),
@@ -226,7 +224,7 @@ impl Connector {
         if self.dry_run {
             return Ok(0);
         }
-        let pending = self.with_store(|s| s.pending_writes()).await?;
+        let pending = self.store.pending_writes().await?;
         // One group per pair, in the order of each pair's first planned write.
         let mut group_of: BTreeMap<PairKey, usize> = BTreeMap::new();
         let mut by_pair: Vec<Vec<OutboxEntry>> = Vec::new();
@@ -262,32 +260,16 @@ impl Connector {
         if let Err(error) = &result
             && !self.dry_run
         {
-            let at = Timestamp::now();
-            let error = error.to_string();
-            self.with_store(move |s| s.record_poll_failure(side, &at, &error))
+            self.store
+                .record_poll_failure(side, &Timestamp::now(), &error.to_string())
                 .await?;
         }
         result
     }
 
-    /// Runs `work` on the store on a blocking thread: SQLite calls block, so they stay off the async
-    /// workers, which go on serving other pairs meanwhile. A panic in `work` goes on in the caller.
-    pub(crate) async fn with_store<T: Send + 'static>(
-        &self,
-        work: impl FnOnce(&mut dyn SyncStore) -> Result<T, StoreError> + Send + 'static,
-    ) -> Result<T, EngineError> {
-        let store = Arc::clone(&self.store);
-        let task = tokio::task::spawn_blocking(move || {
-            // A panic elsewhere cannot leave the store half-written (its writes are transactions), so
-            // a poisoned lock is taken over.
-            let mut store = store.lock().unwrap_or_else(|p| p.into_inner());
-            work(store.as_mut())
-        });
-        match task.await {
-            Ok(result) => Ok(result?),
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(e) => Err(EngineError::StoreStopped(e.to_string())),
-        }
+    /// The store (for the status endpoint).
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     fn report_line(&self, line: String) {

@@ -12,7 +12,9 @@ use super::metrics::WriteKind;
 use super::sides::{Basis, Twin};
 use crate::reconcile::{Base, PairKey, PlannedWrite, ReconcileInput, Side, SyncedIncident};
 use crate::sides::{graph, sentinel};
-use crate::store::{Commit, OutboxEntry, PairRecord, PlanCommit, WriteOutcome, WriteState};
+use crate::store::{
+    Commit, OutboxEntry, PairRecord, PlanCommit, SyncStore, WriteOutcome, WriteState,
+};
 
 /// How often one pair is read again after its twin moved on under a write.
 const MAX_REREADS: usize = 3;
@@ -114,11 +116,14 @@ impl<'a> PairSync<'a> {
 
     /// Sets the pair aside: the item quarantined is its XDR incident, whichever side refused.
     async fn quarantine(&self, error: &EngineError) -> Result<(), EngineError> {
-        let at = Timestamp::now();
-        let error = error.to_string();
-        let xdr_id = self.pair.xdr_id.clone();
         self.connector
-            .with_store(move |s| s.quarantine(Side::Xdr, &xdr_id, &error, &at))
+            .store
+            .quarantine(
+                Side::Xdr,
+                &self.pair.xdr_id,
+                &error.to_string(),
+                &Timestamp::now(),
+            )
             .await?;
         self.connector.metrics.quarantined();
         Ok(())
@@ -126,8 +131,7 @@ impl<'a> PairSync<'a> {
 
     /// The pair's stored record: its base, and the XDR version whose rows and alerts landed.
     async fn record(&self) -> Result<Option<PairRecord>, EngineError> {
-        let pair = self.pair.clone();
-        self.connector.with_store(move |s| s.pair(&pair)).await
+        Ok(self.connector.store.pair(self.pair).await?)
     }
 
     /// Whether the pair's base already consumed `marker` from `side` (for the XDR: and that version's
@@ -182,9 +186,9 @@ impl<'a> PairSync<'a> {
         }
         let attached = self.land_alerts(xdr, xdr_fresh).await?;
         if xdr_fresh {
-            let (pair, marker) = (self.pair.clone(), xdr_marker.clone());
             self.connector
-                .with_store(move |s| s.mark_landed(&pair, &marker))
+                .store
+                .mark_landed(self.pair, xdr_marker)
                 .await?;
         }
         outcome.writes += attached;
@@ -222,7 +226,7 @@ impl<'a> PairSync<'a> {
             }],
             poll: None,
         };
-        connector.with_store(move |s| s.commit(&commit)).await?;
+        connector.store.commit(&commit).await?;
         connector.passed(Step::Commit);
         connector.metrics.conflicts(conflicts);
         Ok(planned)
@@ -255,10 +259,7 @@ impl<'a> PairSync<'a> {
             at: Some(Timestamp::now()),
             ..performed.outcome
         };
-        let key = write.key;
-        connector
-            .with_store(move |s| s.complete_write(&key, &outcome))
-            .await?;
+        connector.store.complete_write(&write.key, &outcome).await?;
         connector.passed(Step::Done);
         if let Some(kind) = performed.written {
             connector.metrics.write(write.side, kind);
@@ -275,12 +276,7 @@ impl<'a> PairSync<'a> {
     /// How often a write planned again already failed; an error when it waits for its backoff or was
     /// set aside (the pair then waits, or is quarantined, instead of trying it again now).
     async fn attempts_so_far(&self, write: &PlannedWrite) -> Result<u32, EngineError> {
-        let key = write.key;
-        let Some(entry) = self
-            .connector
-            .with_store(move |s| s.outbox_entry(&key))
-            .await?
-        else {
+        let Some(entry) = self.connector.store.outbox_entry(&write.key).await? else {
             return Ok(0);
         };
         match entry.state {
@@ -315,21 +311,17 @@ impl<'a> PairSync<'a> {
         match error.disposition() {
             Disposition::Reread => {
                 connector
-                    .with_store(move |s| s.complete_write(&key, &WriteOutcome::default()))
+                    .store
+                    .complete_write(&key, &WriteOutcome::default())
                     .await?;
                 Ok(error)
             }
             Disposition::Poison => {
-                connector
-                    .with_store(move |s| s.set_aside_write(&key, &text))
-                    .await?;
+                connector.store.set_aside_write(&key, &text).await?;
                 Ok(error)
             }
             Disposition::Transient if attempts + 1 >= connector.settings.max_write_attempts => {
-                let error = text.clone();
-                let attempts = connector
-                    .with_store(move |s| s.set_aside_write(&key, &error))
-                    .await?;
+                let attempts = connector.store.set_aside_write(&key, &text).await?;
                 tracing::warn!(xdr_id = %self.pair.xdr_id, attempts, error = %text, "write set aside");
                 Ok(EngineError::GaveUp {
                     attempts,
@@ -342,7 +334,8 @@ impl<'a> PairSync<'a> {
                         .unwrap_or(chrono::Duration::zero());
                 let retry_at = Timestamp::from_instant(chrono::Utc::now() + delay);
                 connector
-                    .with_store(move |s| s.retry_write_later(&key, &text, &retry_at))
+                    .store
+                    .retry_write_later(&key, &text, &retry_at)
                     .await?;
                 Ok(error)
             }

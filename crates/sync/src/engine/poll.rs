@@ -19,7 +19,7 @@ use super::pair::{PairOutcome, PairSync};
 use super::sides::Twin;
 use super::{Connector, PageProgress};
 use crate::reconcile::{PairKey, Side};
-use crate::store::{Commit, PollRecord};
+use crate::store::{Commit, PollRecord, SyncStore};
 
 /// What one poll of one side found and did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -101,7 +101,7 @@ impl Connector {
         Ok(match scope {
             Scope::Everything => None,
             Scope::Since(date) => Some(date.clone()),
-            Scope::Changes => self.with_store(move |s| s.watermark(side)).await?.map(|w| {
+            Scope::Changes => self.store.watermark(side).await?.map(|w| {
                 let overlap = chrono::Duration::from_std(self.settings.overlap())
                     .unwrap_or(chrono::Duration::zero());
                 Timestamp::from_instant(w.instant() - overlap)
@@ -146,7 +146,7 @@ impl Connector {
                             summary.synced += 1;
                             summary.writes += outcome.writes;
                             summary.changed += usize::from(!outcome.quiet);
-                            self.with_store(move |s| s.release(side, &id)).await?;
+                            self.store.release(side, &id).await?;
                         }
                         Err(e) => self.set_aside(side, &id, &e, &mut summary).await?,
                     }
@@ -173,8 +173,8 @@ impl Connector {
         match error.disposition() {
             Disposition::Poison => {
                 tracing::warn!(%side, id, %error, "quarantined");
-                let (id, error) = (id.to_owned(), error.to_string());
-                self.with_store(move |s| s.quarantine(side, &id, &error, &Timestamp::now()))
+                self.store
+                    .quarantine(side, id, &error.to_string(), &Timestamp::now())
                     .await?;
                 self.metrics.quarantined();
                 summary.quarantined += 1;
@@ -197,7 +197,7 @@ impl Connector {
     ) -> Result<(), EngineError> {
         let watermark = match newest {
             Some(newest) => Some(newest),
-            None => self.with_store(move |s| s.watermark(side)).await?,
+            None => self.store.watermark(side).await?,
         };
         let Some(watermark) = watermark else {
             return Ok(());
@@ -217,7 +217,7 @@ impl Connector {
             plans: Vec::new(),
             poll: Some(poll),
         };
-        self.with_store(move |s| s.commit(&commit)).await?;
+        self.store.commit(&commit).await?;
         self.passed(super::Step::Watermark);
         Ok(())
     }
@@ -227,7 +227,7 @@ impl Connector {
         let Some(uuid) = name.get().and_then(|n| Uuid::parse_str(n).ok()) else {
             return Ok(None);
         };
-        self.with_store(move |s| s.pair_by_siem_name(&uuid)).await
+        Ok(self.store.pair_by_siem_name(&uuid).await?)
     }
 }
 

@@ -9,7 +9,7 @@ use tandem_model::sync_status::{
 };
 
 use crate::reconcile::{Side, Write};
-use crate::store::{StoreError, SyncStore};
+use crate::store::{ConflictRecord, OutboxEntry, QuarantinedItem, StoreError, SyncStore};
 
 /// How many conflicts the report lists.
 const CONFLICTS_SHOWN: usize = 50;
@@ -22,31 +22,31 @@ fn direction_name(source: Side) -> &'static str {
 }
 
 /// Reads the report from the store.
-pub fn read(store: &dyn SyncStore) -> Result<SyncStatus, StoreError> {
+pub async fn read(store: &impl SyncStore) -> Result<SyncStatus, StoreError> {
     let mut status = SyncStatus::default();
-    let pending = store.pending_writes()?;
+    let pending = store.pending_writes().await?;
     for source in Side::BOTH {
         let pending_writes = pending
             .iter()
             .filter(|e| e.write.side == source.other())
             .count();
-        let (direction, lag) = direction(store, source, pending_writes)?;
+        let (direction, lag) = direction(store, source, pending_writes).await?;
         status.directions.push(direction);
         status.lag_history.extend(lag);
     }
-    status.conflicts = conflicts(store)?;
-    status.quarantined = quarantined(store)?;
-    status.set_aside_writes = set_aside_writes(store)?;
+    status.conflicts = conflicts(store.conflicts(CONFLICTS_SHOWN).await?);
+    status.quarantined = quarantined(store.quarantined().await?);
+    status.set_aside_writes = set_aside_writes(store.set_aside_writes().await?);
     Ok(status)
 }
 
 /// The direction whose source is `source`, and its latest lag reading.
-fn direction(
-    store: &dyn SyncStore,
+async fn direction(
+    store: &impl SyncStore,
     source: Side,
     pending_writes: usize,
 ) -> Result<(DirectionStatus, Option<LagSample>), StoreError> {
-    let polls = store.poll_status(source, 1)?;
+    let polls = store.poll_status(source, 1).await?;
     let success = polls.last_success.as_ref();
     let last_success = success.map(|p| p.polled_at.to_rfc3339_millis());
     let failure_at = polls.last_failure.as_ref().map(|(at, _)| at.clone());
@@ -79,9 +79,8 @@ fn direction(
 }
 
 /// The latest conflicts.
-fn conflicts(store: &dyn SyncStore) -> Result<Vec<ConflictStatus>, StoreError> {
-    Ok(store
-        .conflicts(CONFLICTS_SHOWN)?
+fn conflicts(records: Vec<ConflictRecord>) -> Vec<ConflictStatus> {
+    records
         .into_iter()
         .map(|record| ConflictStatus {
             at: record.at.unwrap_or_default(),
@@ -93,26 +92,24 @@ fn conflicts(store: &dyn SyncStore) -> Result<Vec<ConflictStatus>, StoreError> {
             winner: record.conflict.winner.to_string(),
             losing_value: record.conflict.loser_value().to_string(),
         })
-        .collect())
+        .collect()
 }
 
 /// The items set aside.
-fn quarantined(store: &dyn SyncStore) -> Result<Vec<QuarantineStatus>, StoreError> {
-    Ok(store
-        .quarantined()?
+fn quarantined(items: Vec<QuarantinedItem>) -> Vec<QuarantineStatus> {
+    items
         .into_iter()
         .map(|q| QuarantineStatus {
             at: q.last_seen,
             item: format!("{} incident {}", q.side, q.item),
             reason: format!("{} ({} attempt(s))", q.error, q.attempts),
         })
-        .collect())
+        .collect()
 }
 
 /// The planned writes set aside.
-fn set_aside_writes(store: &dyn SyncStore) -> Result<Vec<SetAsideWrite>, StoreError> {
-    Ok(store
-        .set_aside_writes()?
+fn set_aside_writes(entries: Vec<OutboxEntry>) -> Vec<SetAsideWrite> {
+    entries
         .into_iter()
         .map(|entry| SetAsideWrite {
             xdr_incident: entry.write.pair.xdr_id.clone(),
@@ -125,5 +122,5 @@ fn set_aside_writes(store: &dyn SyncStore) -> Result<Vec<SetAsideWrite>, StoreEr
             attempts: entry.attempts,
             error: entry.error.unwrap_or_default(),
         })
-        .collect())
+        .collect()
 }

@@ -11,10 +11,20 @@
 //!   a write that keeps failing counts its attempts ([`SyncStore::retry_write_later`]) until it is set
 //!   aside ([`SyncStore::set_aside_write`]).
 //!
-//! [`SqliteStore`] is the bundled implementation.
+//! The trait is async, so a store can wait on a database server without holding an async worker; every
+//! method takes `&self`, so a backend with a connection pool serves several pairs at once. Two backends
+//! implement it: [`SqliteStore`], the embedded default (one file, its blocking calls run on a blocking
+//! thread), and [`PgStore`] (PostgreSQL through a connection pool, for connectors that share their
+//! state). [`StoreUrl`] names either (`sqlite://PATH`, `postgres://…`) and opens it as a [`Store`]. Both
+//! create and upgrade their schema at open through versioned migrations (`migrate.rs`).
 
+mod codec;
+mod migrate;
+mod postgres;
 mod sqlite;
+mod url;
 
+use std::future::Future;
 use std::time::Duration;
 
 use tandem_model::Timestamp;
@@ -22,14 +32,54 @@ use uuid::Uuid;
 
 use crate::reconcile::{Base, Conflict, PairKey, PlannedWrite, Side, SideVersion};
 
+pub use postgres::PgStore;
 pub use sqlite::{FILE_NAME, SqliteStore};
+pub use url::{Store, StoreUrl, redact};
 
 /// A failure of the store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The database failed.
+    /// The SQLite database failed.
     #[error("sync store: {0}")]
     Database(#[from] rusqlite::Error),
+    /// The PostgreSQL database failed; the message carries the server's own (so the driver's error is
+    /// kept, not chained as a source that would repeat it).
+    #[error("sync store: {message}")]
+    Postgres {
+        /// The error and its causes, in one line.
+        message: String,
+        /// The driver's error.
+        error: tokio_postgres::Error,
+    },
+    /// The store URL cannot be used.
+    #[error("sync store: {url}: {reason}")]
+    BadUrl {
+        /// The URL, its password hidden.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The database named by the URL could not be reached.
+    #[error("sync store: cannot reach {url}: {reason}")]
+    Unreachable {
+        /// The URL, its password hidden.
+        url: String,
+        /// Why, with the driver's causes.
+        reason: String,
+    },
+    /// The database's schema was written by a newer Tandem.
+    #[error(
+        "sync store: the schema is at version {found}, newer than the {known} this build knows; run a newer tandem"
+    )]
+    SchemaTooNew {
+        /// The version recorded in `schema_version`.
+        found: i64,
+        /// The latest version this build migrates to.
+        known: i64,
+    },
+    /// The store's blocking work was stopped before it finished (the runtime is shutting down).
+    #[error("sync store: the work was stopped: {0}")]
+    Stopped(String),
     /// The data directory could not be prepared.
     #[error("sync store: cannot prepare `{path}`: {source}")]
     Io {
@@ -51,6 +101,28 @@ pub enum StoreError {
     /// A write was completed that the outbox does not hold.
     #[error("sync store: no outbox entry with key {0}")]
     UnknownWrite(Uuid),
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(source: tokio_postgres::Error) -> Self {
+        StoreError::Postgres {
+            message: error_chain(&source),
+            error: source,
+        }
+    }
+}
+
+/// An error and each of its causes, joined with `: ` (the PostgreSQL driver keeps the server's message
+/// in a cause).
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        text.push_str(": ");
+        text.push_str(&next.to_string());
+        cause = next.source();
+    }
+    text
 }
 
 /// A pair as stored.
@@ -189,73 +261,110 @@ pub struct PollStatus {
     pub recent_lags: Vec<Duration>,
 }
 
-/// The connector's durable state.
-pub trait SyncStore: Send {
+/// The connector's durable state. Every call is async and takes `&self`: a backend serialises or pools
+/// its connections itself.
+pub trait SyncStore: Send + Sync {
     /// The pair for an XDR incident.
-    fn pair(&self, key: &PairKey) -> Result<Option<PairRecord>, StoreError>;
+    fn pair(
+        &self,
+        key: &PairKey,
+    ) -> impl Future<Output = Result<Option<PairRecord>, StoreError>> + Send;
 
     /// The pair whose SIEM twin has this name.
-    fn pair_by_siem_name(&self, siem_name: &Uuid) -> Result<Option<PairKey>, StoreError>;
+    fn pair_by_siem_name(
+        &self,
+        siem_name: &Uuid,
+    ) -> impl Future<Output = Result<Option<PairKey>, StoreError>> + Send;
 
     /// Stores plans, bases, conflicts and the poll's watermark in one transaction.
-    fn commit(&mut self, commit: &Commit) -> Result<(), StoreError>;
+    fn commit(&self, commit: &Commit) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Planned writes not yet done, in planning order: on start-up, replay these first.
-    fn pending_writes(&self) -> Result<Vec<OutboxEntry>, StoreError>;
+    fn pending_writes(&self) -> impl Future<Output = Result<Vec<OutboxEntry>, StoreError>> + Send;
 
     /// The outbox entry with this key.
-    fn outbox_entry(&self, key: &Uuid) -> Result<Option<OutboxEntry>, StoreError>;
+    fn outbox_entry(
+        &self,
+        key: &Uuid,
+    ) -> impl Future<Output = Result<Option<OutboxEntry>, StoreError>> + Send;
 
     /// Writes set aside, in planning order.
-    fn set_aside_writes(&self) -> Result<Vec<OutboxEntry>, StoreError>;
+    fn set_aside_writes(&self)
+    -> impl Future<Output = Result<Vec<OutboxEntry>, StoreError>> + Send;
 
     /// Counts a failed attempt of a planned write, which stays planned but waits until `retry_at`;
     /// returns the attempts so far.
     fn retry_write_later(
-        &mut self,
+        &self,
         key: &Uuid,
         error: &str,
         retry_at: &Timestamp,
-    ) -> Result<u32, StoreError>;
+    ) -> impl Future<Output = Result<u32, StoreError>> + Send;
 
     /// Counts a failed attempt and sets the write aside: it is no longer replayed. Returns the attempts.
-    fn set_aside_write(&mut self, key: &Uuid, error: &str) -> Result<u32, StoreError>;
+    fn set_aside_write(
+        &self,
+        key: &Uuid,
+        error: &str,
+    ) -> impl Future<Output = Result<u32, StoreError>> + Send;
 
     /// Records that the rows and alerts of the pair's XDR version `marker` landed in the SIEM.
-    fn mark_landed(&mut self, pair: &PairKey, marker: &str) -> Result<(), StoreError>;
+    fn mark_landed(
+        &self,
+        pair: &PairKey,
+        marker: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Marks a write done and records its outcome, in one transaction.
-    fn complete_write(&mut self, key: &Uuid, outcome: &WriteOutcome) -> Result<(), StoreError>;
+    fn complete_write(
+        &self,
+        key: &Uuid,
+        outcome: &WriteOutcome,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// A side's watermark.
-    fn watermark(&self, side: Side) -> Result<Option<Timestamp>, StoreError>;
+    fn watermark(
+        &self,
+        side: Side,
+    ) -> impl Future<Output = Result<Option<Timestamp>, StoreError>> + Send;
 
     /// Records a failed poll (the watermark stays).
     fn record_poll_failure(
-        &mut self,
+        &self,
         side: Side,
         at: &Timestamp,
         error: &str,
-    ) -> Result<(), StoreError>;
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// A side's poll history; `lags` limits the lag samples returned.
-    fn poll_status(&self, side: Side, lags: usize) -> Result<PollStatus, StoreError>;
+    fn poll_status(
+        &self,
+        side: Side,
+        lags: usize,
+    ) -> impl Future<Output = Result<PollStatus, StoreError>> + Send;
 
     /// The most recent conflicts, newest first.
-    fn conflicts(&self, limit: usize) -> Result<Vec<ConflictRecord>, StoreError>;
+    fn conflicts(
+        &self,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<ConflictRecord>, StoreError>> + Send;
 
     /// Sets an item aside after a failure, or counts another failure of one already set aside.
     fn quarantine(
-        &mut self,
+        &self,
         side: Side,
         item: &str,
         error: &str,
         at: &Timestamp,
-    ) -> Result<(), StoreError>;
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Takes an item out of quarantine (it was handled, or an operator retries it).
-    fn release(&mut self, side: Side, item: &str) -> Result<bool, StoreError>;
+    fn release(
+        &self,
+        side: Side,
+        item: &str,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Every quarantined item.
-    fn quarantined(&self) -> Result<Vec<QuarantinedItem>, StoreError>;
+    fn quarantined(&self) -> impl Future<Output = Result<Vec<QuarantinedItem>, StoreError>> + Send;
 }

@@ -1,24 +1,32 @@
-//! [`SyncStore`] on a bundled SQLite file in the data directory, in WAL mode.
+//! [`SyncStore`] on a bundled SQLite file (by default in the data directory), in WAL mode. SQLite's calls
+//! block, so each runs on a blocking thread, one at a time on the store's one connection.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
-use serde::Serialize;
-use serde::de::DeserializeOwned;
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use tandem_model::Timestamp;
 use uuid::Uuid;
 
+use super::codec::{
+    self, OUTBOX_COLUMNS, OutboxRow, PollRow, from_json, side_of, state_name, timestamp_of, to_json,
+};
+use super::migrate::{self, Migration};
 use super::{
     Commit, ConflictRecord, OutboxEntry, PairRecord, PlanCommit, PollRecord, PollStatus,
     QuarantinedItem, StoreError, SyncStore, WriteOutcome, WriteState,
 };
-use crate::reconcile::{Base, Conflict, PairKey, PlannedWrite, Side};
+use crate::reconcile::{Base, Conflict, PairKey, Side};
 
 /// The file name of the store inside the data directory.
 pub const FILE_NAME: &str = "sync.sqlite3";
 
-const SCHEMA: &str = "
+/// The schema's steps. Version 1 is the layout stores had before versions were recorded (their
+/// `PRAGMA user_version` 2), so its statements skip what exists: such a store is adopted as it is.
+static MIGRATIONS: [Migration; 1] = [Migration {
+    version: 1,
+    sql: "
 CREATE TABLE IF NOT EXISTS pairs (
     tenant TEXT NOT NULL,
     xdr_id TEXT NOT NULL,
@@ -71,12 +79,13 @@ CREATE TABLE IF NOT EXISTS polls (
     error TEXT
 );
 CREATE INDEX IF NOT EXISTS polls_side ON polls (side, id);
-PRAGMA user_version = 2;
-";
+",
+}];
 
-/// Brings a version 1 store to version 2: pairs remember the XDR version whose rows and alerts landed,
-/// and outbox entries count failed attempts and can be set aside.
-const MIGRATE_1_TO_2: &str = "
+/// Brings a store of the oldest layout (`PRAGMA user_version` 1, before versions were recorded) to the
+/// layout version 1 adopts: pairs remember the XDR version whose rows and alerts landed, and outbox
+/// entries count failed attempts and can be set aside.
+const FROM_USER_VERSION_1: &str = "
 ALTER TABLE pairs ADD COLUMN landed TEXT;
 DROP INDEX IF EXISTS outbox_planned;
 ALTER TABLE outbox RENAME TO outbox_v1;
@@ -97,13 +106,9 @@ INSERT INTO outbox (seq, key, tenant, xdr_id, side, write, state)
 DROP TABLE outbox_v1;
 ";
 
-/// The columns an outbox row is read with ([`outbox_entry`]).
-const OUTBOX_COLUMNS: &str =
-    "seq, key, tenant, xdr_id, side, write, state, attempts, retry_at, error";
-
-/// The bundled store: one SQLite file, written in WAL mode with full syncs.
+/// The embedded store: one SQLite file, written in WAL mode with full syncs.
 pub struct SqliteStore {
-    conn: Connection,
+    conn: Arc<Mutex<Connection>>,
     path: PathBuf,
 }
 
@@ -116,69 +121,79 @@ impl std::fmt::Debug for SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the store in `data_dir`.
+    /// Opens (creating if needed) the store [`FILE_NAME`] in `data_dir`.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(data_dir).map_err(|source| StoreError::Io {
-            path: data_dir.display().to_string(),
-            source,
-        })?;
-        let path = data_dir.join(FILE_NAME);
-        let conn = Connection::open(&path)?;
+        Self::open_file(&data_dir.join(FILE_NAME))
+    }
+
+    /// Opens (creating it and its directory if needed) the store in the database file `path`, and
+    /// migrates its schema. Blocks briefly: call it once, at start.
+    pub fn open_file(path: &Path) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::Io {
+                path: dir.display().to_string(),
+                source,
+            })?;
+        }
+        let mut conn = Connection::open(path)?;
         conn.busy_timeout(Duration::from_secs(5))?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
-        let version: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
-        if version == 1 {
-            conn.execute_batch(&format!("BEGIN; {MIGRATE_1_TO_2} COMMIT;"))?;
-        }
-        conn.execute_batch(SCHEMA)?;
-        Ok(SqliteStore { conn, path })
+        migrate_schema(&mut conn)?;
+        Ok(SqliteStore {
+            conn: Arc::new(Mutex::new(conn)),
+            path: path.to_owned(),
+        })
     }
 
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Runs `work` on the connection on a blocking thread, off the async workers. A panic in `work`
+    /// goes on in the caller.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let conn = Arc::clone(&self.conn);
+        let task = tokio::task::spawn_blocking(move || {
+            // A panic elsewhere cannot leave the store half-written (its writes are transactions), so
+            // a poisoned lock is taken over.
+            let mut conn = conn.lock().unwrap_or_else(PoisonError::into_inner);
+            work(&mut conn)
+        });
+        match task.await {
+            Ok(result) => result,
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => Err(StoreError::Stopped(e.to_string())),
+        }
+    }
 }
 
-fn to_json<T: Serialize>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_default()
+/// Applies the migrations the file lacks, adopting a store laid out before versions were recorded.
+fn migrate_schema(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute_batch(migrate::VERSION_TABLE)?;
+    let current: i64 = tx.query_row(migrate::CURRENT_VERSION, [], |row| row.get(0))?;
+    let legacy: i64 = tx.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    if current == 0 && legacy == 1 {
+        tx.execute_batch(FROM_USER_VERSION_1)?;
+    }
+    for migration in migrate::pending(&MIGRATIONS, current)? {
+        tx.execute_batch(migration.sql)?;
+        tx.execute(
+            migrate::RECORD_VERSION,
+            params![migration.version, Timestamp::now().as_str()],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
 }
 
-fn from_json<T: DeserializeOwned>(column: &'static str, text: String) -> Result<T, StoreError> {
-    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt {
-        column,
-        message: e.to_string(),
-        value: text,
-    })
-}
-
-fn side_of(column: &'static str, text: String) -> Result<Side, StoreError> {
-    Side::from_name(&text).ok_or(StoreError::Corrupt {
-        column,
-        message: "not a side (xdr or siem)".into(),
-        value: text,
-    })
-}
-
-fn timestamp_of(column: &'static str, text: String) -> Result<Timestamp, StoreError> {
-    Timestamp::parse(&text).map_err(|e| StoreError::Corrupt {
-        column,
-        message: e.to_string(),
-        value: text,
-    })
-}
-
-fn uuid_of(column: &'static str, text: String) -> Result<Uuid, StoreError> {
-    Uuid::parse_str(&text).map_err(|e| StoreError::Corrupt {
-        column,
-        message: e.to_string(),
-        value: text,
-    })
-}
-
-fn load_base(tx: &Connection, pair: &PairKey) -> Result<Option<Base>, StoreError> {
-    let text: Option<String> = tx
+fn load_base(conn: &Connection, pair: &PairKey) -> Result<Option<Base>, StoreError> {
+    let text: Option<String> = conn
         .query_row(
             "SELECT base FROM pairs WHERE tenant = ?1 AND xdr_id = ?2",
             params![pair.tenant, pair.xdr_id],
@@ -188,8 +203,8 @@ fn load_base(tx: &Connection, pair: &PairKey) -> Result<Option<Base>, StoreError
     text.map(|t| from_json("pairs.base", t)).transpose()
 }
 
-fn store_base(tx: &Transaction<'_>, pair: &PairKey, base: &Base) -> Result<(), StoreError> {
-    tx.execute(
+fn store_base(conn: &Connection, pair: &PairKey, base: &Base) -> Result<(), StoreError> {
+    conn.execute(
         "INSERT INTO pairs (tenant, xdr_id, siem_name, base) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (tenant, xdr_id) DO UPDATE SET base = excluded.base",
         params![
@@ -203,13 +218,13 @@ fn store_base(tx: &Transaction<'_>, pair: &PairKey, base: &Base) -> Result<(), S
 }
 
 fn log_conflicts(
-    tx: &Transaction<'_>,
+    conn: &Connection,
     pair: &PairKey,
     at: Option<&Timestamp>,
     conflicts: &[Conflict],
 ) -> Result<(), StoreError> {
     for conflict in conflicts {
-        tx.execute(
+        conn.execute(
             "INSERT INTO conflicts (tenant, xdr_id, at, conflict) VALUES (?1, ?2, ?3, ?4)",
             params![
                 pair.tenant,
@@ -223,13 +238,13 @@ fn log_conflicts(
 }
 
 fn store_plan(
-    tx: &Transaction<'_>,
+    conn: &Connection,
     plan: &PlanCommit,
     at: Option<&Timestamp>,
 ) -> Result<(), StoreError> {
-    store_base(tx, &plan.pair, &plan.base)?;
+    store_base(conn, &plan.pair, &plan.base)?;
     for write in &plan.writes {
-        tx.execute(
+        conn.execute(
             "INSERT OR IGNORE INTO outbox (key, tenant, xdr_id, side, write, state)
              VALUES (?1, ?2, ?3, ?4, ?5, 'planned')",
             params![
@@ -241,44 +256,42 @@ fn store_plan(
             ],
         )?;
     }
-    log_conflicts(tx, &plan.pair, at, &plan.conflicts)
+    log_conflicts(conn, &plan.pair, at, &plan.conflicts)
 }
 
-fn store_poll(tx: &Transaction<'_>, poll: &PollRecord) -> Result<(), StoreError> {
-    tx.execute(
+fn store_poll(conn: &Connection, poll: &PollRecord) -> Result<(), StoreError> {
+    conn.execute(
         "INSERT INTO watermarks (side, watermark) VALUES (?1, ?2)
          ON CONFLICT (side) DO UPDATE SET watermark = excluded.watermark",
         params![poll.side.as_str(), poll.watermark.as_str()],
     )?;
-    tx.execute(
+    conn.execute(
         "INSERT INTO polls (side, polled_at, ok, watermark, items, lag_ms) VALUES (?1, ?2, 1, ?3, ?4, ?5)",
         params![
             poll.side.as_str(),
             poll.polled_at.as_str(),
             poll.watermark.as_str(),
             poll.items,
-            poll.lag.map(|l| i64::try_from(l.as_millis()).unwrap_or(i64::MAX))
+            poll.lag.map(codec::lag_millis)
         ],
     )?;
     Ok(())
 }
 
-/// An outbox row as stored.
-struct OutboxRow {
-    seq: i64,
-    key: String,
-    tenant: String,
-    xdr_id: String,
-    side: String,
-    write: String,
-    state: String,
-    attempts: u32,
-    retry_at: Option<String>,
-    error: Option<String>,
+fn store_commit(conn: &mut Connection, commit: &Commit) -> Result<(), StoreError> {
+    let tx = conn.transaction()?;
+    for plan in &commit.plans {
+        store_plan(&tx, plan, commit.at.as_ref())?;
+    }
+    if let Some(poll) = &commit.poll {
+        store_poll(&tx, poll)?;
+    }
+    tx.commit()?;
+    Ok(())
 }
 
 /// Reads an outbox row selected as [`OUTBOX_COLUMNS`].
-fn outbox_entry(row: &Row<'_>) -> rusqlite::Result<OutboxRow> {
+fn outbox_row(row: &Row<'_>) -> rusqlite::Result<OutboxRow> {
     Ok(OutboxRow {
         seq: row.get(0)?,
         key: row.get(1)?,
@@ -293,109 +306,215 @@ fn outbox_entry(row: &Row<'_>) -> rusqlite::Result<OutboxRow> {
     })
 }
 
-fn decode_outbox(row: OutboxRow) -> Result<OutboxEntry, StoreError> {
-    let state = match row.state.as_str() {
-        "planned" => WriteState::Planned,
-        "done" => WriteState::Done,
-        "set_aside" => WriteState::SetAside,
-        _ => {
-            return Err(StoreError::Corrupt {
-                column: "outbox.state",
-                message: "not a write state (planned, done or set_aside)".into(),
-                value: row.state,
-            });
-        }
-    };
-    Ok(OutboxEntry {
-        seq: row.seq,
-        write: PlannedWrite {
-            key: uuid_of("outbox.key", row.key)?,
-            pair: PairKey::new(row.tenant, row.xdr_id),
-            side: side_of("outbox.side", row.side)?,
-            write: from_json("outbox.write", row.write)?,
-        },
-        state,
-        attempts: row.attempts,
-        retry_at: row
-            .retry_at
-            .map(|t| timestamp_of("outbox.retry_at", t))
-            .transpose()?,
-        error: row.error,
-    })
+fn outbox_entry(conn: &Connection, key: &Uuid) -> Result<Option<OutboxEntry>, StoreError> {
+    conn.query_row(
+        &format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE key = ?1"),
+        params![key.to_string()],
+        outbox_row,
+    )
+    .optional()?
+    .map(OutboxRow::decode)
+    .transpose()
 }
 
 /// The outbox entries in `state`, in planning order.
-fn outbox_in_state(conn: &Connection, state: &str) -> Result<Vec<OutboxEntry>, StoreError> {
+fn outbox_in_state(conn: &Connection, state: WriteState) -> Result<Vec<OutboxEntry>, StoreError> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {OUTBOX_COLUMNS} FROM outbox WHERE state = ?1 ORDER BY seq"
     ))?;
     let rows = stmt
-        .query_map(params![state], outbox_entry)?
+        .query_map(params![state_name(state)], outbox_row)?
         .collect::<Result<Vec<_>, _>>()?;
-    rows.into_iter().map(decode_outbox).collect()
+    rows.into_iter().map(OutboxRow::decode).collect()
 }
 
 /// Counts a failed attempt of a write, with its error; `state` is where it goes next.
 fn count_failure(
     conn: &Connection,
     key: &Uuid,
-    state: &str,
+    state: WriteState,
     error: &str,
     retry_at: Option<&Timestamp>,
 ) -> Result<u32, StoreError> {
-    conn.query_row(
-        "UPDATE outbox SET state = ?2, attempts = attempts + 1, error = ?3, retry_at = ?4
-         WHERE key = ?1 RETURNING attempts",
-        params![
-            key.to_string(),
-            state,
-            error,
-            retry_at.map(Timestamp::as_str)
-        ],
-        |row| row.get(0),
-    )
-    .optional()?
-    .ok_or(StoreError::UnknownWrite(*key))
+    let attempts: i64 = conn
+        .query_row(
+            "UPDATE outbox SET state = ?2, attempts = attempts + 1, error = ?3, retry_at = ?4
+             WHERE key = ?1 RETURNING attempts",
+            params![
+                key.to_string(),
+                state_name(state),
+                error,
+                retry_at.map(Timestamp::as_str)
+            ],
+            |row| row.get(0),
+        )
+        .optional()?
+        .ok_or(StoreError::UnknownWrite(*key))?;
+    codec::count_of("outbox.attempts", attempts)
 }
 
-fn decode_poll(
-    side: Side,
-    (polled_at, watermark, items, lag_ms): (String, String, u32, Option<i64>),
-) -> Result<PollRecord, StoreError> {
-    Ok(PollRecord {
-        side,
-        watermark: timestamp_of("polls.watermark", watermark)?,
-        polled_at: timestamp_of("polls.polled_at", polled_at)?,
-        items,
-        lag: lag_ms.map(|ms| Duration::from_millis(ms.max(0).unsigned_abs())),
+fn complete_write(
+    conn: &mut Connection,
+    key: &Uuid,
+    outcome: &WriteOutcome,
+) -> Result<(), StoreError> {
+    let tx = conn.transaction()?;
+    let entry = outbox_entry(&tx, key)?.ok_or(StoreError::UnknownWrite(*key))?;
+    let pair = &entry.write.pair;
+    tx.execute(
+        "UPDATE outbox SET state = 'done' WHERE key = ?1",
+        params![key.to_string()],
+    )?;
+    if let (Some((before, after)), Some(mut base)) = (&outcome.versions, load_base(&tx, pair)?)
+        && base.advance_after_write(entry.write.side, before, after.clone())
+    {
+        store_base(&tx, pair, &base)?;
+    }
+    log_conflicts(&tx, pair, outcome.at.as_ref(), &outcome.conflicts)?;
+    tx.commit()?;
+    Ok(())
+}
+
+fn pair(conn: &Connection, key: &PairKey) -> Result<Option<PairRecord>, StoreError> {
+    let landed: Option<String> = conn
+        .query_row(
+            "SELECT landed FROM pairs WHERE tenant = ?1 AND xdr_id = ?2",
+            params![key.tenant, key.xdr_id],
+            |row| row.get(0),
+        )
+        .optional()?
+        .flatten();
+    Ok(load_base(conn, key)?.map(|base| PairRecord {
+        key: key.clone(),
+        siem_name: key.siem_incident_name(),
+        base,
+        landed,
+    }))
+}
+
+fn watermark(conn: &Connection, side: Side) -> Result<Option<Timestamp>, StoreError> {
+    let text: Option<String> = conn
+        .query_row(
+            "SELECT watermark FROM watermarks WHERE side = ?1",
+            params![side.as_str()],
+            |row| row.get(0),
+        )
+        .optional()?;
+    text.map(|t| timestamp_of("watermarks.watermark", t))
+        .transpose()
+}
+
+fn poll_status(conn: &Connection, side: Side, lags: usize) -> Result<PollStatus, StoreError> {
+    let last_success = conn
+        .query_row(
+            "SELECT polled_at, watermark, items, lag_ms FROM polls
+             WHERE side = ?1 AND ok = 1 ORDER BY id DESC LIMIT 1",
+            params![side.as_str()],
+            |row| {
+                Ok(PollRow {
+                    polled_at: row.get(0)?,
+                    watermark: row.get(1)?,
+                    items: row.get(2)?,
+                    lag_ms: row.get(3)?,
+                })
+            },
+        )
+        .optional()?
+        .map(|row| row.decode(side))
+        .transpose()?;
+    let last_failure = conn
+        .query_row(
+            "SELECT polled_at, error FROM polls WHERE side = ?1 AND ok = 0 ORDER BY id DESC LIMIT 1",
+            params![side.as_str()],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    let mut stmt = conn.prepare(
+        "SELECT lag_ms FROM polls WHERE side = ?1 AND ok = 1 AND lag_ms IS NOT NULL ORDER BY id DESC LIMIT ?2",
+    )?;
+    let limit = i64::try_from(lags).unwrap_or(i64::MAX);
+    let recent_lags = stmt
+        .query_map(params![side.as_str(), limit], |row| row.get::<_, i64>(0))?
+        .map(|ms| ms.map(codec::lag_of))
+        .collect::<Result<_, _>>()?;
+    Ok(PollStatus {
+        watermark: watermark(conn, side)?,
+        last_success,
+        last_failure,
+        recent_lags,
     })
 }
 
+fn conflicts(conn: &Connection, limit: usize) -> Result<Vec<ConflictRecord>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT id, tenant, xdr_id, at, conflict FROM conflicts ORDER BY id DESC LIMIT ?1",
+    )?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let rows = stmt
+        .query_map(params![limit], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, Option<String>>(3)?,
+                row.get::<_, String>(4)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter()
+        .map(|(id, tenant, xdr_id, at, conflict)| {
+            Ok(ConflictRecord {
+                id,
+                pair: PairKey::new(tenant, xdr_id),
+                at,
+                conflict: from_json("conflicts.conflict", conflict)?,
+            })
+        })
+        .collect()
+}
+
+fn quarantined(conn: &Connection) -> Result<Vec<QuarantinedItem>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT side, item, error, first_seen, last_seen, attempts FROM quarantine ORDER BY first_seen, side, item",
+    )?;
+    let rows = stmt
+        .query_map([], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, String>(1)?,
+                row.get::<_, String>(2)?,
+                row.get::<_, String>(3)?,
+                row.get::<_, String>(4)?,
+                row.get::<_, i64>(5)?,
+            ))
+        })?
+        .collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter()
+        .map(|(side, item, error, first_seen, last_seen, attempts)| {
+            Ok(QuarantinedItem {
+                side: side_of("quarantine.side", side)?,
+                item,
+                error,
+                first_seen,
+                last_seen,
+                attempts: codec::count_of("quarantine.attempts", attempts)?,
+            })
+        })
+        .collect()
+}
+
 impl SyncStore for SqliteStore {
-    fn pair(&self, key: &PairKey) -> Result<Option<PairRecord>, StoreError> {
-        let landed: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT landed FROM pairs WHERE tenant = ?1 AND xdr_id = ?2",
-                params![key.tenant, key.xdr_id],
-                |row| row.get(0),
-            )
-            .optional()?
-            .flatten();
-        Ok(load_base(&self.conn, key)?.map(|base| PairRecord {
-            key: key.clone(),
-            siem_name: key.siem_incident_name(),
-            base,
-            landed,
-        }))
+    async fn pair(&self, key: &PairKey) -> Result<Option<PairRecord>, StoreError> {
+        let key = key.clone();
+        self.run(move |c| pair(c, &key)).await
     }
 
-    fn pair_by_siem_name(&self, siem_name: &Uuid) -> Result<Option<PairKey>, StoreError> {
-        let found = self
-            .conn
-            .query_row(
+    async fn pair_by_siem_name(&self, siem_name: &Uuid) -> Result<Option<PairKey>, StoreError> {
+        let name = siem_name.to_string();
+        self.run(move |c| {
+            Ok(c.query_row(
                 "SELECT tenant, xdr_id FROM pairs WHERE siem_name = ?1",
-                params![siem_name.to_string()],
+                params![name],
                 |row| {
                     Ok(PairKey::new(
                         row.get::<_, String>(0)?,
@@ -403,231 +522,127 @@ impl SyncStore for SqliteStore {
                     ))
                 },
             )
-            .optional()?;
-        Ok(found)
+            .optional()?)
+        })
+        .await
     }
 
-    fn commit(&mut self, commit: &Commit) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        for plan in &commit.plans {
-            store_plan(&tx, plan, commit.at.as_ref())?;
-        }
-        if let Some(poll) = &commit.poll {
-            store_poll(&tx, poll)?;
-        }
-        tx.commit()?;
-        Ok(())
+    async fn commit(&self, commit: &Commit) -> Result<(), StoreError> {
+        let commit = commit.clone();
+        self.run(move |c| store_commit(c, &commit)).await
     }
 
-    fn pending_writes(&self) -> Result<Vec<OutboxEntry>, StoreError> {
-        outbox_in_state(&self.conn, "planned")
+    async fn pending_writes(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.run(|c| outbox_in_state(c, WriteState::Planned)).await
     }
 
-    fn outbox_entry(&self, key: &Uuid) -> Result<Option<OutboxEntry>, StoreError> {
-        self.conn
-            .query_row(
-                &format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE key = ?1"),
-                params![key.to_string()],
-                outbox_entry,
-            )
-            .optional()?
-            .map(decode_outbox)
-            .transpose()
+    async fn outbox_entry(&self, key: &Uuid) -> Result<Option<OutboxEntry>, StoreError> {
+        let key = *key;
+        self.run(move |c| outbox_entry(c, &key)).await
     }
 
-    fn set_aside_writes(&self) -> Result<Vec<OutboxEntry>, StoreError> {
-        outbox_in_state(&self.conn, "set_aside")
+    async fn set_aside_writes(&self) -> Result<Vec<OutboxEntry>, StoreError> {
+        self.run(|c| outbox_in_state(c, WriteState::SetAside)).await
     }
 
-    fn retry_write_later(
-        &mut self,
+    async fn retry_write_later(
+        &self,
         key: &Uuid,
         error: &str,
         retry_at: &Timestamp,
     ) -> Result<u32, StoreError> {
-        count_failure(&self.conn, key, "planned", error, Some(retry_at))
+        let (key, error, retry_at) = (*key, error.to_owned(), retry_at.clone());
+        self.run(move |c| count_failure(c, &key, WriteState::Planned, &error, Some(&retry_at)))
+            .await
     }
 
-    fn set_aside_write(&mut self, key: &Uuid, error: &str) -> Result<u32, StoreError> {
-        count_failure(&self.conn, key, "set_aside", error, None)
+    async fn set_aside_write(&self, key: &Uuid, error: &str) -> Result<u32, StoreError> {
+        let (key, error) = (*key, error.to_owned());
+        self.run(move |c| count_failure(c, &key, WriteState::SetAside, &error, None))
+            .await
     }
 
-    fn mark_landed(&mut self, pair: &PairKey, marker: &str) -> Result<(), StoreError> {
-        self.conn.execute(
-            "UPDATE pairs SET landed = ?3 WHERE tenant = ?1 AND xdr_id = ?2",
-            params![pair.tenant, pair.xdr_id, marker],
-        )?;
-        Ok(())
+    async fn mark_landed(&self, pair: &PairKey, marker: &str) -> Result<(), StoreError> {
+        let (pair, marker) = (pair.clone(), marker.to_owned());
+        self.run(move |c| {
+            c.execute(
+                "UPDATE pairs SET landed = ?3 WHERE tenant = ?1 AND xdr_id = ?2",
+                params![pair.tenant, pair.xdr_id, marker],
+            )?;
+            Ok(())
+        })
+        .await
     }
 
-    fn complete_write(&mut self, key: &Uuid, outcome: &WriteOutcome) -> Result<(), StoreError> {
-        let tx = self.conn.transaction()?;
-        let row = tx
-            .query_row(
-                &format!("SELECT {OUTBOX_COLUMNS} FROM outbox WHERE key = ?1"),
-                params![key.to_string()],
-                outbox_entry,
-            )
-            .optional()?
-            .ok_or(StoreError::UnknownWrite(*key))?;
-        let entry = decode_outbox(row)?;
-        let pair = &entry.write.pair;
-        tx.execute(
-            "UPDATE outbox SET state = 'done' WHERE key = ?1",
-            params![key.to_string()],
-        )?;
-        if let (Some((before, after)), Some(mut base)) = (&outcome.versions, load_base(&tx, pair)?)
-            && base.advance_after_write(entry.write.side, before, after.clone())
-        {
-            store_base(&tx, pair, &base)?;
-        }
-        log_conflicts(&tx, pair, outcome.at.as_ref(), &outcome.conflicts)?;
-        tx.commit()?;
-        Ok(())
+    async fn complete_write(&self, key: &Uuid, outcome: &WriteOutcome) -> Result<(), StoreError> {
+        let (key, outcome) = (*key, outcome.clone());
+        self.run(move |c| complete_write(c, &key, &outcome)).await
     }
 
-    fn watermark(&self, side: Side) -> Result<Option<Timestamp>, StoreError> {
-        let text: Option<String> = self
-            .conn
-            .query_row(
-                "SELECT watermark FROM watermarks WHERE side = ?1",
-                params![side.as_str()],
-                |row| row.get(0),
-            )
-            .optional()?;
-        text.map(|t| timestamp_of("watermarks.watermark", t))
-            .transpose()
+    async fn watermark(&self, side: Side) -> Result<Option<Timestamp>, StoreError> {
+        self.run(move |c| watermark(c, side)).await
     }
 
-    fn record_poll_failure(
-        &mut self,
+    async fn record_poll_failure(
+        &self,
         side: Side,
         at: &Timestamp,
         error: &str,
     ) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO polls (side, polled_at, ok, error) VALUES (?1, ?2, 0, ?3)",
-            params![side.as_str(), at.as_str(), error],
-        )?;
-        Ok(())
-    }
-
-    fn poll_status(&self, side: Side, lags: usize) -> Result<PollStatus, StoreError> {
-        let last_success = self
-            .conn
-            .query_row(
-                "SELECT polled_at, watermark, items, lag_ms FROM polls
-                 WHERE side = ?1 AND ok = 1 ORDER BY id DESC LIMIT 1",
-                params![side.as_str()],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
-            )
-            .optional()?
-            .map(|row| decode_poll(side, row))
-            .transpose()?;
-        let last_failure = self
-            .conn
-            .query_row(
-                "SELECT polled_at, error FROM polls WHERE side = ?1 AND ok = 0 ORDER BY id DESC LIMIT 1",
-                params![side.as_str()],
-                |row| Ok((row.get(0)?, row.get(1)?)),
-            )
-            .optional()?;
-        let mut stmt = self.conn.prepare(
-            "SELECT lag_ms FROM polls WHERE side = ?1 AND ok = 1 AND lag_ms IS NOT NULL ORDER BY id DESC LIMIT ?2",
-        )?;
-        let limit = i64::try_from(lags).unwrap_or(i64::MAX);
-        let recent_lags = stmt
-            .query_map(params![side.as_str(), limit], |row| row.get::<_, i64>(0))?
-            .map(|ms| ms.map(|ms| Duration::from_millis(ms.max(0).unsigned_abs())))
-            .collect::<Result<_, _>>()?;
-        Ok(PollStatus {
-            watermark: self.watermark(side)?,
-            last_success,
-            last_failure,
-            recent_lags,
+        let (at, error) = (at.clone(), error.to_owned());
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO polls (side, polled_at, ok, error) VALUES (?1, ?2, 0, ?3)",
+                params![side.as_str(), at.as_str(), error],
+            )?;
+            Ok(())
         })
+        .await
     }
 
-    fn conflicts(&self, limit: usize) -> Result<Vec<ConflictRecord>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT id, tenant, xdr_id, at, conflict FROM conflicts ORDER BY id DESC LIMIT ?1",
-        )?;
-        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = stmt
-            .query_map(params![limit], |row| {
-                Ok((
-                    row.get::<_, i64>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, Option<String>>(3)?,
-                    row.get::<_, String>(4)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        rows.into_iter()
-            .map(|(id, tenant, xdr_id, at, conflict)| {
-                Ok(ConflictRecord {
-                    id,
-                    pair: PairKey::new(tenant, xdr_id),
-                    at,
-                    conflict: from_json("conflicts.conflict", conflict)?,
-                })
-            })
-            .collect()
+    async fn poll_status(&self, side: Side, lags: usize) -> Result<PollStatus, StoreError> {
+        self.run(move |c| poll_status(c, side, lags)).await
     }
 
-    fn quarantine(
-        &mut self,
+    async fn conflicts(&self, limit: usize) -> Result<Vec<ConflictRecord>, StoreError> {
+        self.run(move |c| conflicts(c, limit)).await
+    }
+
+    async fn quarantine(
+        &self,
         side: Side,
         item: &str,
         error: &str,
         at: &Timestamp,
     ) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT INTO quarantine (side, item, error, first_seen, last_seen, attempts)
-             VALUES (?1, ?2, ?3, ?4, ?4, 1)
-             ON CONFLICT (side, item) DO UPDATE SET
-                error = excluded.error, last_seen = excluded.last_seen, attempts = attempts + 1",
-            params![side.as_str(), item, error, at.as_str()],
-        )?;
-        Ok(())
+        let (item, error, at) = (item.to_owned(), error.to_owned(), at.clone());
+        self.run(move |c| {
+            c.execute(
+                "INSERT INTO quarantine (side, item, error, first_seen, last_seen, attempts)
+                 VALUES (?1, ?2, ?3, ?4, ?4, 1)
+                 ON CONFLICT (side, item) DO UPDATE SET
+                    error = excluded.error, last_seen = excluded.last_seen,
+                    attempts = quarantine.attempts + 1",
+                params![side.as_str(), item, error, at.as_str()],
+            )?;
+            Ok(())
+        })
+        .await
     }
 
-    fn release(&mut self, side: Side, item: &str) -> Result<bool, StoreError> {
-        let removed = self.conn.execute(
-            "DELETE FROM quarantine WHERE side = ?1 AND item = ?2",
-            params![side.as_str(), item],
-        )?;
-        Ok(removed > 0)
+    async fn release(&self, side: Side, item: &str) -> Result<bool, StoreError> {
+        let item = item.to_owned();
+        self.run(move |c| {
+            let removed = c.execute(
+                "DELETE FROM quarantine WHERE side = ?1 AND item = ?2",
+                params![side.as_str(), item],
+            )?;
+            Ok(removed > 0)
+        })
+        .await
     }
 
-    fn quarantined(&self) -> Result<Vec<QuarantinedItem>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT side, item, error, first_seen, last_seen, attempts FROM quarantine ORDER BY first_seen, side, item",
-        )?;
-        let rows = stmt
-            .query_map([], |row| {
-                Ok((
-                    row.get::<_, String>(0)?,
-                    row.get::<_, String>(1)?,
-                    row.get::<_, String>(2)?,
-                    row.get::<_, String>(3)?,
-                    row.get::<_, String>(4)?,
-                    row.get::<_, u32>(5)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        rows.into_iter()
-            .map(|(side, item, error, first_seen, last_seen, attempts)| {
-                Ok(QuarantinedItem {
-                    side: side_of("quarantine.side", side)?,
-                    item,
-                    error,
-                    first_seen,
-                    last_seen,
-                    attempts,
-                })
-            })
-            .collect()
+    async fn quarantined(&self) -> Result<Vec<QuarantinedItem>, StoreError> {
+        self.run(|c| quarantined(c)).await
     }
 }

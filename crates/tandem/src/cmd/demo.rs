@@ -161,8 +161,7 @@ impl RunningConnector {
             .and_then(|text| SyncConfig::parse(&text))
             .context("tandem demo: connector config")?;
         let store = SqliteStore::open(dir.root()).context("tandem demo: connector store")?;
-        let connector =
-            Arc::new(Connector::new(&config, Box::new(store)).context("tandem demo: connector")?);
+        let connector = Arc::new(Connector::new(&config, store).context("tandem demo: connector")?);
         let (stop, stopped) = watch::channel(());
         let until_stopped = move || {
             let mut stopped = stopped.clone();

@@ -1,12 +1,17 @@
 //! `tandem sync`: runs the connector, or its tools.
 //!
-//! - `tandem sync --config FILE [--data-dir DIR] [--listen HOST:PORT] [--once] [--dry-run]
+//! - `tandem sync --config FILE [--store URL | --data-dir DIR] [--listen HOST:PORT] [--once] [--dry-run]
 //!   [--backfill-since DATE]` runs the connector (until Ctrl-C or SIGTERM, or for one cycle with
 //!   `--once`), serving `/healthz`, `/metrics` and `/status` on `--listen`.
 //! - `tandem sync config --xdr XDR_DATA_DIR --siem SIEM_DATA_DIR` prints a ready config for a
 //!   `tandem xdr` and a `tandem siem` from their `credentials.env` files.
-//! - `tandem sync status [--data-dir DIR] [--json]` prints lag, last polls, conflicts, quarantined
-//!   items and writes set aside from the connector's store.
+//! - `tandem sync status [--store URL | --data-dir DIR] [--json]` prints lag, last polls, conflicts,
+//!   quarantined items and writes set aside from the connector's store.
+//!
+//! The store is `--store URL` (`sqlite://PATH` or `postgres://…`); else `--data-dir DIR` (the embedded
+//! store in DIR); else the URL in `TANDEM_SYNC_STORE`; else, for the connector, the config's
+//! `[store] url`; else the embedded store in `./tandem-data/sync`. It is opened, and its schema migrated, at start: a
+//! bad URL or an unreachable database stops the command with an error naming the URL (password hidden).
 //!
 //! For crash tests, `TANDEM_SYNC_CRASH_AT=<step>:<n>` (read once at start) aborts the connector right
 //! after the n-th pass of a step of its cycle (`tandem_sync::engine::crash`).
@@ -20,7 +25,7 @@ use tandem_model::Timestamp;
 use tandem_server::{CREDENTIALS_FILE, parse_env, shutdown_signal};
 use tandem_sync::config::{ServerCredentials, SyncConfig, render_config};
 use tandem_sync::engine::{BackfillBar, Connector, CrashPoint, CycleReport, http, status};
-use tandem_sync::store::{SqliteStore, SyncStore};
+use tandem_sync::store::{Store, StoreUrl};
 
 /// Default `--listen` of `tandem sync`.
 const DEFAULT_LISTEN: &str = "127.0.0.1:8730";
@@ -52,9 +57,8 @@ struct RunArgs {
     /// The connector's TOML config.
     #[arg(long, value_name = "FILE", env = "TANDEM_SYNC_CONFIG")]
     config: Option<PathBuf>,
-    /// Directory of the connector's store.
-    #[arg(long, value_name = "DIR", default_value = DEFAULT_DATA_DIR)]
-    data_dir: PathBuf,
+    #[command(flatten)]
+    store: StoreArgs,
     /// Address of /healthz, /metrics and /status (port 0 picks a free port).
     #[arg(long, value_name = "HOST:PORT", default_value = DEFAULT_LISTEN)]
     listen: String,
@@ -67,6 +71,46 @@ struct RunArgs {
     /// First sync every XDR incident changed since DATE (2024-05-01 or RFC 3339), with a progress bar.
     #[arg(long, value_name = "DATE")]
     backfill_since: Option<String>,
+}
+
+/// The variable that names the store when neither `--store` nor `--data-dir` does (it keeps a
+/// password off the command line).
+const STORE_ENV: &str = "TANDEM_SYNC_STORE";
+
+/// Where the connector's state is: `--store URL` or `--data-dir DIR`.
+#[derive(Debug, Args)]
+struct StoreArgs {
+    /// The connector's store: sqlite://PATH (a database file) or postgres://USER[:PASSWORD]@HOST/DB
+    /// [env: TANDEM_SYNC_STORE, used when neither flag is given].
+    #[arg(long, value_name = "URL", conflicts_with = "data_dir")]
+    store: Option<String>,
+    /// Directory of the embedded store [default: ./tandem-data/sync].
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    /// The store these flags name: `--store`, then `--data-dir`, then `TANDEM_SYNC_STORE`, then
+    /// `configured` (the config file's), then the embedded store in the default data dir.
+    fn url(&self, configured: Option<StoreUrl>) -> anyhow::Result<StoreUrl> {
+        if let Some(text) = &self.store {
+            return StoreUrl::parse(text).context("--store");
+        }
+        if let Some(dir) = &self.data_dir {
+            return Ok(StoreUrl::in_data_dir(dir));
+        }
+        if let Ok(text) = std::env::var(STORE_ENV) {
+            return StoreUrl::parse(&text).context(STORE_ENV);
+        }
+        Ok(configured.unwrap_or_else(|| StoreUrl::in_data_dir(Path::new(DEFAULT_DATA_DIR))))
+    }
+}
+
+/// Opens the store; the error says which command failed and names the URL.
+async fn open_store(url: &StoreUrl, command: &str) -> anyhow::Result<Store> {
+    url.open()
+        .await
+        .with_context(|| format!("{command}: cannot open the store {url}"))
 }
 
 /// Flags of `tandem sync config`.
@@ -83,9 +127,8 @@ struct ConfigArgs {
 /// Flags of `tandem sync status`.
 #[derive(Debug, Args)]
 struct StatusArgs {
-    /// Directory of the connector's store.
-    #[arg(long, value_name = "DIR", default_value = DEFAULT_DATA_DIR)]
-    data_dir: PathBuf,
+    #[command(flatten)]
+    store: StoreArgs,
     /// Print the JSON the connector serves on /status.
     #[arg(long)]
     json: bool,
@@ -96,7 +139,7 @@ impl SyncArgs {
     pub async fn run(self) -> anyhow::Result<()> {
         match self.command {
             Some(SyncCommand::Config(args)) => print_config(&args),
-            Some(SyncCommand::Status(args)) => print_status(&args),
+            Some(SyncCommand::Status(args)) => print_status(&args).await,
             None => run(self.run).await,
         }
     }
@@ -108,9 +151,12 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
         .as_deref()
         .context("tandem sync: --config FILE is required (`tandem sync config` writes one)")?;
     let config = SyncConfig::load(path).context("tandem sync")?;
-    let store = SqliteStore::open(&args.data_dir).context("tandem sync")?;
+    let url = args
+        .store
+        .url(config.store.store_url().context("tandem sync")?)?;
+    let store = open_store(&url, "tandem sync").await?;
     let crash_at = CrashPoint::from_env().context("tandem sync")?;
-    let connector = Connector::new(&config, Box::new(store))
+    let connector = Connector::new(&config, store)
         .context("tandem sync")?
         .dry_run(args.dry_run)
         .crash_at(crash_at);
@@ -122,7 +168,7 @@ async fn run(args: RunArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("tandem sync: cannot listen on {}", args.listen))?;
-    tracing::info!(listen = %listener.local_addr()?, data_dir = %args.data_dir.display(), "tandem sync running");
+    tracing::info!(listen = %listener.local_addr()?, store = %url, "tandem sync running");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(http::serve(listener, Arc::clone(&connector), async {
         let _ = stopped.await;
@@ -192,9 +238,10 @@ fn read_env(dir: &Path) -> anyhow::Result<Vec<(String, String)>> {
     Ok(parse_env(&text)?)
 }
 
-fn print_status(args: &StatusArgs) -> anyhow::Result<()> {
-    let store = SqliteStore::open(&args.data_dir).context("tandem sync status")?;
-    let status = status::read(&store as &dyn SyncStore).context("tandem sync status")?;
+async fn print_status(args: &StatusArgs) -> anyhow::Result<()> {
+    let url = args.store.url(None)?;
+    let store = open_store(&url, "tandem sync status").await?;
+    let status = status::read(&store).await.context("tandem sync status")?;
     if args.json {
         println!("{}", status.render_json());
     } else {
