@@ -135,7 +135,7 @@ fn arrays(
 }
 
 fn pack(name: &str, args: Vec<TypedExpr>) -> Result<TypedExpr, FunctionError> {
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return Err(FunctionError::Arity {
             name: name.to_owned(),
             expected: "an even number of".to_owned(),

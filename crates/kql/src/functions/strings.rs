@@ -679,11 +679,11 @@ fn list_test(args: &[ArrayRef], all: bool, test: fn(&str, &str) -> bool) -> Resu
                 .as_ref()
                 .map(|(_, items)| items.as_slice())
                 .unwrap_or_default();
-            let value = text
-                .is_valid(row)
-                .then(|| text.value(row))
-                .unwrap_or("")
-                .to_lowercase();
+            let value = if text.is_valid(row) {
+                text.value(row).to_lowercase()
+            } else {
+                String::new()
+            };
             Some(if all {
                 items.iter().all(|item| test(&value, item))
             } else {
