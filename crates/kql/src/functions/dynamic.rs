@@ -1,7 +1,7 @@
 //! KQL's `dynamic` values, held as JSON text: reading into them (`x.y`, `x['y']`, `x[0]`),
 //! building them (`parse_json`, `pack_array`, `bag_pack`) and the array and bag functions
 //! (`array_length`, `array_concat`, `array_slice`, `set_union`, `set_intersect`, `bag_keys`,
-//! `strcat_array`).
+//! `bag_remove_keys`, `strcat_array`).
 //!
 //! Every result is normalised JSON text (compact, object keys sorted: the order Kusto keeps is not
 //! kept), and a value that is not what the function expects (`array_length` of an object) is
@@ -50,6 +50,16 @@ pub(crate) fn lookup(name: &str) -> Option<Builder> {
             Ok(json_call("bag_keys", bag_keys_kernel, vec![bag]))
         },
         "array_slice" => array_slice,
+        "bag_remove_keys" => |name, args| {
+            let [bag, keys] = exactly(name, args)?;
+            let args = vec![json(bag), json(keys)];
+            Ok(dynamic(call(
+                "bag_remove_keys",
+                DataType::Utf8,
+                bag_remove_keys_kernel,
+                args,
+            )))
+        },
         "strcat_array" => |name, args| {
             let [array, delimiter] = exactly(name, args)?;
             let args = vec![json(array), to_text(delimiter)];
@@ -356,6 +366,21 @@ fn bag_keys_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
             bag.keys().cloned().map(Value::String).collect(),
         )),
         _ => None,
+    })
+}
+
+fn bag_remove_keys_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
+    json_rows(args, |values| {
+        let mut values = values.into_iter();
+        let Value::Object(mut bag) = values.next()?? else {
+            return None;
+        };
+        if let Some(Some(Value::Array(keys))) = values.next() {
+            keys.iter().for_each(|key| {
+                bag.remove(&scalar_text(key));
+            });
+        }
+        Some(Value::Object(bag))
     })
 }
 

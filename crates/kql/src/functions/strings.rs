@@ -1,5 +1,6 @@
 //! KQL's string functions (`strlen`, `substring`, `split`, `strcat`, `tolower`, `trim`,
-//! `replace_string`, `replace_regex`, `extract`, `extract_all`, `countof`) and string operators
+//! `replace_string`, `replace_regex`, `translate`, `extract`, `extract_all`, `countof`,
+//! `indexof`, `unicode_codepoints_from_string`) and string operators
 //! (`has`, `contains`, `startswith`, `endswith` and their `_cs` forms, `hasprefix`, `hassuffix`,
 //! `has_any`, `has_all`, `matches_regex`, `in_ci`).
 //!
@@ -77,6 +78,21 @@ pub(crate) fn lookup(name: &str) -> Option<Builder> {
         "extract" => extract,
         "extract_all" => extract_all,
         "countof" => countof,
+        "translate" => |name, args| {
+            let [search, replacement, text] = exactly(name, args)?;
+            let args = vec![to_text(search), to_text(replacement), to_text(text)];
+            Ok(string(call(
+                "translate",
+                DataType::Utf8,
+                translate_kernel,
+                args,
+            )))
+        },
+        "unicode_codepoints_from_string" => |name, args| {
+            let [text] = exactly(name, args)?;
+            let expr = call(name, DataType::Utf8, codepoints_kernel, vec![to_text(text)]);
+            Ok(TypedExpr::new(expr, KqlType::Dynamic))
+        },
         "indexof" => |name, args| {
             let [text, lookup] = exactly(name, args)?;
             let args = vec![to_text(text), to_text(lookup)];
@@ -523,6 +539,33 @@ fn countof_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
 fn countof_regex_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
     map_with_regex::<Option<i64>, Int64Array>(args, 1, |regex, texts| {
         i64::try_from(regex.find_iter(texts[0]).filter(|m| !m.is_empty()).count()).ok()
+    })
+}
+
+/// Each character of the search list becomes the character at the same place in the
+/// replacement list (the last one when the replacement list is shorter), or is removed when the
+/// replacement list is empty.
+fn translate_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
+    map_texts::<Option<String>, StringArray>(args, |texts| {
+        let replacements: Vec<char> = texts[1].chars().collect();
+        let translated = texts[2].chars().filter_map(|c| {
+            match texts[0].chars().position(|search| search == c) {
+                None => Some(c),
+                Some(at) => replacements.get(at).or(replacements.last()).copied(),
+            }
+        });
+        Some(translated.collect())
+    })
+}
+
+fn codepoints_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
+    map_texts::<Option<String>, StringArray>(args, |texts| {
+        write(Value::Array(
+            texts[0]
+                .chars()
+                .map(|c| Value::from(u32::from(c)))
+                .collect(),
+        ))
     })
 }
 
