@@ -26,7 +26,7 @@ use crate::types::KqlType;
 /// The dynamic functions by name.
 pub(crate) fn lookup(name: &str) -> Option<Builder> {
     let builder: Builder = match name {
-        "parse_json" | "todynamic" | "parsejson" => |name, args| {
+        "parse_json" | "todynamic" | "parsejson" | "toobject" => |name, args| {
             let [value] = exactly(name, args)?;
             Ok(dynamic(parse_json(value)))
         },

@@ -315,25 +315,37 @@ where
     A: FromIterator<T> + datafusion::arrow::array::Array + 'static,
 {
     let patterns = kernel::texts(arg(args, pattern_at)?)?;
-    let mut compiled: Option<(String, Regex)> = None;
-    let mut regexes = Vec::with_capacity(patterns.len());
-    for pattern in patterns.iter().map(or_empty) {
-        if compiled.as_ref().is_none_or(|(last, _)| last != pattern) {
+    // Each distinct run of one pattern is compiled once; rows point at their run's regex.
+    let mut compiled: Vec<Regex> = Vec::new();
+    let mut chosen = Vec::with_capacity(patterns.len());
+    for row in 0..patterns.len() {
+        let changed = row == 0 || changed_from_previous(&patterns, row);
+        if changed {
+            let pattern = or_empty(patterns.is_valid(row).then(|| patterns.value(row)));
             let regex = Regex::new(pattern).map_err(|error| {
                 DataFusionError::Execution(format!(
                     "invalid regular expression '{pattern}': {error}"
                 ))
             })?;
-            compiled = Some((pattern.to_owned(), regex));
+            compiled.push(regex);
         }
-        regexes.extend(compiled.as_ref().map(|(_, regex)| regex.clone()));
+        chosen.push(compiled.len() - 1);
     }
+    // Every argument has one value per row, and the first row always compiles, so each row's
+    // index is in bounds.
     let mut row = 0;
     map_texts::<T, A>(args, |texts| {
-        let result = each(&regexes[row.min(regexes.len().saturating_sub(1))], texts);
+        let result = each(&compiled[chosen[row]], texts);
         row += 1;
         result
     })
+}
+
+/// Whether a row's text differs from the row before it (null counting as a value).
+fn changed_from_previous(column: &StringArray, row: usize) -> bool {
+    let previous = row - 1;
+    column.is_valid(row) != column.is_valid(previous)
+        || (column.is_valid(row) && column.value(row) != column.value(previous))
 }
 
 fn strlen_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
@@ -702,26 +714,17 @@ fn list_test(args: &[ArrayRef], all: bool, test: fn(&str, &str) -> bool) -> Resu
         .iter()
         .map(kernel::texts)
         .collect::<Result<Vec<_>>>()?;
-    let mut last: Option<(Vec<Option<String>>, Vec<String>)> = None;
+    let mut items: Vec<String> = Vec::new();
     let results: BooleanArray = (0..text.len())
         .map(|row| {
-            let raw: Vec<Option<String>> = lists
-                .iter()
-                .map(|list| list.is_valid(row).then(|| list.value(row).to_owned()))
-                .collect();
-            if last.as_ref().is_none_or(|(previous, _)| previous != &raw) {
-                let items = raw
+            if row == 0 || lists.iter().any(|list| changed_from_previous(list, row)) {
+                items = lists
                     .iter()
-                    .flatten()
-                    .flat_map(|json| list_items(json))
+                    .filter(|list| list.is_valid(row))
+                    .flat_map(|list| list_items(list.value(row)))
                     .map(|item| item.to_lowercase())
                     .collect();
-                last = Some((raw, items));
             }
-            let items = last
-                .as_ref()
-                .map(|(_, items)| items.as_slice())
-                .unwrap_or_default();
             let value = if text.is_valid(row) {
                 text.value(row).to_lowercase()
             } else {

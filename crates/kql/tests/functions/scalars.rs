@@ -251,6 +251,9 @@ async fn matches_regex_tests_the_whole_pattern_anywhere() {
         rows(numbered).await,
         strings(&["true", "true", "true", "false"])
     );
+    let per_row = scalar("matches_regex", vec![column("text"), column("g")]);
+    let expected = strings(&["true", "false", "false", "false"]);
+    assert_eq!(rows(per_row).await, expected, "each row's own pattern");
 }
 
 #[tokio::test]
