@@ -257,3 +257,18 @@ async fn deprecated_names_still_work() {
         "[1,2,3]"
     );
 }
+
+#[tokio::test]
+async fn timespans_sum_and_compare_as_timespans() {
+    let summed = aggregate("sum", vec![column("span")]);
+    assert_eq!(summed.kind, KqlType::Timespan);
+    let expected = DAY + 2 * HOUR + 3 * 60 * SECOND + 4 * SECOND + HOUR / 2;
+    assert_eq!(total(summed).await, format!("{expected}ns"));
+    assert_eq!(
+        total(aggregate("max", vec![column("span")])).await,
+        format!("{}ns", DAY + 2 * HOUR + 3 * 60 * SECOND + 4 * SECOND)
+    );
+    let mean = aggregate("avg", vec![column("span")]);
+    assert_eq!(mean.kind, KqlType::Timespan);
+    assert_eq!(total(mean).await, format!("{}ns", expected / 3));
+}
