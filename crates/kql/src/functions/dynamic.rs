@@ -79,7 +79,8 @@ pub fn member(base: TypedExpr, key: &str) -> TypedExpr {
 }
 
 /// `x[i]` (a whole-number index into an array, negative counting from the end) or `x[k]` (a
-/// string key into a bag); null when there is no such element.
+/// string key into a bag); an index whose type is only known per row (a `dynamic`) is read as a
+/// key for a bag and as a number for an array. Null when there is no such element.
 pub fn element(base: TypedExpr, index: TypedExpr) -> TypedExpr {
     let base = json(base);
     match index.kind {
@@ -232,6 +233,10 @@ fn member_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
         .zip(keys.iter())
         .map(|(value, key)| match parse(value)? {
             Value::Object(mut bag) => bag.remove(key?).and_then(write),
+            Value::Array(mut items) => {
+                let position = resolve_index(key?.trim().parse().ok()?, items.len())?;
+                write(items.swap_remove(position))
+            }
             _ => None,
         })
         .collect();

@@ -304,6 +304,8 @@ async fn member_and_element_read_into_dynamic_values() {
         rows(by_key).await,
         strings(&[r#""x""#, "null", "null", "null"])
     );
+    let dynamic_index = element(column("json"), dynamic("1"));
+    assert_eq!(rows(dynamic_index).await[1], "20");
     let json_null = member(column("json"), "n");
     assert_eq!(rows(json_null).await[0], "null");
 }
