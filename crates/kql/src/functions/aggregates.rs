@@ -63,11 +63,15 @@ pub(crate) fn lookup(name: &str) -> Option<Builder> {
         },
         "avg" => |name, args| {
             let [value] = exactly(name, args)?;
-            Ok(real(avg(as_real(value))))
+            Ok(averaged(value))
         },
         "avgif" => |name, args| {
             let [value, predicate] = exactly(name, args)?;
-            Ok(real(filtered(name, avg(as_real(value)), predicate)?))
+            let averaged = averaged(value);
+            Ok(TypedExpr::new(
+                filtered(name, averaged.expr, predicate)?,
+                averaged.kind,
+            ))
         },
         "min" => |name, args| {
             let [value] = exactly(name, args)?;
@@ -178,6 +182,14 @@ fn summed(value: TypedExpr) -> TypedExpr {
         KqlType::Timespan => TypedExpr::new(sum(value.expr), KqlType::Timespan),
         KqlType::Bool => long(sum(cast(value.expr, DataType::Int64))),
         _ => long(sum(cast(value.expr, DataType::Int64))),
+    }
+}
+
+/// `avg`: a real, except that timespans average to a timespan.
+fn averaged(value: TypedExpr) -> TypedExpr {
+    match value.kind {
+        KqlType::Timespan => TypedExpr::new(avg(value.expr), KqlType::Timespan),
+        _ => real(avg(as_real(value))),
     }
 }
 

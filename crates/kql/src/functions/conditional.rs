@@ -100,7 +100,7 @@ fn branches(
 
 fn case(name: &str, args: Vec<TypedExpr>) -> Result<TypedExpr, FunctionError> {
     let args = between(name, args, 3, usize::MAX)?;
-    if args.len() % 2 == 0 {
+    if args.len().is_multiple_of(2) {
         return Err(FunctionError::Arity {
             name: name.to_owned(),
             expected: "an odd number of (condition, value pairs and an else)".to_owned(),

@@ -1,7 +1,7 @@
 //! KQL's datetime and timespan functions: `now`, `ago`, `startofday`/`week`/`month`/`year`
 //! and their `endof` twins, `dayofweek`, `hourofday`, `getmonth`, `getyear`, `dayofmonth`,
 //! `dayofyear`, `datetime_diff`, `datetime_add`, `format_datetime`, `format_timespan`,
-//! `unixtime_seconds_todatetime`, `unixtime_milliseconds_todatetime`.
+//! `make_datetime`, `unixtime_seconds_todatetime`, `unixtime_milliseconds_todatetime`.
 //!
 //! Calendar arithmetic is UTC, weeks start on Sunday, and an `endof` is the last tick (100 ns)
 //! of its period, as in Kusto. `datetime_diff` counts the period boundaries crossed, so
@@ -113,8 +113,22 @@ pub(crate) fn lookup(name: &str) -> Option<Builder> {
             );
             Ok(TypedExpr::new(expr, KqlType::String))
         },
-        "unixtime_seconds_todatetime" => |name, args| from_unix(name, args, 1e9),
-        "unixtime_milliseconds_todatetime" => |name, args| from_unix(name, args, 1e6),
+        "make_datetime" => |name, args| {
+            let args = between(name, args, 3, 6)?;
+            let exprs = args
+                .into_iter()
+                .map(|part| cast(part.expr, DataType::Float64))
+                .collect();
+            let expr = call(
+                name,
+                KqlType::Datetime.arrow_type(),
+                make_datetime_kernel,
+                exprs,
+            );
+            Ok(TypedExpr::new(expr, KqlType::Datetime))
+        },
+        "unixtime_seconds_todatetime" => |name, args| from_unix(name, args, NANOS_PER_SECOND),
+        "unixtime_milliseconds_todatetime" => |name, args| from_unix(name, args, 1_000_000),
         _ => return None,
     };
     Some(builder)
@@ -126,12 +140,21 @@ pub(crate) fn shift(at: Expr, span: Expr) -> Expr {
     cast(nanos, KqlType::Datetime.arrow_type())
 }
 
-fn from_unix(name: &str, args: Vec<TypedExpr>, scale: f64) -> Result<TypedExpr, FunctionError> {
+/// A count of `unit_nanos` units since the Unix epoch as a datetime; a whole count is scaled
+/// exactly, a real one through floating point.
+fn from_unix(
+    name: &str,
+    args: Vec<TypedExpr>,
+    unit_nanos: i64,
+) -> Result<TypedExpr, FunctionError> {
     let [count] = exactly(name, args)?;
-    let nanos = cast(
-        cast(count.expr, DataType::Float64) * lit(scale),
-        DataType::Int64,
-    );
+    let nanos = match count.kind {
+        KqlType::Real => cast(
+            cast(count.expr, DataType::Float64) * lit(unit_nanos as f64),
+            DataType::Int64,
+        ),
+        _ => cast(count.expr, DataType::Int64) * lit(unit_nanos),
+    };
     Ok(TypedExpr::new(
         cast(nanos, KqlType::Datetime.arrow_type()),
         KqlType::Datetime,
@@ -400,6 +423,34 @@ fn datetime_add_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
         })
         .collect();
     done(moved.with_timezone("UTC"))
+}
+
+/// `make_datetime(year, month, day[, hour, minute, second])`, the second possibly fractional;
+/// null when the parts name no instant.
+fn make_datetime_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
+    let parts = args.iter().map(kernel::reals).collect::<Result<Vec<_>>>()?;
+    let rows = args.first().map_or(0, |first| first.len());
+    let made: TimestampNanosecondArray = (0..rows)
+        .map(|row| {
+            let values = parts
+                .iter()
+                .map(|part| part.is_valid(row).then(|| part.value(row)))
+                .collect::<Option<Vec<f64>>>()?;
+            let whole = |index: usize| {
+                values
+                    .get(index)
+                    .map_or(Some(0), |value| u32::try_from(value.trunc() as i64).ok())
+            };
+            let year = i32::try_from(values.first()?.trunc() as i64).ok()?;
+            let date = chrono::NaiveDate::from_ymd_opt(year, whole(1)?, whole(2)?)?;
+            let time = date.and_hms_opt(whole(3)?, whole(4)?, whole(5)?)?;
+            let fraction = values
+                .get(5)
+                .map_or(0, |second| (second.fract() * 1e9).round() as i64);
+            nanos_of(time.and_utc())?.checked_add(fraction)
+        })
+        .collect();
+    done(made.with_timezone("UTC"))
 }
 
 /// Splits a format into runs of one repeated letter (a specifier) and literal text.

@@ -1,7 +1,7 @@
 //! KQL's `dynamic` values, held as JSON text: reading into them (`x.y`, `x['y']`, `x[0]`),
 //! building them (`parse_json`, `pack_array`, `bag_pack`) and the array and bag functions
 //! (`array_length`, `array_concat`, `array_slice`, `set_union`, `set_intersect`, `bag_keys`,
-//! `strcat_array`).
+//! `bag_remove_keys`, `strcat_array`).
 //!
 //! Every result is normalised JSON text (compact, object keys sorted: the order Kusto keeps is not
 //! kept), and a value that is not what the function expects (`array_length` of an object) is
@@ -26,7 +26,7 @@ use crate::types::KqlType;
 /// The dynamic functions by name.
 pub(crate) fn lookup(name: &str) -> Option<Builder> {
     let builder: Builder = match name {
-        "parse_json" | "todynamic" | "parsejson" => |name, args| {
+        "parse_json" | "todynamic" | "parsejson" | "toobject" => |name, args| {
             let [value] = exactly(name, args)?;
             Ok(dynamic(parse_json(value)))
         },
@@ -50,6 +50,16 @@ pub(crate) fn lookup(name: &str) -> Option<Builder> {
             Ok(json_call("bag_keys", bag_keys_kernel, vec![bag]))
         },
         "array_slice" => array_slice,
+        "bag_remove_keys" => |name, args| {
+            let [bag, keys] = exactly(name, args)?;
+            let args = vec![json(bag), json(keys)];
+            Ok(dynamic(call(
+                "bag_remove_keys",
+                DataType::Utf8,
+                bag_remove_keys_kernel,
+                args,
+            )))
+        },
         "strcat_array" => |name, args| {
             let [array, delimiter] = exactly(name, args)?;
             let args = vec![json(array), to_text(delimiter)];
@@ -69,7 +79,8 @@ pub fn member(base: TypedExpr, key: &str) -> TypedExpr {
 }
 
 /// `x[i]` (a whole-number index into an array, negative counting from the end) or `x[k]` (a
-/// string key into a bag); null when there is no such element.
+/// string key into a bag); an index whose type is only known per row (a `dynamic`) is read as a
+/// key for a bag and as a number for an array. Null when there is no such element.
 pub fn element(base: TypedExpr, index: TypedExpr) -> TypedExpr {
     let base = json(base);
     match index.kind {
@@ -135,7 +146,7 @@ fn arrays(
 }
 
 fn pack(name: &str, args: Vec<TypedExpr>) -> Result<TypedExpr, FunctionError> {
-    if args.len() % 2 != 0 {
+    if !args.len().is_multiple_of(2) {
         return Err(FunctionError::Arity {
             name: name.to_owned(),
             expected: "an even number of".to_owned(),
@@ -222,6 +233,10 @@ fn member_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
         .zip(keys.iter())
         .map(|(value, key)| match parse(value)? {
             Value::Object(mut bag) => bag.remove(key?).and_then(write),
+            Value::Array(mut items) => {
+                let position = resolve_index(key?.trim().parse().ok()?, items.len())?;
+                write(items.swap_remove(position))
+            }
             _ => None,
         })
         .collect();
@@ -356,6 +371,21 @@ fn bag_keys_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
             bag.keys().cloned().map(Value::String).collect(),
         )),
         _ => None,
+    })
+}
+
+fn bag_remove_keys_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
+    json_rows(args, |values| {
+        let mut values = values.into_iter();
+        let Value::Object(mut bag) = values.next()?? else {
+            return None;
+        };
+        if let Some(Some(Value::Array(keys))) = values.next() {
+            keys.iter().for_each(|key| {
+                bag.remove(&scalar_text(key));
+            });
+        }
+        Some(Value::Object(bag))
     })
 }
 

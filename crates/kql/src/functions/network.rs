@@ -1,5 +1,5 @@
 //! KQL's IPv4 functions: `ipv4_is_private`, `ipv4_is_in_range`, `ipv4_is_in_any_range`,
-//! `ipv4_is_match`.
+//! `ipv4_is_match`, `format_ipv4_mask`.
 //!
 //! An address may carry a prefix (`10.1.2.3/24`), which masks it before the test. Text that is
 //! not an IPv4 address gives null, as in Kusto.
@@ -7,7 +7,7 @@
 use std::net::Ipv4Addr;
 
 use datafusion::arrow::array::Array;
-use datafusion::arrow::array::{ArrayRef, BooleanArray};
+use datafusion::arrow::array::{ArrayRef, BooleanArray, StringArray};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
 
@@ -25,6 +25,17 @@ pub(crate) fn lookup(name: &str) -> Option<Builder> {
         "ipv4_is_private" => |name, args| network(name, args, 1, 1, is_private_kernel),
         "ipv4_is_in_range" => |name, args| network(name, args, 2, 2, in_range_kernel),
         "ipv4_is_match" => |name, args| network(name, args, 2, 3, is_match_kernel),
+        "format_ipv4_mask" | "format_ipv4" => |name, args| {
+            let args = between(name, args, 1, 2)?;
+            let exprs = args.into_iter().map(to_text).collect();
+            let expr = call(
+                "format_ipv4_mask",
+                DataType::Utf8,
+                format_mask_kernel,
+                exprs,
+            );
+            Ok(TypedExpr::new(expr, KqlType::String))
+        },
         "ipv4_is_in_any_range" => |name, args| {
             let mut args = between(name, args, 2, usize::MAX)?.into_iter();
             let mut exprs = Vec::with_capacity(args.len());
@@ -153,6 +164,38 @@ fn is_match_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
         })
         .collect();
     done(results)
+}
+
+/// The masked address and its prefix, `a.b.c.d/n` (`format_ipv4` writes the address alone);
+/// empty when the address or prefix is not valid.
+fn format_mask_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
+    let addresses = kernel::texts(arg(args, 0)?)?;
+    let prefixes = args.get(1).map(kernel::texts).transpose()?;
+    let written: StringArray = (0..addresses.len())
+        .map(|row| {
+            let block = addresses
+                .is_valid(row)
+                .then(|| Block::parse(addresses.value(row)))
+                .flatten();
+            let prefix = match &prefixes {
+                Some(prefixes) => prefixes
+                    .is_valid(row)
+                    .then(|| prefixes.value(row).trim().parse::<u32>().ok())
+                    .flatten(),
+                None => Some(32),
+            };
+            let written =
+                block
+                    .zip(prefix.filter(|prefix| *prefix <= 32))
+                    .map(|(block, prefix)| {
+                        let prefix = prefix.min(block.prefix);
+                        let address = Ipv4Addr::from(block.address & Block::mask(prefix));
+                        format!("{address}/{prefix}")
+                    });
+            Some(written.unwrap_or_default())
+        })
+        .collect();
+    done(written)
 }
 
 fn in_any_range_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {

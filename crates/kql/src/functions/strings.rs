@@ -1,5 +1,6 @@
 //! KQL's string functions (`strlen`, `substring`, `split`, `strcat`, `tolower`, `trim`,
-//! `replace_string`, `replace_regex`, `extract`, `extract_all`, `countof`) and string operators
+//! `replace_string`, `replace_regex`, `translate`, `extract`, `extract_all`, `countof`,
+//! `indexof`, `unicode_codepoints_from_string`) and string operators
 //! (`has`, `contains`, `startswith`, `endswith` and their `_cs` forms, `hasprefix`, `hassuffix`,
 //! `has_any`, `has_all`, `matches_regex`, `in_ci`).
 //!
@@ -77,6 +78,21 @@ pub(crate) fn lookup(name: &str) -> Option<Builder> {
         "extract" => extract,
         "extract_all" => extract_all,
         "countof" => countof,
+        "translate" => |name, args| {
+            let [search, replacement, text] = exactly(name, args)?;
+            let args = vec![to_text(search), to_text(replacement), to_text(text)];
+            Ok(string(call(
+                "translate",
+                DataType::Utf8,
+                translate_kernel,
+                args,
+            )))
+        },
+        "unicode_codepoints_from_string" => |name, args| {
+            let [text] = exactly(name, args)?;
+            let expr = call(name, DataType::Utf8, codepoints_kernel, vec![to_text(text)]);
+            Ok(TypedExpr::new(expr, KqlType::Dynamic))
+        },
         "indexof" => |name, args| {
             let [text, lookup] = exactly(name, args)?;
             let args = vec![to_text(text), to_text(lookup)];
@@ -299,25 +315,37 @@ where
     A: FromIterator<T> + datafusion::arrow::array::Array + 'static,
 {
     let patterns = kernel::texts(arg(args, pattern_at)?)?;
-    let mut compiled: Option<(String, Regex)> = None;
-    let mut regexes = Vec::with_capacity(patterns.len());
-    for pattern in patterns.iter().map(or_empty) {
-        if compiled.as_ref().is_none_or(|(last, _)| last != pattern) {
+    // Each distinct run of one pattern is compiled once; rows point at their run's regex.
+    let mut compiled: Vec<Regex> = Vec::new();
+    let mut chosen = Vec::with_capacity(patterns.len());
+    for row in 0..patterns.len() {
+        let changed = row == 0 || changed_from_previous(&patterns, row);
+        if changed {
+            let pattern = or_empty(patterns.is_valid(row).then(|| patterns.value(row)));
             let regex = Regex::new(pattern).map_err(|error| {
                 DataFusionError::Execution(format!(
                     "invalid regular expression '{pattern}': {error}"
                 ))
             })?;
-            compiled = Some((pattern.to_owned(), regex));
+            compiled.push(regex);
         }
-        regexes.extend(compiled.as_ref().map(|(_, regex)| regex.clone()));
+        chosen.push(compiled.len() - 1);
     }
+    // Every argument has one value per row, and the first row always compiles, so each row's
+    // index is in bounds.
     let mut row = 0;
     map_texts::<T, A>(args, |texts| {
-        let result = each(&regexes[row.min(regexes.len().saturating_sub(1))], texts);
+        let result = each(&compiled[chosen[row]], texts);
         row += 1;
         result
     })
+}
+
+/// Whether a row's text differs from the row before it (null counting as a value).
+fn changed_from_previous(column: &StringArray, row: usize) -> bool {
+    let previous = row - 1;
+    column.is_valid(row) != column.is_valid(previous)
+        || (column.is_valid(row) && column.value(row) != column.value(previous))
 }
 
 fn strlen_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
@@ -526,6 +554,33 @@ fn countof_regex_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
     })
 }
 
+/// Each character of the search list becomes the character at the same place in the
+/// replacement list (the last one when the replacement list is shorter), or is removed when the
+/// replacement list is empty.
+fn translate_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
+    map_texts::<Option<String>, StringArray>(args, |texts| {
+        let replacements: Vec<char> = texts[1].chars().collect();
+        let translated = texts[2].chars().filter_map(|c| {
+            match texts[0].chars().position(|search| search == c) {
+                None => Some(c),
+                Some(at) => replacements.get(at).or(replacements.last()).copied(),
+            }
+        });
+        Some(translated.collect())
+    })
+}
+
+fn codepoints_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
+    map_texts::<Option<String>, StringArray>(args, |texts| {
+        write(Value::Array(
+            texts[0]
+                .chars()
+                .map(|c| Value::from(u32::from(c)))
+                .collect(),
+        ))
+    })
+}
+
 fn indexof_kernel(args: &[ArrayRef]) -> Result<ArrayRef> {
     map_texts::<Option<i64>, Int64Array>(args, |texts| {
         let found = texts[0].find(texts[1]);
@@ -659,31 +714,22 @@ fn list_test(args: &[ArrayRef], all: bool, test: fn(&str, &str) -> bool) -> Resu
         .iter()
         .map(kernel::texts)
         .collect::<Result<Vec<_>>>()?;
-    let mut last: Option<(Vec<Option<String>>, Vec<String>)> = None;
+    let mut items: Vec<String> = Vec::new();
     let results: BooleanArray = (0..text.len())
         .map(|row| {
-            let raw: Vec<Option<String>> = lists
-                .iter()
-                .map(|list| list.is_valid(row).then(|| list.value(row).to_owned()))
-                .collect();
-            if last.as_ref().is_none_or(|(previous, _)| previous != &raw) {
-                let items = raw
+            if row == 0 || lists.iter().any(|list| changed_from_previous(list, row)) {
+                items = lists
                     .iter()
-                    .flatten()
-                    .flat_map(|json| list_items(json))
+                    .filter(|list| list.is_valid(row))
+                    .flat_map(|list| list_items(list.value(row)))
                     .map(|item| item.to_lowercase())
                     .collect();
-                last = Some((raw, items));
             }
-            let items = last
-                .as_ref()
-                .map(|(_, items)| items.as_slice())
-                .unwrap_or_default();
-            let value = text
-                .is_valid(row)
-                .then(|| text.value(row))
-                .unwrap_or("")
-                .to_lowercase();
+            let value = if text.is_valid(row) {
+                text.value(row).to_lowercase()
+            } else {
+                String::new()
+            };
             Some(if all {
                 items.iter().all(|item| test(&value, item))
             } else {

@@ -218,3 +218,57 @@ fn unknown_aggregates_and_bad_sizes_are_refused() {
         "{arity:?}"
     );
 }
+
+#[tokio::test]
+async fn the_if_forms_only_see_passing_rows() {
+    assert_eq!(
+        total(aggregate("minif", vec![column("n"), column("flag")])).await,
+        "1"
+    );
+    assert_eq!(
+        total(aggregate("maxif", vec![column("n"), column("flag")])).await,
+        "3"
+    );
+    let spread = aggregate("stdevif", vec![column("n"), in_group("a")]);
+    assert_eq!(spread.kind, KqlType::Real);
+    assert_eq!(total(spread).await, "0.7071067811865476");
+    assert_eq!(
+        total(aggregate("varianceif", vec![column("n"), in_group("a")])).await,
+        "0.5"
+    );
+    assert_eq!(
+        total(aggregate("take_anyif", vec![column("n"), in_group("b")])).await,
+        "3"
+    );
+    let bag = aggregate("make_bag_if", vec![column("json"), column("flag")]);
+    assert_eq!(total(bag).await, r#"{"a":{"b":[1,2,3]},"n":null,"s":"x"}"#);
+    let none = aggregate("make_bag_if", vec![column("json"), n_above(5)]);
+    assert_eq!(total(none).await, "{}");
+}
+
+#[tokio::test]
+async fn deprecated_names_still_work() {
+    assert_eq!(
+        sorted(&total(aggregate("makeset", vec![column("g")])).await),
+        r#"["a","b"]"#
+    );
+    assert_eq!(
+        sorted(&total(aggregate("makelist", vec![column("n")])).await),
+        "[1,2,3]"
+    );
+}
+
+#[tokio::test]
+async fn timespans_sum_and_compare_as_timespans() {
+    let summed = aggregate("sum", vec![column("span")]);
+    assert_eq!(summed.kind, KqlType::Timespan);
+    let expected = DAY + 2 * HOUR + 3 * 60 * SECOND + 4 * SECOND + HOUR / 2;
+    assert_eq!(total(summed).await, format!("{expected}ns"));
+    assert_eq!(
+        total(aggregate("max", vec![column("span")])).await,
+        format!("{}ns", DAY + 2 * HOUR + 3 * 60 * SECOND + 4 * SECOND)
+    );
+    let mean = aggregate("avg", vec![column("span")]);
+    assert_eq!(mean.kind, KqlType::Timespan);
+    assert_eq!(total(mean).await, format!("{}ns", expected / 3));
+}

@@ -251,6 +251,9 @@ async fn matches_regex_tests_the_whole_pattern_anywhere() {
         rows(numbered).await,
         strings(&["true", "true", "true", "false"])
     );
+    let per_row = scalar("matches_regex", vec![column("text"), column("g")]);
+    let expected = strings(&["true", "false", "false", "false"]);
+    assert_eq!(rows(per_row).await, expected, "each row's own pattern");
 }
 
 #[tokio::test]
@@ -301,6 +304,8 @@ async fn member_and_element_read_into_dynamic_values() {
         rows(by_key).await,
         strings(&[r#""x""#, "null", "null", "null"])
     );
+    let dynamic_index = element(column("json"), dynamic("1"));
+    assert_eq!(rows(dynamic_index).await[1], "20");
     let json_null = member(column("json"), "n");
     assert_eq!(rows(json_null).await[0], "null");
 }
@@ -774,4 +779,174 @@ fn bad_calls_are_refused_with_the_reason() {
         matches!(odd, FunctionError::Arity { got: 1, .. }),
         "{odd:?}"
     );
+}
+
+#[tokio::test]
+async fn array_slice_and_bag_remove_keys_cut_dynamic_values() {
+    let middle = scalar(
+        "array_slice",
+        vec![dynamic("[1,2,3,4,5]"), long(1), long(2)],
+    );
+    assert_eq!(middle.kind, KqlType::Dynamic);
+    assert_eq!(rows(middle).await[0], "[2,3]");
+    let to_last = scalar(
+        "array_slice",
+        vec![dynamic("[1,2,3,4,5]"), long(2), long(-1)],
+    );
+    assert_eq!(rows(to_last).await[0], "[3,4,5]");
+    let removed = scalar(
+        "bag_remove_keys",
+        vec![dynamic(r#"{"a":1,"b":2,"c":3}"#), dynamic(r#"["a","c"]"#)],
+    );
+    assert_eq!(rows(removed).await[0], r#"{"b":2}"#);
+}
+
+#[tokio::test]
+async fn translate_and_codepoints_work_character_by_character() {
+    let swapped = scalar(
+        "translate",
+        vec![text("krasp"), text("otsku"), text("spark")],
+    );
+    assert_eq!(rows(swapped).await[0], "kusto");
+    let stripped = scalar(
+        "translate",
+        vec![text(r#"["]"#), text(""), text(r#"["10.0.0.1"]"#)],
+    );
+    assert_eq!(rows(stripped).await[0], "10.0.0.1");
+    let codes = scalar("unicode_codepoints_from_string", vec![text("⒦⒰⒮⒯⒪")]);
+    assert_eq!(codes.kind, KqlType::Dynamic);
+    assert_eq!(rows(codes).await[0], "[9382,9392,9390,9391,9386]");
+    assert_eq!(rows(scalar("string_size", vec![text("⒦")])).await[0], "3");
+    assert_eq!(
+        rows(scalar("indexof", vec![text("abcdefg"), text("cde")])).await[0],
+        "2"
+    );
+    assert_eq!(
+        rows(scalar("indexof", vec![text("abcdefg"), text("z")])).await[0],
+        "-1"
+    );
+}
+
+#[tokio::test]
+async fn trim_start_and_trim_end_trim_one_side() {
+    assert_eq!(
+        rows(scalar("trim_start", vec![text("-"), text("--a--")])).await[0],
+        "a--"
+    );
+    assert_eq!(
+        rows(scalar("trim_end", vec![text("-"), text("--a--")])).await[0],
+        "--a"
+    );
+}
+
+#[tokio::test]
+async fn encodings_round_trip() {
+    assert_eq!(
+        rows(scalar("base64_encode_tostring", vec![text("Kusto")])).await[0],
+        "S3VzdG8="
+    );
+    let encoded = scalar("url_encode", vec![text("https://www.bing.com/")]);
+    assert_eq!(rows(encoded).await[0], "https%3a%2f%2fwww.bing.com%2f");
+}
+
+#[tokio::test]
+async fn more_ipv4_functions_mask_and_match() {
+    let masked = scalar("format_ipv4_mask", vec![text("192.168.1.255"), long(24)]);
+    assert_eq!(masked.kind, KqlType::String);
+    assert_eq!(rows(masked).await[0], "192.168.1.0/24");
+    assert_eq!(
+        rows(scalar("format_ipv4_mask", vec![column("ip")])).await,
+        strings(&["10.1.2.3/32", "192.168.0.1/32", "8.8.8.8/32", ""])
+    );
+    let any = scalar(
+        "ipv4_is_in_any_range",
+        vec![column("ip"), text("10.0.0.0/8"), dynamic(r#"["8.8.8.8"]"#)],
+    );
+    assert_eq!(rows(any).await, strings(&["true", "false", "true", "null"]));
+    assert_eq!(
+        rows(scalar(
+            "ipv4_is_match",
+            vec![text("192.168.1.1/24"), text("192.168.1.255")]
+        ))
+        .await[0],
+        "true"
+    );
+    assert_eq!(
+        rows(scalar(
+            "ipv4_is_match",
+            vec![text("192.168.1.1"), text("192.168.1.255"), long(24)]
+        ))
+        .await[0],
+        "true"
+    );
+    assert_eq!(
+        rows(scalar(
+            "ipv4_is_match",
+            vec![text("192.168.1.1"), text("192.168.1.255")]
+        ))
+        .await[0],
+        "false"
+    );
+}
+
+#[tokio::test]
+async fn datetimes_are_made_from_parts_and_unix_times() {
+    let made = scalar(
+        "make_datetime",
+        vec![long(2017), long(10), long(1), long(12), long(10), real(1.5)],
+    );
+    assert_eq!(made.kind, KqlType::Datetime);
+    assert_eq!(rows(made).await[0], "2017-10-01T12:10:01.500Z");
+    assert_eq!(
+        rows(scalar("make_datetime", vec![long(2017), long(2), long(30)])).await[0],
+        "null"
+    );
+    let seconds = scalar("unixtime_seconds_todatetime", vec![long(1_546_300_800)]);
+    assert_eq!(rows(seconds).await[0], "2019-01-01T00:00:00Z");
+    let millis = scalar(
+        "unixtime_milliseconds_todatetime",
+        vec![long(1_546_300_800_123)],
+    );
+    assert_eq!(rows(millis).await[0], "2019-01-01T00:00:00.123Z");
+}
+
+#[tokio::test]
+async fn more_calendar_functions() {
+    let ends = [
+        ("endofweek", "2016-01-02T23:59:59.999999900Z"),
+        ("endofmonth", "2015-12-31T23:59:59.999999900Z"),
+        ("endofyear", "2015-12-31T23:59:59.999999900Z"),
+    ];
+    for (name, expected) in ends {
+        assert_eq!(
+            rows(scalar(name, vec![column("at")])).await[0],
+            expected,
+            "{name}"
+        );
+    }
+    assert_eq!(
+        rows(scalar("getyear", vec![column("at")])).await,
+        strings(&["2015", "2017", "1970", "null"])
+    );
+    assert_eq!(
+        rows(scalar("dayofmonth", vec![column("at")])).await[0],
+        "31"
+    );
+    assert_eq!(
+        rows(scalar("dayofyear", vec![column("at")])).await[0],
+        "365"
+    );
+}
+
+#[tokio::test]
+async fn more_math_functions() {
+    assert_eq!(rows(scalar("log10", vec![real(100.0)])).await[0], "2");
+    assert_eq!(rows(scalar("log2", vec![long(8)])).await[0], "3");
+    assert_eq!(rows(scalar("exp", vec![long(0)])).await[0], "1");
+    assert_eq!(
+        rows(scalar("pow", vec![long(2), long(10)])).await[0],
+        "1024"
+    );
+    let guid = scalar("toguid", vec![text("74be27de-1e4e-49d9-b579-fe0b331d3642")]);
+    assert_eq!(guid.kind, KqlType::Guid);
 }
