@@ -146,12 +146,13 @@ fn make_bodies() -> Vec<Vec<u8>> {
 /// A realistic process creation event, as Defender for Endpoint reports one.
 fn process_event(id: i64, second: i64) -> Value {
     let device = id % 500;
+    let file_name = ["powershell.exe", "cmd.exe", "rundll32.exe", "svchost.exe"][(id % 4) as usize];
     json!({
         "Timestamp": format_time(second),
         "DeviceId": format!("{device:040x}"),
         "DeviceName": format!("ws-{device:04}.corp.contoso.com"),
         "ActionType": "ProcessCreated",
-        "FileName": ["powershell.exe", "cmd.exe", "rundll32.exe", "svchost.exe"][(id % 4) as usize],
+        "FileName": file_name,
         "FolderPath": "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
         "SHA1": format!("{:040x}", id.wrapping_mul(2_654_435_761)),
         "SHA256": format!("{:064x}", id.wrapping_mul(40_503)),
