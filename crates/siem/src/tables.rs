@@ -1,24 +1,97 @@
-//! The built-in tables Microsoft Sentinel keeps, `SecurityIncident` (one row per incident change)
-//! and `SecurityAlert`, as the SIEM's row store sees them. Their typed definitions live with the
-//! log store ([`tandem_logstore::table::sentinel`]); this module turns them into the row store's
-//! schemas.
-
-use tandem_kql::KqlType;
-use tandem_logstore::TableDef;
-use tandem_logstore::table::sentinel;
+//! The built-in tables Microsoft Sentinel keeps, with the columns and types of their Log Analytics
+//! reference pages: `SecurityIncident` (one row per incident change) and `SecurityAlert`.
 
 use crate::schema::{Column, ColumnType, TableSchema};
 
-pub use sentinel::{SECURITY_ALERT, SECURITY_INCIDENT};
+/// Name of the incident history table.
+pub const SECURITY_INCIDENT: &str = "SecurityIncident";
+
+/// Name of the alert table.
+pub const SECURITY_ALERT: &str = "SecurityAlert";
 
 /// The `SecurityIncident` table.
 pub fn security_incident() -> TableSchema {
-    schema(&sentinel::security_incident())
+    use ColumnType::{Datetime, Dynamic, Int, String};
+    schema(
+        SECURITY_INCIDENT,
+        &[
+            ("TenantId", String),
+            ("TimeGenerated", Datetime),
+            ("IncidentName", String),
+            ("Title", String),
+            ("Description", String),
+            ("Severity", String),
+            ("Status", String),
+            ("Classification", String),
+            ("ClassificationComment", String),
+            ("ClassificationReason", String),
+            ("Owner", Dynamic),
+            ("ProviderName", String),
+            ("ProviderIncidentId", String),
+            ("FirstActivityTime", Datetime),
+            ("LastActivityTime", Datetime),
+            ("FirstModifiedTime", Datetime),
+            ("LastModifiedTime", Datetime),
+            ("CreatedTime", Datetime),
+            ("ClosedTime", Datetime),
+            ("IncidentNumber", Int),
+            ("RelatedAnalyticRuleIds", Dynamic),
+            ("AlertIds", Dynamic),
+            ("BookmarkIds", Dynamic),
+            ("Comments", Dynamic),
+            ("Tasks", Dynamic),
+            ("Labels", Dynamic),
+            ("IncidentUrl", String),
+            ("AdditionalData", Dynamic),
+            ("ModifiedBy", String),
+            ("SourceSystem", String),
+            ("Type", String),
+        ],
+    )
 }
 
 /// The `SecurityAlert` table.
 pub fn security_alert() -> TableSchema {
-    schema(&sentinel::security_alert())
+    use ColumnType::{Bool, Datetime, Real, String};
+    schema(
+        SECURITY_ALERT,
+        &[
+            ("TenantId", String),
+            ("TimeGenerated", Datetime),
+            ("DisplayName", String),
+            ("AlertName", String),
+            ("AlertSeverity", String),
+            ("Description", String),
+            ("ProviderName", String),
+            ("VendorName", String),
+            ("VendorOriginalId", String),
+            ("SystemAlertId", String),
+            ("ResourceId", String),
+            ("SourceComputerId", String),
+            ("AlertType", String),
+            ("ConfidenceLevel", String),
+            ("ConfidenceScore", Real),
+            ("IsIncident", Bool),
+            ("StartTime", Datetime),
+            ("EndTime", Datetime),
+            ("ProcessingEndTime", Datetime),
+            ("RemediationSteps", String),
+            ("ExtendedProperties", String),
+            ("Entities", String),
+            ("SourceSystem", String),
+            ("WorkspaceSubscriptionId", String),
+            ("WorkspaceResourceGroup", String),
+            ("ExtendedLinks", String),
+            ("ProductName", String),
+            ("ProductComponentName", String),
+            ("AlertLink", String),
+            ("Status", String),
+            ("CompromisedEntity", String),
+            ("Tactics", String),
+            ("Techniques", String),
+            ("Type", String),
+        ],
+    )
 }
 
 /// Every built-in table.
@@ -31,29 +104,13 @@ pub fn is_builtin(name: &str) -> bool {
     name == SECURITY_INCIDENT || name == SECURITY_ALERT
 }
 
-/// The row store's schema of a typed table definition.
-fn schema(table: &TableDef) -> TableSchema {
+fn schema(name: &str, columns: &[(&str, ColumnType)]) -> TableSchema {
     TableSchema {
-        name: table.name.clone(),
-        columns: table
-            .columns
+        name: name.to_owned(),
+        columns: columns
             .iter()
-            .map(|(name, kind)| Column::new(name.as_str(), column_type(*kind)))
+            .map(|(column, kind)| Column::new(*column, *kind))
             .collect(),
-    }
-}
-
-fn column_type(kind: KqlType) -> ColumnType {
-    match kind {
-        KqlType::String => ColumnType::String,
-        KqlType::Int => ColumnType::Int,
-        KqlType::Long => ColumnType::Long,
-        KqlType::Real => ColumnType::Real,
-        KqlType::Bool => ColumnType::Bool,
-        KqlType::Datetime => ColumnType::Datetime,
-        KqlType::Timespan => ColumnType::Timespan,
-        KqlType::Guid => ColumnType::Guid,
-        KqlType::Dynamic => ColumnType::Dynamic,
     }
 }
 
@@ -61,21 +118,39 @@ fn column_type(kind: KqlType) -> ColumnType {
 mod tests {
     use super::*;
 
-    /// Every type keeps its name between the typed definitions and the row store's schemas.
+    /// The columns match the Log Analytics reference pages in the specs directory.
     #[test]
-    fn column_types_keep_their_names() {
-        for kind in KqlType::ALL {
-            assert_eq!(column_type(kind).as_str(), kind.name());
+    fn columns_match_the_reference_pages() {
+        let Some(specs) = tandem_testkit::specs_dir() else {
+            return;
+        };
+        for (page, table) in [
+            ("securityincident.md", security_incident()),
+            ("securityalert.md", security_alert()),
+        ] {
+            let text = std::fs::read_to_string(specs.join("sentinel-tables").join(page)).unwrap();
+            let documented: Vec<(String, String)> = text
+                .lines()
+                .filter_map(|line| {
+                    let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+                    (cells.len() > 3
+                        && !cells[1].is_empty()
+                        && cells[1] != "Column"
+                        && !cells[1].starts_with("---"))
+                    .then(|| (cells[1].to_owned(), cells[2].to_owned()))
+                })
+                .collect();
+            assert!(documented.len() > 25, "{page}");
+            for (name, kind) in documented {
+                let column = table
+                    .column(&name)
+                    .unwrap_or_else(|| panic!("{page}: missing {name}"));
+                assert_eq!(
+                    column.kind,
+                    ColumnType::parse(&kind).unwrap(),
+                    "{page}: {name}"
+                );
+            }
         }
-        let incident = security_incident();
-        assert_eq!(
-            incident.column("IncidentNumber").unwrap().kind,
-            ColumnType::Int
-        );
-        assert_eq!(incident.column("Owner").unwrap().kind, ColumnType::Dynamic);
-        assert_eq!(
-            security_alert().column("IsIncident").unwrap().kind,
-            ColumnType::Bool
-        );
     }
 }
