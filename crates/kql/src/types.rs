@@ -122,9 +122,7 @@ impl fmt::Display for KqlType {
 
 /// A type name that KQL does not have.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "unknown KQL type '{0}'; the types are bool, datetime, dynamic, guid, int, long, real, string and timespan"
-)]
+#[error("unknown KQL type '{0}'; the types are bool, datetime, dynamic, guid, int, long, real, string and timespan")]
 pub struct UnknownType(pub String);
 
 impl FromStr for KqlType {
