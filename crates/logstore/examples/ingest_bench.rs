@@ -9,6 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
+use datafusion::arrow::array::AsArray;
+use datafusion::arrow::datatypes::Int64Type;
 use serde_json::{Value, json};
 use tandem_logstore::files::utc_day;
 use tandem_logstore::{LogStore, LogStoreOptions};
@@ -39,7 +41,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 async fn run(rows: u64, dir: &std::path::Path) -> Result<(), Box<dyn std::error::Error>> {
     let options = LogStoreOptions {
-        flush_rows: 1_000_000,
+        flush_rows: 250_000,
         ..LogStoreOptions::default()
     };
     let store = Arc::new(LogStore::open(dir, options).await?);
@@ -75,27 +77,29 @@ async fn run(rows: u64, dir: &std::path::Path) -> Result<(), Box<dyn std::error:
         sender.join().map_err(|_| "a sender panicked")??;
     }
     let ingest = started.elapsed();
-    let appended: u64 = store
-        .files("DeviceProcessEvents")?
-        .iter()
-        .map(|f| f.rows)
-        .sum::<u64>()
-        + store.unflushed().0 as u64;
-    println!(
-        "ingest: {appended} rows in {:.1} s = {:.0} rows/s ({} log syncs)",
-        ingest.as_secs_f64(),
-        appended as f64 / ingest.as_secs_f64(),
-        store.wal_syncs()
-    );
-
     maintenance.abort();
+    let syncs = store.wal_syncs();
     let flush_started = Instant::now();
     let unflushed = store.unflushed().0;
     let report = store.flush().await?;
+    let flushed = flush_started.elapsed();
+    let frame = store
+        .session()?
+        .sql("SELECT count(*) FROM DeviceProcessEvents")
+        .await?;
+    let counted = store.collect(frame).await?;
+    let stored = counted.first().map_or(0, |batch| {
+        batch.column(0).as_primitive::<Int64Type>().value(0)
+    });
+    println!(
+        "ingest: {stored} rows stored in {:.1} s = {:.0} rows/s ({syncs} log syncs)",
+        ingest.as_secs_f64(),
+        stored as f64 / ingest.as_secs_f64()
+    );
     println!(
         "final flush: {unflushed} rows into {} files in {:.2} s ({} files in all)",
         report.files,
-        flush_started.elapsed().as_secs_f64(),
+        flushed.as_secs_f64(),
         store.files("DeviceProcessEvents")?.len()
     );
 
@@ -146,12 +150,13 @@ fn make_bodies() -> Vec<Vec<u8>> {
 /// A realistic process creation event, as Defender for Endpoint reports one.
 fn process_event(id: i64, second: i64) -> Value {
     let device = id % 500;
+    let file_name = ["powershell.exe", "cmd.exe", "rundll32.exe", "svchost.exe"][(id % 4) as usize];
     json!({
         "Timestamp": format_time(second),
         "DeviceId": format!("{device:040x}"),
         "DeviceName": format!("ws-{device:04}.corp.contoso.com"),
         "ActionType": "ProcessCreated",
-        "FileName": ["powershell.exe", "cmd.exe", "rundll32.exe", "svchost.exe"][(id % 4) as usize],
+        "FileName": file_name,
         "FolderPath": "C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe",
         "SHA1": format!("{:040x}", id.wrapping_mul(2_654_435_761)),
         "SHA256": format!("{:064x}", id.wrapping_mul(40_503)),

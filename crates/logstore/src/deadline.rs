@@ -10,7 +10,7 @@ use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{RecordBatchStream, SendableRecordBatchStream};
 use futures_util::Stream;
-use tokio::time::Sleep;
+use tokio::time::{Instant, Sleep};
 
 use crate::error::LogStoreError;
 
@@ -23,12 +23,12 @@ pub struct Deadline {
 }
 
 impl Deadline {
-    /// `inner`, limited to `limit` from now.
-    pub fn new(inner: SendableRecordBatchStream, limit: Duration) -> Deadline {
+    /// `inner`, ended at `until` with the error that the query exceeded `limit`.
+    pub fn new(inner: SendableRecordBatchStream, until: Instant, limit: Duration) -> Deadline {
         Deadline {
             schema: inner.schema(),
             inner: Some(inner),
-            timer: Box::pin(tokio::time::sleep(limit)),
+            timer: Box::pin(tokio::time::sleep_until(until)),
             limit,
         }
     }

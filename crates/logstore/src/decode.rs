@@ -324,10 +324,10 @@ fn guid(value: &Value) -> Result<String, ()> {
 fn json_text(value: &Value) -> String {
     if let Value::String(text) = value {
         let trimmed = text.trim_start();
-        if trimmed.starts_with('{') || trimmed.starts_with('[') {
-            if let Ok(inner) = serde_json::from_str::<Value>(text) {
-                return inner.to_string();
-            }
+        if (trimmed.starts_with('{') || trimmed.starts_with('['))
+            && let Ok(inner) = serde_json::from_str::<Value>(text)
+        {
+            return inner.to_string();
         }
     }
     value.to_string()

@@ -236,7 +236,7 @@ fn nanos(expr: &Expr) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use datafusion::prelude::{col, lit};
+    use datafusion::prelude::{ident as col, lit};
 
     fn at(nanos: i64) -> Expr {
         lit(ScalarValue::TimestampNanosecond(

@@ -14,12 +14,11 @@ impl LogStore {
     /// The results of `frame` as a stream that fails once the query time limit has passed.
     pub async fn stream(&self, frame: DataFrame) -> Result<SendableRecordBatchStream> {
         let limit = self.options().query_time_limit;
-        let started = tokio::time::Instant::now();
-        let stream = tokio::time::timeout(limit, frame.execute_stream())
+        let until = tokio::time::Instant::now() + limit;
+        let stream = tokio::time::timeout_at(until, frame.execute_stream())
             .await
             .map_err(|_| LogStoreError::TimeLimit(limit))??;
-        let left = limit.saturating_sub(started.elapsed());
-        Ok(Box::pin(Deadline::new(stream, left)))
+        Ok(Box::pin(Deadline::new(stream, until, limit)))
     }
 
     /// Every result batch of `frame`, within the query time limit.

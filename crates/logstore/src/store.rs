@@ -15,6 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use datafusion::arrow::array::new_null_array;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::common::TableReference;
 use datafusion::datasource::object_store::ObjectStoreUrl;
 use datafusion::execution::memory_pool::FairSpillPool;
 use datafusion::execution::runtime_env::{RuntimeEnv, RuntimeEnvBuilder};
@@ -535,13 +536,19 @@ impl LogStore {
         Ok(())
     }
 
-    /// A DataFusion session with every table registered, running in the store's memory pool.
+    /// A DataFusion session with every table registered, running in the store's memory pool;
+    /// SQL identifiers keep their case, as table and column names do in Log Analytics.
     pub fn session(&self) -> Result<SessionContext> {
-        let config = SessionConfig::new().with_information_schema(true);
+        let mut config = SessionConfig::new().with_information_schema(true);
+        // Log Analytics names are case-sensitive: SQL keeps them as written.
+        config.options_mut().sql_parser.enable_ident_normalization = false;
         let context = SessionContext::new_with_config_rt(config, Arc::clone(&self.runtime));
         for table in self.tables() {
             let provider = LogTable::new(Arc::clone(&table), self.files_url.clone());
-            context.register_table(table.def.name.as_str(), Arc::new(provider))?;
+            context.register_table(
+                TableReference::bare(table.def.name.as_str()),
+                Arc::new(provider),
+            )?;
         }
         Ok(context)
     }

@@ -94,7 +94,8 @@ fn write_until_killed(dir: &Path) {
         ..LogStoreOptions::default()
     };
     let store = Arc::new(runtime.block_on(LogStore::open(dir, options)).unwrap());
-    let _maintenance = runtime.block_on(async { store.spawn_maintenance() });
+    let _runtime_context = runtime.enter();
+    let _maintenance = store.spawn_maintenance();
     let writers: Vec<_> = (0..4_i64)
         .map(|thread| {
             let store = Arc::clone(&store);

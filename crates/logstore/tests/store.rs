@@ -83,7 +83,7 @@ async fn a_time_filtered_query_reads_only_the_files_of_its_range() {
         .collect();
     assert_eq!(read, ["2024-03-02"], "{shown}");
     assert!(
-        !shown.contains("MemoryExec") && !shown.contains("partitions="),
+        !shown.contains("partition_sizes"),
         "the unflushed day is outside the range: {shown}"
     );
     assert_eq!(longs(&store, sql).await, [100]);
@@ -298,7 +298,7 @@ async fn a_query_past_its_time_limit_fails_with_the_limit() {
     store
         .append(TABLE, &events(0, 3_000, "2024-03-01", 1))
         .unwrap();
-    let sql = "SELECT count(*) FROM DeviceProcessEvents a CROSS JOIN DeviceProcessEvents b CROSS JOIN DeviceProcessEvents c";
+    let sql = "SELECT count(DISTINCT concat(a.ProcessCommandLine, b.ProcessCommandLine)) FROM DeviceProcessEvents a CROSS JOIN DeviceProcessEvents b";
     let frame = store.session().unwrap().sql(sql).await.unwrap();
     let error = store.collect(frame).await.unwrap_err();
     assert!(
